@@ -1,0 +1,210 @@
+"""Write audit records, seal them into the hash chain, and verify the chain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from ledgerbank.audit.tables import audit_chain, audit_log
+from ledgerbank.kit import context
+from ledgerbank.kit.clock import utcnow
+
+GENESIS = "0" * 64
+# How far below the newest sealed record the sealer looks for records committed late.
+LATE_COMMIT_WINDOW = 10_000
+
+
+def canonical_json(value: Any) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def row_hash(row: dict[str, Any]) -> str:
+    """SHA-256 over a record's canonical content (everything but its id and hash)."""
+    created_at: datetime = row["created_at"]
+    content = {
+        "actor_id": row["actor_id"],
+        "action": row["action"],
+        "entity_type": row["entity_type"],
+        "entity_id": row["entity_id"],
+        "before": row["before"],
+        "after": row["after"],
+        "request_id": row["request_id"],
+        "created_at": created_at.isoformat(timespec="microseconds"),
+    }
+    return hashlib.sha256(canonical_json(content).encode()).hexdigest()  # type: ignore[union-attr]
+
+
+def chain_hash(prev_hash: str, audit_id: int, record_hash: str) -> str:
+    return hashlib.sha256(f"{prev_hash}:{audit_id}:{record_hash}".encode()).hexdigest()
+
+
+def record(
+    conn: Connection,
+    *,
+    actor_id: int | None,
+    action: str,
+    entity_type: str,
+    entity_id: object = None,
+    before: Any = None,
+    after: Any = None,
+    at: datetime | None = None,
+) -> None:
+    """Append one audit record inside the caller's transaction."""
+    conn.execute(
+        insert(audit_log),
+        prepare(
+            actor_id=actor_id,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            before=before,
+            after=after,
+            at=at,
+        ),
+    )
+
+
+def prepare(
+    *,
+    actor_id: int | None,
+    action: str,
+    entity_type: str,
+    entity_id: object = None,
+    before: Any = None,
+    after: Any = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """An audit row ready to insert (callers writing many at once insert them together)."""
+    row: dict[str, Any] = {
+        "actor_id": actor_id,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "before": canonical_json(before),
+        "after": canonical_json(after),
+        "request_id": context.request_id.get(),
+        "created_at": at or utcnow(),
+    }
+    row["row_hash"] = row_hash(row)
+    return row
+
+
+def seal(conn: Connection, *, limit: int = 5_000) -> int:
+    """Link unsealed records onto the chain; returns how many were sealed.
+
+    Two sealers racing for the same position collide on the primary key; the loser's
+    transaction fails with IntegrityError and its records are sealed by the next run.
+    """
+    head = conn.execute(
+        select(audit_chain.c.position, audit_chain.c.chain_hash, audit_chain.c.audit_id)
+        .order_by(audit_chain.c.position.desc())
+        .limit(1)
+    ).first()
+    position, prev, newest = (head[0], head[1], head[2]) if head else (0, GENESIS, 0)
+    pending = conn.execute(
+        select(audit_log.c.id, audit_log.c.row_hash)
+        .outerjoin(audit_chain, audit_chain.c.audit_id == audit_log.c.id)
+        .where(audit_log.c.id > newest - LATE_COMMIT_WINDOW, audit_chain.c.audit_id.is_(None))
+        .order_by(audit_log.c.id)
+        .limit(limit)
+    ).all()
+    if not pending:
+        return 0
+    now = utcnow()
+    links = []
+    for audit_id, record_hash in pending:
+        position += 1
+        link = chain_hash(prev, audit_id, record_hash)
+        links.append(
+            {
+                "position": position,
+                "audit_id": audit_id,
+                "prev_hash": prev,
+                "chain_hash": link,
+                "sealed_at": now,
+            }
+        )
+        prev = link
+    conn.execute(insert(audit_chain), links)
+    return len(links)
+
+
+def try_seal(db_write: Any) -> None:
+    """Seal after a commit; losing a race to another sealer is fine."""
+    try:
+        db_write(seal)
+    except IntegrityError:
+        pass
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    first_broken_id: int | None
+    unsealed: int
+    detail: str
+
+
+def verify(conn: Connection, *, batch: int = 5_000) -> ChainReport:
+    """Walk the whole chain in order; name the first audit record that does not check out."""
+    checked = 0
+    prev = GENESIS
+    expected_position = 1
+    last_position = 0
+    while True:
+        rows = conn.execute(
+            select(audit_chain, audit_log)
+            .join(audit_log, audit_log.c.id == audit_chain.c.audit_id, isouter=True)
+            .where(audit_chain.c.position > last_position)
+            .order_by(audit_chain.c.position)
+            .limit(batch)
+        ).mappings()
+        count = 0
+        for link in rows:
+            count += 1
+            audit_id = link["audit_id"]
+            if link["position"] != expected_position:
+                return _broken(checked, audit_id, f"chain position {expected_position} missing")
+            if link["prev_hash"] != prev:
+                return _broken(checked, audit_id, f"record {audit_id} does not follow its link")
+            if link["id"] is None:
+                return _broken(checked, audit_id, f"record {audit_id} has been deleted")
+            content = row_hash(dict(link))
+            if content != link["row_hash"]:
+                return _broken(checked, audit_id, f"record {audit_id} was altered")
+            if chain_hash(prev, audit_id, content) != link["chain_hash"]:
+                return _broken(checked, audit_id, f"chain link of record {audit_id} was altered")
+            prev = link["chain_hash"]
+            expected_position += 1
+            last_position = link["position"]
+            checked += 1
+        if count < batch:
+            break
+    unsealed_rows = conn.execute(
+        select(audit_log.c.id, audit_log.c.row_hash, audit_log)
+        .outerjoin(audit_chain, audit_chain.c.audit_id == audit_log.c.id)
+        .where(audit_chain.c.audit_id.is_(None))
+        .order_by(audit_log.c.id)
+    ).mappings()
+    unsealed = 0
+    for row in unsealed_rows:
+        unsealed += 1
+        if row_hash(dict(row)) != row["row_hash"]:
+            return _broken(checked, row["id"], f"unsealed record {row['id']} was altered")
+    total = conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
+    if total != checked + unsealed:
+        return _broken(checked, None, "audit records and chain links disagree in number")
+    return ChainReport(True, checked, None, unsealed, f"{checked} records intact")
+
+
+def _broken(checked: int, audit_id: int | None, detail: str) -> ChainReport:
+    return ChainReport(False, checked, audit_id, 0, detail)

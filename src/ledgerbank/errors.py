@@ -1,0 +1,133 @@
+"""The domain errors: each has a stable machine-readable `code` and an HTTP status.
+
+The app renders every one of them as RFC 9457 application/problem+json; the CLI prints the
+detail in one line and exits non-zero.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class LedgerbankError(Exception):
+    code: ClassVar[str] = "error"
+    status: ClassVar[int] = 400
+    title: ClassVar[str] = "Request failed"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+# 400 / 422: malformed input and broken business rules
+class InvalidAmount(LedgerbankError):
+    code, status, title = "invalid_amount", 422, "Invalid amount"
+
+
+class UnknownCurrency(LedgerbankError):
+    code, status, title = "unknown_currency", 422, "Unknown currency"
+
+
+class ValidationFailed(LedgerbankError):
+    code, status, title = "validation_error", 422, "Validation error"
+
+
+class InsufficientFunds(LedgerbankError):
+    code, status, title = "insufficient_funds", 422, "Insufficient funds"
+
+
+class AccountFrozen(LedgerbankError):
+    code, status, title = "account_frozen", 422, "Account frozen"
+
+
+class AccountClosed(LedgerbankError):
+    code, status, title = "account_closed", 422, "Account closed"
+
+
+class CurrencyMismatch(LedgerbankError):
+    code, status, title = "currency_mismatch", 422, "Currency mismatch"
+
+
+class SameAccount(LedgerbankError):
+    code, status, title = "same_account", 422, "Same account"
+
+
+class UnbalancedPosting(LedgerbankError):
+    code, status, title = "unbalanced_posting", 422, "Unbalanced posting"
+
+
+class NotReversible(LedgerbankError):
+    code, status, title = "not_reversible", 409, "Transaction cannot be reversed"
+
+
+class BlockedByRisk(LedgerbankError):
+    code, status, title = "blocked_by_risk", 422, "Blocked by risk screening"
+
+
+class ImportRejected(LedgerbankError):
+    code, status, title = "import_rejected", 422, "Import rejected"
+
+
+class InvalidTransition(LedgerbankError):
+    code, status, title = "invalid_transition", 409, "Invalid state change"
+
+
+# authentication and authorization
+class NotAuthenticated(LedgerbankError):
+    code, status, title = "not_authenticated", 401, "Not authenticated"
+
+
+class InvalidCredentials(LedgerbankError):
+    code, status, title = "invalid_credentials", 401, "Invalid credentials"
+
+
+class AccountLocked(LedgerbankError):
+    code, status, title = "login_locked", 429, "Too many failed attempts"
+
+
+class PinRequired(LedgerbankError):
+    code, status, title = "pin_required", 403, "Transaction PIN required"
+
+
+class InvalidPin(LedgerbankError):
+    code, status, title = "invalid_pin", 403, "Invalid transaction PIN"
+
+
+class PinLocked(LedgerbankError):
+    code, status, title = "pin_locked", 429, "Too many wrong PINs"
+
+
+class Forbidden(LedgerbankError):
+    code, status, title = "forbidden", 403, "Forbidden"
+
+
+class NotFound(LedgerbankError):
+    code, status, title = "not_found", 404, "Not found"
+
+
+# conflicts
+class Conflict(LedgerbankError):
+    code, status, title = "conflict", 409, "Conflict"
+
+
+class IdempotencyConflict(LedgerbankError):
+    code, status, title = "idempotency_conflict", 409, "Idempotency key reused"
+
+
+class UsernameTaken(LedgerbankError):
+    code, status, title = "username_taken", 409, "Username taken"
+
+
+# LedgerGPT
+class NotUnderstood(LedgerbankError):
+    code, status, title = "not_understood", 422, "Question not understood"
+
+
+class UnsafeQuery(LedgerbankError):
+    code, status, title = "unsafe_query", 422, "Unsafe query refused"
+
+
+# infrastructure
+class ServiceUnavailable(LedgerbankError):
+    code, status, title = "unavailable", 503, "Service unavailable"

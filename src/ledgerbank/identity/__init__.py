@@ -1,0 +1,1 @@
+"""Users, password and PIN hashing, tokens, roles and permissions."""

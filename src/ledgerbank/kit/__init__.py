@@ -1,0 +1,1 @@
+"""Shared plumbing: database engines, money, pagination, exports and the clock. Imports no domain."""

@@ -1,0 +1,1 @@
+"""The double-entry ledger: accounts, postings, reversals, statements, balances, import."""

@@ -1,0 +1,115 @@
+"""Accounts, journal transactions, entries and idempotency keys.
+
+Sign convention: an entry's `amount` is positive for a credit and negative for a debit, so the
+entries of every transaction sum to zero. A customer account (a liability of the bank) has the
+balance sum(amount); an asset account such as the cash vault has the balance -sum(amount).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from ledgerbank.kit.db import BigId, Money, UTCDateTime, metadata
+
+CUSTOMER_ACCOUNT_TYPES = ("savings", "checking", "wallet")
+# The bank's own accounts, one of each per currency.
+INTERNAL_ACCOUNT_TYPES = ("cash_vault", "fee_income", "equity")
+ACCOUNT_STATUSES = ("active", "frozen", "closed")
+TRANSACTION_TYPES = ("deposit", "withdrawal", "transfer", "fee", "journal", "reversal")
+TRANSACTION_STATUSES = ("posted", "blocked", "reversed")
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("account_number", String(20), nullable=False, unique=True),
+    Column("owner_id", BigId, ForeignKey("users.id"), nullable=True, index=True),
+    Column("account_type", String(16), nullable=False),
+    Column("is_internal", Integer, nullable=False, server_default="0"),
+    # "cash_vault:USD" for the bank's own accounts (one of each per currency), else NULL.
+    Column("internal_key", String(32), nullable=True, unique=True),
+    Column("currency", String(3), nullable=False),
+    # Kept for customer accounts only; internal balances are derived from their entries so
+    # that no posting waits on the cash vault's row.
+    Column("balance", Money, nullable=False, server_default="0"),
+    Column("overdraft_limit", Money, nullable=False, server_default="0"),
+    Column("status", String(8), nullable=False, server_default="active"),
+    Column("status_reason", String(500), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("balance + overdraft_limit >= 0", name="balance_not_below_limit"),
+    CheckConstraint("overdraft_limit >= 0", name="overdraft_not_negative"),
+    CheckConstraint(f"status IN {ACCOUNT_STATUSES!r}", name="status_known"),
+    CheckConstraint(
+        f"account_type IN {CUSTOMER_ACCOUNT_TYPES + INTERNAL_ACCOUNT_TYPES!r}", name="type_known"
+    ),
+    CheckConstraint(
+        "(is_internal = 1 AND owner_id IS NULL) OR (is_internal = 0 AND owner_id IS NOT NULL)",
+        name="owner_matches_kind",
+    ),
+)
+
+transactions = Table(
+    "transactions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("type", String(16), nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("from_account_id", BigId, ForeignKey("accounts.id"), nullable=True),
+    Column("to_account_id", BigId, ForeignKey("accounts.id"), nullable=True),
+    Column("description", String(500), nullable=True),
+    Column("reverses_id", BigId, ForeignKey("transactions.id"), nullable=True, unique=True),
+    Column("external_id", String(100), nullable=True, unique=True),
+    Column("batch_id", String(36), nullable=True, index=True),
+    Column("initiated_by", BigId, ForeignKey("users.id"), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint(f"type IN {TRANSACTION_TYPES!r}", name="type_known"),
+    CheckConstraint(f"status IN {TRANSACTION_STATUSES!r}", name="status_known"),
+    Index("ix_transactions_created_at", "created_at"),
+    Index("ix_transactions_from_created", "from_account_id", "created_at"),
+    Index("ix_transactions_to_created", "to_account_id", "created_at"),
+    Index("ix_transactions_type_created", "type", "created_at"),
+)
+
+entries = Table(
+    "entries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("transaction_id", BigId, ForeignKey("transactions.id"), nullable=False, index=True),
+    Column("account_id", BigId, ForeignKey("accounts.id"), nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("currency", String(3), nullable=False),
+    # The account's balance right after this entry; NULL on internal accounts.
+    Column("balance_after", Money, nullable=True),
+    Column("posted_at", UTCDateTime, nullable=False),
+    CheckConstraint("amount <> 0", name="amount_not_zero"),
+    Index("ix_entries_account_posted", "account_id", "posted_at", "id"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("scope", String(64), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("response_status", Integer, nullable=False),
+    Column("response_body", Text, nullable=False),
+    Column("transaction_id", BigInteger, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("scope", "key", name="uq_idempotency_keys_scope_key"),
+)

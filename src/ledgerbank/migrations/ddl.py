@@ -1,0 +1,70 @@
+"""Dialect-aware DDL the migrations share: append-only triggers and views."""
+
+from __future__ import annotations
+
+from alembic import op
+
+
+def _dialect() -> str:
+    return op.get_bind().dialect.name
+
+
+def refuse_changes(table: str, operations: tuple[str, ...] = ("UPDATE", "DELETE")) -> None:
+    """Install triggers that refuse the given operations on every row of `table`."""
+    dialect = _dialect()
+    if dialect == "postgresql":
+        op.execute(
+            """
+            CREATE OR REPLACE FUNCTION ledgerbank_refuse_change() RETURNS trigger AS $$
+            BEGIN
+                RAISE EXCEPTION '% on % is refused: the table is append-only', TG_OP, TG_TABLE_NAME
+                    USING ERRCODE = 'integrity_constraint_violation';
+            END
+            $$ LANGUAGE plpgsql
+            """
+        )
+        ops = " OR ".join(operations)
+        op.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE {ops} ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION ledgerbank_refuse_change()"
+        )
+        op.execute(
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION ledgerbank_refuse_change()"
+        )
+        return
+    for operation in operations:
+        name = f"{table}_no_{operation.lower()}"
+        message = f"{operation} on {table} is refused: the table is append-only"
+        if dialect == "sqlite":
+            op.execute(
+                f"CREATE TRIGGER {name} BEFORE {operation} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+            )
+        else:
+            op.execute(
+                f"CREATE TRIGGER {name} BEFORE {operation} ON {table} FOR EACH ROW "
+                f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{message}'"
+            )
+
+
+def allow_changes(table: str, operations: tuple[str, ...] = ("UPDATE", "DELETE")) -> None:
+    dialect = _dialect()
+    if dialect == "postgresql":
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+        return
+    for operation in operations:
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{operation.lower()}")
+
+
+def create_view(name: str, select_sql: str) -> None:
+    if _dialect() == "sqlite":
+        op.execute(f"DROP VIEW IF EXISTS {name}")
+        op.execute(f"CREATE VIEW {name} AS {select_sql}")
+    else:
+        op.execute(f"CREATE OR REPLACE VIEW {name} AS {select_sql}")
+
+
+def drop_view(name: str) -> None:
+    op.execute(f"DROP VIEW IF EXISTS {name}")

@@ -1,0 +1,7 @@
+"""Every domain's tables, imported in one place so that the metadata is complete."""
+
+from ledgerbank.audit.tables import audit_chain, audit_log
+from ledgerbank.identity.tables import users
+from ledgerbank.ledger.tables import accounts, entries, idempotency_keys, transactions
+
+__all__ = ["accounts", "audit_chain", "audit_log", "entries", "idempotency_keys", "transactions", "users"]
