@@ -1,0 +1,35 @@
+"""The `ledgerbank` command: one Typer app, a command group per domain."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from ledgerbank.audit.commands import app as audit_app
+from ledgerbank.errors import LedgerbankError
+from ledgerbank.kit.commands import app as db_app
+from ledgerbank.kit.commands import serve
+from ledgerbank.ledger.commands import app as ledger_app
+
+app = typer.Typer(
+    name="ledgerbank",
+    help="ledgerbank: a double-entry bank core. Configured by LEDGERBANK_* settings and .env.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command()(serve)
+app.add_typer(db_app, name="db")
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(audit_app, name="audit")
+
+err = Console(stderr=True)
+
+
+def main() -> None:
+    try:
+        app()
+    except LedgerbankError as exc:
+        err.print(f"[red]error[/red] ({exc.code}): {exc.detail}")
+        sys.exit(2)

@@ -1,0 +1,134 @@
+"""HTTP plumbing shared by every router: problem+json, exact JSON numbers, request ids."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ledgerbank.errors import LedgerbankError
+from ledgerbank.kit import context
+
+log = logging.getLogger("ledgerbank.http")
+PROBLEM = "application/problem+json"
+
+
+def problem(
+    status: int, code: str, title: str, detail: str, **extra: Any
+) -> JSONResponse:
+    body = {
+        "type": f"https://ledgerbank.dev/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    if (request_id := context.request_id.get()) is not None:
+        body["request_id"] = request_id
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+class ExactJSONRequest(Request):
+    """Decodes JSON numbers with a fraction as Decimal, so amounts never pass through float."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            body = await self.body()
+            self._json = json.loads(body, parse_float=Decimal, parse_constant=_refuse_constant)
+        return self._json
+
+
+class LedgerRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+
+        async def exact_handler(request: Request) -> Response:
+            return await handler(ExactJSONRequest(request.scope, request.receive))
+
+        return exact_handler
+
+
+def install_error_handlers(app: Any) -> None:
+    @app.exception_handler(LedgerbankError)
+    async def _domain(request: Request, exc: LedgerbankError) -> Response:
+        return problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {
+                "loc": [str(part) for part in err.get("loc", ())],
+                "msg": str(err.get("msg", "")),
+                "type": str(err.get("type", "")),
+            }
+            for err in exc.errors()
+        ]
+        malformed = any(e["type"] in ("json_invalid", "value_error.jsondecode") for e in errors)
+        status = 400 if malformed else 422
+        return problem(
+            status,
+            "malformed_request" if malformed else "validation_error",
+            "Malformed request" if malformed else "Validation error",
+            "the request body is not valid JSON"
+            if malformed
+            else "the request does not match the expected fields",
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated"}
+        code = codes.get(exc.status_code, "http_error")
+        return problem(exc.status_code, code, str(exc.detail), str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error")
+        return problem(500, "internal_error", "Internal error", "an unexpected error occurred")
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (or keeps the caller's X-Request-ID) for logs and the audit."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = ""
+        for name, value in scope.get("headers", ()):
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")
+        valid = 0 < len(incoming) <= 64 and incoming.isprintable()
+        request_id = incoming if valid else uuid.uuid4().hex
+        token = context.request_id.set(request_id)
+
+        async def send_with_id(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (b"x-request-id", request_id.encode("latin-1")),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            context.request_id.reset(token)
