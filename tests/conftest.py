@@ -122,9 +122,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def database_url(
-    backend: str, templates: dict[str, Template], tmp_path: Path
-) -> Iterator[str]:
+def database_url(backend: str, templates: dict[str, Template], tmp_path: Path) -> Iterator[str]:
     """The URL of a fresh, migrated, empty database on the backend under test."""
     template = templates[backend]
     if template.error:

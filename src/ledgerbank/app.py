@@ -33,7 +33,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database.from_url(settings.resolved_database_url, pool_size=settings.db_pool_size)
+        database = Database.from_url(
+            settings.resolved_database_url, pool_size=settings.db_pool_size
+        )
         app.state.db = database
         app.state.screen = NO_SCREEN
         stop = threading.Event()

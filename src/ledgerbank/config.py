@@ -5,11 +5,10 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 
 class Settings(BaseSettings):
@@ -58,14 +57,17 @@ class Settings(BaseSettings):
 
     def signing_secret(self) -> str:
         """The JWT secret: from settings, else generated once into the data folder."""
-        if self.jwt_secret:
-            return self.jwt_secret
-        path = self.data_dir / "jwt-secret"
-        if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(48))
-        return path.read_text().strip()
+        return self.jwt_secret or _generated_secret(self.data_dir.resolve())
+
+
+@lru_cache
+def _generated_secret(data_dir: Path) -> str:
+    path = data_dir / "jwt-secret"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip()
 
 
 @lru_cache

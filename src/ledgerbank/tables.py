@@ -4,4 +4,12 @@ from ledgerbank.audit.tables import audit_chain, audit_log
 from ledgerbank.identity.tables import users
 from ledgerbank.ledger.tables import accounts, entries, idempotency_keys, transactions
 
-__all__ = ["accounts", "audit_chain", "audit_log", "entries", "idempotency_keys", "transactions", "users"]
+__all__ = [
+    "accounts",
+    "audit_chain",
+    "audit_log",
+    "entries",
+    "idempotency_keys",
+    "transactions",
+    "users",
+]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -139,10 +140,8 @@ def seal(conn: Connection, *, limit: int = 5_000) -> int:
 
 def try_seal(db_write: Any) -> None:
     """Seal after a commit; losing a race to another sealer is fine."""
-    try:
+    with suppress(IntegrityError):
         db_write(seal)
-    except IntegrityError:
-        pass
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,1 @@
-"""Shared plumbing: database engines, money, pagination, exports and the clock. Imports no domain."""
+"""Shared plumbing: engines, money, pagination, exports, the clock. Imports no domain."""

@@ -52,7 +52,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         if dialect.name in ("mysql", "mariadb"):
             return dialect.type_descriptor(mysql.DATETIME(fsp=6))
         if dialect.name == "sqlite":
-            return dialect.type_descriptor(sqlite.DATETIME(truncate_microseconds=False))
+            return dialect.type_descriptor(sqlite.DATETIME(truncate_microseconds=False))  # type: ignore[no-untyped-call]
         return dialect.type_descriptor(DateTime(timezone=False))
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from decimal import Decimal
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -22,9 +22,7 @@ log = logging.getLogger("ledgerbank.http")
 PROBLEM = "application/problem+json"
 
 
-def problem(
-    status: int, code: str, title: str, detail: str, **extra: Any
-) -> JSONResponse:
+def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
     body = {
         "type": f"https://ledgerbank.dev/problems/{code}",
         "title": title,
@@ -53,7 +51,7 @@ class ExactJSONRequest(Request):
 
 
 class LedgerRoute(APIRoute):
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def exact_handler(request: Request) -> Response:
@@ -62,13 +60,13 @@ class LedgerRoute(APIRoute):
         return exact_handler
 
 
-def install_error_handlers(app: Any) -> None:
-    @app.exception_handler(LedgerbankError)
-    async def _domain(request: Request, exc: LedgerbankError) -> Response:
+def install_error_handlers(app: FastAPI) -> None:
+    async def _domain(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, LedgerbankError)
         return problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
 
-    @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+    async def _validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
         errors = [
             {
                 "loc": [str(part) for part in err.get("loc", ())],
@@ -89,16 +87,20 @@ def install_error_handlers(app: Any) -> None:
             errors=errors,
         )
 
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+    async def _http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
         codes = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated"}
         code = codes.get(exc.status_code, "http_error")
         return problem(exc.status_code, code, str(exc.detail), str(exc.detail))
 
-    @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error")
         return problem(500, "internal_error", "Internal error", "an unexpected error occurred")
+
+    app.add_exception_handler(LedgerbankError, _domain)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)
 
 
 class RequestIdMiddleware:

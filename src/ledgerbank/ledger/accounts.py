@@ -168,9 +168,11 @@ def set_status(
     conn: Connection, account_id: int, *, status: str, reason: str, actor_id: int | None
 ) -> RowMapping:
     """Freeze, unfreeze (status `active`) or close a customer account."""
-    before = conn.execute(
-        select(accounts).where(accounts.c.id == account_id).with_for_update()
-    ).mappings().first()
+    before = (
+        conn.execute(select(accounts).where(accounts.c.id == account_id).with_for_update())
+        .mappings()
+        .first()
+    )
     if before is None or before["is_internal"]:
         raise errors.NotFound(f"account {account_id} not found")
     allowed = {

@@ -264,7 +264,7 @@ def _write(ctx: _Context, movements: list[Movement], *, status: str) -> list[dic
         for m in movements
     ]
     ids = _insert_returning_ids(conn, headers)
-    rows = [{"id": i, **h} for i, h in zip(ids, headers, strict=True)]
+    rows: list[dict[str, Any]] = [{"id": i, **h} for i, h in zip(ids, headers, strict=True)]
     if status == "posted":
         _write_entries(ctx, movements, ids)
     conn.execute(
@@ -562,9 +562,7 @@ def post_journal(
     return Posting(_write(ctx, [movement], status="posted"))
 
 
-def reverse(
-    conn: Connection, transaction_id: int, *, reason: str, actor_id: int | None
-) -> Posting:
+def reverse(conn: Connection, transaction_id: int, *, reason: str, actor_id: int | None) -> Posting:
     """Post the mirror image of a posted transaction and mark the original reversed."""
     original = get_transaction_row(conn, transaction_id)
     if original["status"] != "posted":
@@ -579,7 +577,9 @@ def reverse(
             .order_by(entries.c.id)
         )
     ]
-    ctx = _context(conn, actor_id=actor_id, screen=NO_SCREEN, occurred_at=None, max_major=Decimal(0))
+    ctx = _context(
+        conn, actor_id=actor_id, screen=NO_SCREEN, occurred_at=None, max_major=Decimal(0)
+    )
     lock_accounts(ctx, [leg.account_id for leg in legs], customer_only=False)
     # Re-read under the account locks: a concurrent reversal may have won.
     original = get_transaction_row(conn, transaction_id)

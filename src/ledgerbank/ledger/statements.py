@@ -56,12 +56,15 @@ def statement(
     opening = 0
     if start is not None:
         query = query.where(entries.c.posted_at >= start)
-        opening = conn.execute(
-            select(entries.c.balance_after)
-            .where(entries.c.account_id == account_id, entries.c.posted_at < start)
-            .order_by(entries.c.posted_at.desc(), entries.c.id.desc())
-            .limit(1)
-        ).scalar() or 0
+        opening = (
+            conn.execute(
+                select(entries.c.balance_after)
+                .where(entries.c.account_id == account_id, entries.c.posted_at < start)
+                .order_by(entries.c.posted_at.desc(), entries.c.id.desc())
+                .limit(1)
+            ).scalar()
+            or 0
+        )
     if end is not None:
         query = query.where(entries.c.posted_at <= end)
     rows = [dict(row) for row in conn.execute(query).mappings()]

@@ -1,0 +1,122 @@
+"""Roles and what they may do: the one table every route's permission is checked against."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    CUSTOMER = "customer"
+    ADMIN = "admin"
+    AUDITOR = "auditor"
+    FRAUD_ANALYST = "fraud_analyst"
+    FINANCIAL_MANAGER = "financial_manager"
+    COMPLIANCE_OFFICER = "compliance_officer"
+
+
+class Permission(StrEnum):
+    PROFILE_MANAGE = "profile:manage"  # one's own profile and PIN
+    ACCOUNTS_OPEN = "accounts:open"  # open accounts for oneself
+    ACCOUNTS_READ_OWN = "accounts:read_own"
+    ACCOUNTS_READ_ALL = "accounts:read_all"
+    ACCOUNTS_FREEZE = "accounts:freeze"
+    MONEY_MOVE_OWN = "money:move_own"  # deposit, withdraw, transfer from one's own accounts
+    TRANSACTIONS_READ_OWN = "transactions:read_own"
+    TRANSACTIONS_READ_ALL = "transactions:read_all"
+    TRANSACTIONS_REVERSE = "transactions:reverse"
+    TRANSACTIONS_FLAG = "transactions:flag"
+    IMPORT = "ledger:import"
+    USERS_MANAGE = "users:manage"
+    AUDIT_READ = "audit:read"
+    FRAUD_REVIEW = "fraud:review"
+    COMPLIANCE_REVIEW = "compliance:review"
+    RISK_READ_OWN = "risk:read_own"
+    RISK_READ_ALL = "risk:read_all"
+    ANALYTICS_OWN = "analytics:own"
+    REPORTS_READ = "reports:read"
+    LEDGERGPT_ASK = "ledgergpt:ask"
+
+
+P = Permission
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.CUSTOMER: frozenset(
+        {
+            P.PROFILE_MANAGE,
+            P.ACCOUNTS_OPEN,
+            P.ACCOUNTS_READ_OWN,
+            P.MONEY_MOVE_OWN,
+            P.TRANSACTIONS_READ_OWN,
+            P.RISK_READ_OWN,
+            P.ANALYTICS_OWN,
+        }
+    ),
+    Role.ADMIN: frozenset(
+        {
+            P.PROFILE_MANAGE,
+            P.ACCOUNTS_READ_ALL,
+            P.ACCOUNTS_FREEZE,
+            P.TRANSACTIONS_READ_ALL,
+            P.TRANSACTIONS_REVERSE,
+            P.TRANSACTIONS_FLAG,
+            P.IMPORT,
+            P.USERS_MANAGE,
+            P.AUDIT_READ,
+            P.FRAUD_REVIEW,
+            P.COMPLIANCE_REVIEW,
+            P.RISK_READ_ALL,
+            P.REPORTS_READ,
+            P.LEDGERGPT_ASK,
+        }
+    ),
+    Role.AUDITOR: frozenset(
+        {
+            P.PROFILE_MANAGE,
+            P.ACCOUNTS_READ_ALL,
+            P.TRANSACTIONS_READ_ALL,
+            P.AUDIT_READ,
+            P.RISK_READ_ALL,
+            P.REPORTS_READ,
+            P.LEDGERGPT_ASK,
+        }
+    ),
+    Role.FRAUD_ANALYST: frozenset(
+        {
+            P.PROFILE_MANAGE,
+            P.ACCOUNTS_READ_ALL,
+            P.ACCOUNTS_FREEZE,
+            P.TRANSACTIONS_READ_ALL,
+            P.TRANSACTIONS_FLAG,
+            P.FRAUD_REVIEW,
+            P.RISK_READ_ALL,
+        }
+    ),
+    Role.FINANCIAL_MANAGER: frozenset(
+        {
+            P.PROFILE_MANAGE,
+            P.ACCOUNTS_READ_ALL,
+            P.TRANSACTIONS_READ_ALL,
+            P.REPORTS_READ,
+        }
+    ),
+    Role.COMPLIANCE_OFFICER: frozenset(
+        {
+            P.PROFILE_MANAGE,
+            P.ACCOUNTS_READ_ALL,
+            P.ACCOUNTS_FREEZE,
+            P.TRANSACTIONS_READ_ALL,
+            P.TRANSACTIONS_FLAG,
+            P.AUDIT_READ,
+            P.COMPLIANCE_REVIEW,
+            P.RISK_READ_ALL,
+            P.LEDGERGPT_ASK,
+        }
+    ),
+}
+
+
+def allows(role: str, permission: Permission) -> bool:
+    try:
+        return permission in ROLE_PERMISSIONS[Role(role)]
+    except ValueError:
+        return False

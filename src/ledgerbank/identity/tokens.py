@@ -1,0 +1,48 @@
+"""Signed, expiring JWT access tokens: HS256 only, every other algorithm (and `none`) refused."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import jwt
+
+from ledgerbank import errors
+from ledgerbank.kit.clock import utcnow
+
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ["sub", "role", "iat", "exp", "jti"]
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: int
+    role: str
+    jti: str
+
+
+def issue(*, user_id: int, role: str, secret: str, ttl_minutes: int) -> tuple[str, int]:
+    """A signed access token and its lifetime in seconds."""
+    now = utcnow()
+    lifetime = timedelta(minutes=ttl_minutes)
+    claims = {
+        "sub": str(user_id),
+        "role": role,
+        "iat": int(now.timestamp()),
+        "exp": int((now + lifetime).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM), int(lifetime.total_seconds())
+
+
+def decode(token: str, *, secret: str) -> TokenClaims:
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], options={"require": REQUIRED_CLAIMS}
+        )
+        return TokenClaims(int(claims["sub"]), str(claims["role"]), str(claims["jti"]))
+    except jwt.ExpiredSignatureError:
+        raise errors.NotAuthenticated("the access token has expired") from None
+    except (jwt.InvalidTokenError, ValueError, TypeError):
+        raise errors.NotAuthenticated("the access token is invalid") from None
