@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ledgerbank.errors import LedgerbankError
+from ledgerbank.errors import LedgerbankError, ValidationFailed
 from ledgerbank.kit import context
 
 log = logging.getLogger("ledgerbank.http")
@@ -34,6 +34,60 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JS
     if (request_id := context.request_id.get()) is not None:
         body["request_id"] = request_id
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def _problem_schema(codes: list[str]) -> dict[str, Any]:
+    """The JSON schema of a problem+json body whose `code` is one of `codes`."""
+    return {
+        "type": "object",
+        "required": ["type", "title", "status", "detail", "code"],
+        "properties": {
+            "type": {"type": "string", "format": "uri"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "code": {"type": "string", "enum": codes},
+            "request_id": {"type": "string"},
+            "errors": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "loc": {"type": "array", "items": {"type": "string"}},
+                        "msg": {"type": "string"},
+                        "type": {"type": "string"},
+                    },
+                },
+            },
+        },
+        "additionalProperties": True,
+    }
+
+
+def problem_responses(
+    *error_types: type[LedgerbankError], validation: bool = True
+) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route: each possible error as problem+json, grouped by status.
+
+    `validation=True` (the default) adds the 422 `validation_error` (and 400
+    `malformed_request`) every route with parameters or a body can answer; it also replaces
+    FastAPI's own 422 schema, which does not describe what ledgerbank sends.
+    """
+    by_status: dict[int, dict[str, str]] = {}
+    types = list(error_types)
+    if validation:
+        types.append(ValidationFailed)
+        by_status.setdefault(400, {})["malformed_request"] = "Malformed request"
+    for error_type in types:
+        by_status.setdefault(error_type.status, {})[error_type.code] = error_type.title
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in sorted(by_status):
+        codes = by_status[status]
+        responses[status] = {
+            "description": "; ".join(f"`{code}`: {title}" for code, title in codes.items()),
+            "content": {PROBLEM: {"schema": _problem_schema(sorted(codes))}},
+        }
+    return responses
 
 
 def _refuse_constant(name: str) -> Any:
