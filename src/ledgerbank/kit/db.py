@@ -95,7 +95,9 @@ def create_db_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> En
     kwargs: dict[str, Any] = {"pool_size": pool_size, "max_overflow": pool_size * 2}
     if dialect == "mysql":
         kwargs["isolation_level"] = "READ COMMITTED"
-    return create_engine(url, echo=echo, pool_pre_ping=True, **kwargs)
+    # No pre-ping (it costs a round trip per transaction): stale connections are recycled,
+    # and a connection found dead mid-transaction is retried by Database.write.
+    return create_engine(url, echo=echo, pool_recycle=1800, **kwargs)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -125,6 +127,8 @@ _RETRYABLE_MYSQL = {1213, 1205}  # deadlock, lock wait timeout
 def is_retryable(exc: BaseException) -> bool:
     if not isinstance(exc, DBAPIError):
         return False
+    if exc.connection_invalidated:
+        return True
     orig = exc.orig
     sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
     if sqlstate in _RETRYABLE_PG:

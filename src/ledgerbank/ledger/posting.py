@@ -16,7 +16,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    RowMapping,
+    Table,
+    case,
+    insert,
+    literal,
+    select,
+    update,
+)
 
 from ledgerbank import errors
 from ledgerbank.audit import service as audit
@@ -201,11 +211,11 @@ def _movement(
     for account in (source, destination):
         if account is not None:
             _require_open(account)
-    vault = internal_account_id(ctx.conn, currency, "cash_vault")
-    legs = [
-        Leg(source_id if source_id is not None else vault, -minor),
-        Leg(destination_id if destination_id is not None else vault, minor),
-    ]
+    debit, credit = source_id, destination_id
+    if debit is None or credit is None:  # cash in or out: the vault is the other side
+        vault = internal_account_id(ctx.conn, currency, "cash_vault")
+        debit, credit = (debit or vault), (credit or vault)
+    legs = [Leg(debit, -minor), Leg(credit, minor)]
     proposal = Proposal(
         type=type,
         amount=minor,
@@ -267,8 +277,9 @@ def _write(ctx: _Context, movements: list[Movement], *, status: str) -> list[dic
     rows: list[dict[str, Any]] = [{"id": i, **h} for i, h in zip(ids, headers, strict=True)]
     if status == "posted":
         _write_entries(ctx, movements, ids)
-    conn.execute(
-        insert(audit_log),
+    insert_rows(
+        conn,
+        audit_log,
         [
             audit.prepare(
                 actor_id=ctx.actor_id,
@@ -329,20 +340,34 @@ def _write_entries(ctx: _Context, movements: list[Movement], ids: list[int]) -> 
                     "posted_at": ctx.occurred_at,
                 }
             )
-    ctx.conn.execute(insert(entries), rows)
-    touched = {leg.account_id for m in movements for leg in m.legs}
-    changes = [
-        {"account": i, "new_balance": ctx.balances[i], "now": ctx.now}
-        for i in sorted(touched)
-        if i in ctx.balances and not ctx.locked[i].is_internal
-    ]
-    if changes:
+    insert_rows(ctx.conn, entries, rows)
+    touched = sorted({leg.account_id for m in movements for leg in m.legs})
+    customer = [i for i in touched if i in ctx.balances and not ctx.locked[i].is_internal]
+    if customer:
+        # One statement for every balance: the rows are locked, so the new values are exact.
+        new_balance = case(
+            {i: literal(ctx.balances[i], BigInteger()) for i in customer}, value=accounts.c.id
+        )
         ctx.conn.execute(
             update(accounts)
-            .where(accounts.c.id == bindparam("account"))
-            .values(balance=bindparam("new_balance"), updated_at=bindparam("now")),
-            changes,
+            .where(accounts.c.id.in_(customer))
+            .values(balance=new_balance, updated_at=ctx.now)
         )
+
+
+def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows in one round trip where the driver allows it.
+
+    With RETURNING, SQLAlchemy batches an executemany into multi-row VALUES statements
+    ("insertmanyvalues") and still caches the compiled statement; PyMySQL batches plain
+    executemany INSERTs itself.
+    """
+    if len(rows) == 1:
+        conn.execute(insert(table), rows[0])
+    elif conn.dialect.insert_executemany_returning:
+        conn.execute(insert(table).returning(table.c.id), rows)
+    elif rows:
+        conn.execute(insert(table), rows)
 
 
 def _audit_view(row: dict[str, Any], movement: Movement) -> dict[str, Any]:
