@@ -168,15 +168,15 @@ def _require_open(account: AccountState, *, allow_frozen: bool = False) -> None:
 
 def _apply_legs(ctx: _Context, legs: Sequence[Leg]) -> None:
     """Move the in-memory balances, refusing any customer account that would go below limit."""
+    running: dict[int, int] = {}  # several legs may hit one account (a journal posting)
     for leg in legs:
         state = ctx.locked.get(leg.account_id)
         if state is None or state.is_internal:
             continue
-        new_balance = ctx.balances[leg.account_id] + leg.amount
+        before = running.get(leg.account_id, ctx.balances[leg.account_id])
+        running[leg.account_id] = new_balance = before + leg.amount
         if new_balance + ctx.limits[leg.account_id] < 0:
-            available = to_decimal_string(
-                ctx.balances[leg.account_id] + ctx.limits[leg.account_id], state.currency
-            )
+            available = to_decimal_string(before + ctx.limits[leg.account_id], state.currency)
             raise errors.InsufficientFunds(
                 f"account {leg.account_id} has {available} {state.currency} available",
                 account_id=leg.account_id,
@@ -571,7 +571,7 @@ def post_journal(
     for account_id, raw in legs:
         text = str(raw).strip()
         negative = text.startswith("-")
-        minor = to_minor(text.lstrip("-+") if negative else raw, currency, max_major=max_major)
+        minor = to_minor(text[1:] if negative else raw, currency, max_major=max_major)
         _require_open(ctx.locked[account_id])
         signed.append(Leg(account_id, -minor if negative else minor))
     if sum(leg.amount for leg in signed) != 0:
