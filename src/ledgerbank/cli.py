@@ -12,6 +12,7 @@ from ledgerbank.errors import LedgerbankError
 from ledgerbank.kit.commands import app as db_app
 from ledgerbank.kit.commands import serve
 from ledgerbank.ledger.commands import app as ledger_app
+from ledgerbank.ledger.import_commands import app as import_app
 
 app = typer.Typer(
     name="ledgerbank",
@@ -23,6 +24,7 @@ app.command()(serve)
 app.add_typer(db_app, name="db")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(audit_app, name="audit")
+app.add_typer(import_app, name="import")
 
 err = Console(stderr=True)
 
