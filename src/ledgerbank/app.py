@@ -11,10 +11,20 @@ from fastapi import FastAPI
 
 from ledgerbank import __version__
 from ledgerbank.audit import service as audit
+from ledgerbank.audit.router import router as audit_router
 from ledgerbank.config import Settings, get_settings
+from ledgerbank.identity import passwords
+from ledgerbank.identity.router import router as identity_router
 from ledgerbank.kit.db import Database
+from ledgerbank.kit.docs import install_docs
+from ledgerbank.kit.health import router as health_router
 from ledgerbank.kit.http import LedgerRoute, RequestIdMiddleware, install_error_handlers
+from ledgerbank.kit.logging import AccessLogMiddleware, configure_logging
+from ledgerbank.kit.security import SecurityHeadersMiddleware, install_cors
+from ledgerbank.ledger.router import router as ledger_router
 from ledgerbank.ledger.screening import NO_SCREEN
+from ledgerbank.web import events as web_events
+from ledgerbank.web import router as web
 
 log = logging.getLogger("ledgerbank")
 
@@ -30,6 +40,12 @@ def _audit_sealer(database: Database, stop: threading.Event, every: float = 1.0)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging(level=settings.log_level, json_lines=settings.environment == "production")
+    passwords.configure(
+        time_cost=settings.password_hash_time_cost,
+        memory_kib=settings.password_hash_memory_kib,
+        parallelism=settings.password_hash_parallelism,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,14 +71,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="A double-entry bank core: ledger, customers, risk, analytics, LedgerGPT.",
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs with local assets, under the strict CSP
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.router.route_class = LedgerRoute
     app.state.settings = settings
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.environment == "production")
+    install_cors(app, settings.cors_origins)
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(RequestIdMiddleware)  # outermost: every log line has the request id
     install_error_handlers(app)
 
     @app.get("/health", tags=["health"], operation_id="health-liveness")
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    app.include_router(ledger_router)
+    app.include_router(health_router)
+    app.include_router(identity_router)
+    app.include_router(audit_router)
+    install_docs(app)
+    app.include_router(web_events.router)
+    web.mount(app)  # the web app last: its few explicit paths never shadow an API route
     return app

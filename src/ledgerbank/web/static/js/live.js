@@ -1,0 +1,106 @@
+// Live updates: reads the server-sent events of GET /events/stream with the bearer token
+// (fetch streaming, so the token never appears in a URL) and reconnects when the stream ends.
+
+import { authHeaders, getSession } from "./api.js";
+
+const handlers = new Map(); // event type -> Set of callbacks
+let controller = null;
+let retryTimer = null;
+let failures = 0;
+let state = "closed";
+const stateListeners = new Set();
+
+function setState(next) {
+  state = next;
+  for (const listener of stateListeners) listener(state);
+}
+
+export function onLiveState(listener) {
+  stateListeners.add(listener);
+  listener(state);
+  return () => stateListeners.delete(listener);
+}
+
+// Subscribes to one event type ("transaction", "alert"); returns the unsubscribe function.
+export function on(type, callback) {
+  if (!handlers.has(type)) handlers.set(type, new Set());
+  handlers.get(type).add(callback);
+  return () => handlers.get(type)?.delete(callback);
+}
+
+function dispatch(type, data) {
+  for (const callback of handlers.get(type) || []) {
+    try {
+      callback(data);
+    } catch (error) {
+      console.error(error);
+    }
+  }
+}
+
+function parseFrame(frame) {
+  let type = "message";
+  const data = [];
+  for (const line of frame.split("\n")) {
+    if (line.startsWith(":")) continue;
+    const colon = line.indexOf(":");
+    const name = colon === -1 ? line : line.slice(0, colon);
+    const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
+    if (name === "event") type = value;
+    else if (name === "data") data.push(value);
+  }
+  if (!data.length) return;
+  try {
+    dispatch(type, JSON.parse(data.join("\n")));
+  } catch (error) {
+    console.error(error);
+  }
+}
+
+async function connect() {
+  if (!getSession()) return;
+  controller = new AbortController();
+  const mine = controller;
+  setState("connecting");
+  try {
+    const response = await fetch("/events/stream", { headers: { Accept: "text/event-stream", ...authHeaders() }, signal: mine.signal, cache: "no-store" });
+    if (!response.ok || !response.body) throw new Error(`stream answered ${response.status}`);
+    setState("open");
+    failures = 0;
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value.replaceAll("\r\n", "\n");
+      let boundary;
+      while ((boundary = buffer.indexOf("\n\n")) !== -1) {
+        parseFrame(buffer.slice(0, boundary));
+        buffer = buffer.slice(boundary + 2);
+      }
+    }
+  } catch (error) {
+    if (mine.signal.aborted) return;
+    failures += 1;
+  }
+  if (mine !== controller || mine.signal.aborted) return;
+  // The server ends each stream after a while (or on a token nearing expiry): reconnect.
+  setState(failures ? "error" : "connecting");
+  const delay = Math.min(30_000, failures ? 1000 * 2 ** failures : 250);
+  retryTimer = setTimeout(connect, delay);
+}
+
+export function startLive() {
+  stopLive();
+  connect();
+}
+
+export function stopLive() {
+  clearTimeout(retryTimer);
+  if (controller) {
+    const old = controller;
+    controller = null;
+    old.abort();
+  }
+  setState("closed");
+}

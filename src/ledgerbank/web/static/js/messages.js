@@ -1,0 +1,69 @@
+// Human messages for every problem+json `code` the API answers (API.md, errors.py).
+
+const MESSAGES = {
+  // malformed input and broken business rules
+  invalid_amount: "That amount is not valid: use a positive number with no more decimals than the currency allows.",
+  unknown_currency: "That currency is not supported.",
+  validation_error: "Some fields are not valid. Check them and try again.",
+  malformed_request: "The request could not be read. Reload the page and try again.",
+  insufficient_funds: "There is not enough money in the account for this.",
+  account_frozen: "The account is frozen: no money can leave or enter it until it is unfrozen.",
+  account_closed: "The account is closed.",
+  currency_mismatch: "The accounts hold different currencies; money can only move between accounts of the same currency.",
+  same_account: "Choose two different accounts.",
+  unbalanced_posting: "The posting does not balance (debits must equal credits).",
+  not_reversible: "This transaction cannot be reversed.",
+  blocked_by_risk: "The transaction was blocked by risk screening and nothing was posted.",
+  import_rejected: "The import file was rejected; nothing was imported.",
+  invalid_transition: "That change is not possible in the current state.",
+  // authentication and authorization
+  not_authenticated: "Your session has ended. Please sign in again.",
+  invalid_credentials: "Wrong username or password.",
+  login_locked: "Too many failed sign-in attempts. Wait a while, then try again.",
+  pin_required: "This account needs your transaction PIN.",
+  invalid_pin: "That PIN is not correct.",
+  pin_locked: "Too many wrong PINs. Wait a while, then try again.",
+  forbidden: "Your role is not allowed to do this.",
+  not_found: "Not found (it may not exist, or it is not yours).",
+  method_not_allowed: "That action is not available here.",
+  // conflicts
+  conflict: "That conflicts with the current state; reload and try again.",
+  idempotency_conflict: "This request was already sent with different details. Start a new one.",
+  username_taken: "That username is taken; choose another.",
+  // LedgerGPT
+  not_understood: "LedgerGPT did not understand the question. Try one of the suggestions.",
+  unsafe_query: "LedgerGPT refused the query because it is not a safe, read-only question.",
+  // limits and infrastructure
+  rate_limited: "Too many requests. Wait a moment and try again.",
+  payload_too_large: "The upload is too large.",
+  unsupported_media_type: "That file type is not supported.",
+  unavailable: "The service is temporarily unavailable. Try again shortly.",
+  internal_error: "Something went wrong on our side. The error was logged; try again later.",
+  network_error: "The server cannot be reached. Check your connection and try again.",
+};
+
+const BY_STATUS = {
+  400: "The request could not be read.",
+  401: MESSAGES.not_authenticated,
+  403: MESSAGES.forbidden,
+  404: MESSAGES.not_found,
+  409: MESSAGES.conflict,
+  413: MESSAGES.payload_too_large,
+  415: MESSAGES.unsupported_media_type,
+  422: MESSAGES.validation_error,
+  429: MESSAGES.rate_limited,
+  503: MESSAGES.unavailable,
+};
+
+export function messageFor(code, status) {
+  if (code && MESSAGES[code]) return MESSAGES[code];
+  if (status && BY_STATUS[status]) return BY_STATUS[status];
+  if (status >= 500) return MESSAGES.internal_error;
+  return "The request failed.";
+}
+
+// "body.amount" -> "amount": the field a validation error points at, in the user's words.
+export function fieldOf(loc) {
+  const parts = (loc || []).filter((part) => !["body", "query", "path", "header"].includes(part));
+  return parts.join(".").replaceAll("_", " ");
+}

@@ -1,0 +1,137 @@
+// Accounts: a customer's cards (and opening a new one); for staff, every account, with freeze
+// and unfreeze for the roles allowed to.
+
+import { get, post } from "../api.js";
+import { dateTime, money } from "../format.js";
+import { href } from "../router.js";
+import { amountCell, askReason, badge, clear, errorBox, field, formValues, h, loading, okBox, statusBadge, submitting, table, toast } from "../ui.js";
+import { isStaff } from "../nav.js";
+
+const FREEZERS = ["fraud_analyst", "compliance_officer", "admin"];
+
+export default async function render(ctx) {
+  if (isStaff(ctx.role)) return renderStaff(ctx);
+  const { main } = ctx;
+  const list = h("div", { class: "grid cols-3" }, loading());
+  const out = h("div", { "aria-live": "polite" });
+  const form = h(
+    "form",
+    { class: "fields", "aria-label": "Open a new account" },
+    field({ label: "Account type", name: "account_type", type: "select", options: [["checking", "Checking"], ["savings", "Savings"], ["wallet", "Wallet"]], required: true }),
+    field({ label: "Currency", name: "currency", value: "USD", required: true, maxlength: 3, minlength: 3, pattern: "[A-Za-z]{3}", autocapitalize: "characters", hint: "ISO code, e.g. USD, EUR" }),
+    h("div", { class: "field" }, h("button", { type: "submit", class: "btn primary" }, "Open account")),
+  );
+  main.append(ctx.heading("Accounts"), list, h("section", { class: "card section" }, h("h2", {}, "Open a new account"), form, out));
+
+  const load = async () => {
+    const accounts = (await get("/accounts/")).items;
+    if (!ctx.alive()) return;
+    clear(list, accounts.length ? accounts.map(accountCard) : h("p", { class: "empty" }, "You have no accounts yet: open one below."));
+  };
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const values = formValues(form);
+    const opened = await submitting(form, out, () => post("/accounts/", { account_type: values.account_type, currency: values.currency.toUpperCase() }));
+    if (opened) {
+      clear(out, okBox(`Opened ${opened.account_type} account ${opened.account_number}.`));
+      await load();
+    }
+  });
+  ctx.live("transaction", () => load());
+  await load();
+}
+
+function accountCard(account) {
+  return h(
+    "article",
+    { class: "card account-card stack", "aria-label": `${account.account_type} account ${account.account_number}` },
+    h("div", { class: "spread" }, badge(account.account_type, "info"), statusBadge(account.status)),
+    h("div", { class: "number" }, account.account_number),
+    h("div", { class: "balance" }, money(account.balance, account.currency)),
+    account.available_balance !== account.balance ? h("div", { class: "num muted" }, `available ${money(account.available_balance, account.currency)}`) : null,
+    account.status_reason ? h("div", { class: "muted" }, account.status_reason) : null,
+    h("div", { class: "row" }, h("a", { href: href("/history", { account_id: account.id }) }, "History"), h("a", { href: href("/move", { account_id: account.id }) }, "Move money")),
+  );
+}
+
+async function renderStaff(ctx) {
+  const { main, query } = ctx;
+  const canFreeze = FREEZERS.includes(ctx.role);
+  const out = h("div", { "aria-live": "polite" });
+  const results = h("div", {}, loading());
+  const form = h(
+    "form",
+    { class: "fields", "aria-label": "Filter accounts" },
+    field({ label: "Owner (user id)", name: "owner_id", type: "number", min: 1, value: query.owner_id }),
+    h("div", { class: "field" }, h("button", { type: "submit", class: "btn" }, "Filter")),
+  );
+  main.append(ctx.heading("Accounts"), form, out, h("div", { class: "section" }, results));
+  let cursors = [null];
+  let filters = { owner_id: query.owner_id || "" };
+
+  const load = async () => {
+    clear(results, loading());
+    const page = await get("/accounts/", { ...filters, limit: 50, cursor: cursors.at(-1) });
+    if (!ctx.alive()) return;
+    const rows = page.items;
+    clear(
+      results,
+      table({
+        caption: "Accounts",
+        rows,
+        emptyText: "No accounts match.",
+        columns: [
+          { label: "Number", render: (a) => h("span", { class: "mono" }, a.account_number) },
+          { label: "Type", render: (a) => badge(a.account_type, "info") },
+          { label: "Owner", render: (a) => (a.owner_id ? h("a", { href: href("/accounts", { owner_id: a.owner_id }) }, `user #${a.owner_id}`) : "bank") },
+          { label: "Opened", render: (a) => dateTime(a.created_at) },
+          { label: "Status", render: (a) => [statusBadge(a.status), a.status_reason ? h("div", { class: "muted" }, a.status_reason) : null] },
+          { label: "Balance", num: true, render: (a) => amountCell(a.balance, a.currency) },
+          { label: "", render: (a) => h("div", { class: "row" }, h("a", { href: href("/history", { account_id: a.id }) }, "History"), canFreeze ? freezeButton(a, out, load) : null) },
+        ],
+      }),
+      h(
+        "div",
+        { class: "pager" },
+        h("button", { type: "button", class: "btn small", disabled: cursors.length < 2, onclick: () => { cursors.pop(); load(); } }, "Previous"),
+        h("button", { type: "button", class: "btn small", disabled: !page.next_cursor, onclick: () => { cursors.push(page.next_cursor); load(); } }, "Next"),
+      ),
+    );
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    filters = formValues(form);
+    cursors = [null];
+    load().catch((error) => clear(results, errorBox(error)));
+  });
+  await load();
+}
+
+export function freezeButton(account, out, after) {
+  const frozen = account.status === "frozen";
+  if (account.status === "closed") return null;
+  return h(
+    "button",
+    {
+      type: "button",
+      class: `btn small ${frozen ? "" : "danger"}`.trim(),
+      onclick: async () => {
+        const reason = await askReason({
+          heading: `${frozen ? "Unfreeze" : "Freeze"} account ${account.account_number}`,
+          confirm: frozen ? "Unfreeze" : "Freeze",
+          danger: !frozen,
+        });
+        if (!reason) return;
+        try {
+          await post(`/accounts/${account.id}/${frozen ? "unfreeze" : "freeze"}`, { reason });
+          toast(`Account ${account.account_number} ${frozen ? "unfrozen" : "frozen"}.`, "ok");
+          clear(out, okBox(`Account ${account.account_number} is now ${frozen ? "active" : "frozen"}.`));
+          await after?.();
+        } catch (error) {
+          clear(out, errorBox(error));
+        }
+      },
+    },
+    frozen ? "Unfreeze" : "Freeze",
+  );
+}

@@ -1,0 +1,139 @@
+// Moving money: deposit, withdraw and transfer panels, the PIN when one is set, and the risk
+// verdict of every result (with the reasons a transfer was blocked).
+
+import { get, move } from "../api.js";
+import { money, title } from "../format.js";
+import { href } from "../router.js";
+import { amountField, clear, compact, errorBox, field, formValues, h, loading, markInvalid, tabs } from "../ui.js";
+import { accountOptions, reasonList, riskPanel } from "./parts.js";
+
+export default async function render(ctx) {
+  const { main, query } = ctx;
+  main.append(ctx.heading("Transactions"), loading());
+  const [accountsPage, profile] = await Promise.all([get("/accounts/"), get("/users/profile")]);
+  if (!ctx.alive()) return;
+  main.lastChild.remove();
+  let accounts = accountsPage.items;
+  if (!accounts.length) {
+    main.append(h("p", { class: "empty" }, "Open an account first."), h("a", { class: "btn primary", href: href("/accounts") }, "Open an account"));
+    return;
+  }
+  const pin = () => (profile.has_pin ? field({ label: "Transaction PIN", name: "pin", type: "password", inputmode: "numeric", autocomplete: "off", pattern: "[0-9]{4,6}", minlength: 4, maxlength: 6, required: true, hint: "4–6 digits" }) : null);
+  const preselect = query.account_id;
+  const result = h("section", { class: "section", "aria-live": "polite", "aria-label": "Result" });
+
+  const panel = (kind) => {
+    const form = h("form", { class: "stack", "aria-label": title(kind), dataset: { kind } });
+    if (kind === "transfer") {
+      form.append(
+        field({ label: "From account", name: "from_account_id", type: "select", options: accountOptions(accounts, { onlyActive: true }), value: preselect, required: true }),
+        field({
+          label: "To account",
+          name: "to_account_id",
+          type: "select",
+          options: [...accountOptions(accounts), ["other", "Another customer's account…"]],
+          required: true,
+          onchange: (event) => (form.querySelector(".other-account").hidden = event.target.value !== "other"),
+        }),
+        h("div", { class: "other-account", hidden: true }, field({ label: "Recipient account id", name: "other_account_id", type: "number", min: 1, hint: "The account id the recipient gave you." })),
+      );
+    } else {
+      form.append(field({ label: "Account", name: "account_id", type: "select", options: accountOptions(accounts, { onlyActive: true }), value: preselect, required: true }));
+    }
+    form.append(
+      amountField({ label: "Amount", name: "amount", required: true }),
+      field({ label: "Description (optional)", name: "description", maxlength: 500 }),
+      kind === "deposit" ? null : pin(),
+      h("button", { type: "submit", class: "btn primary" }, { deposit: "Deposit", withdraw: "Withdraw", transfer: "Transfer" }[kind]),
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const values = formValues(form);
+      const body = compact({ amount: values.amount, description: values.description, pin: values.pin });
+      if (kind === "transfer") {
+        body.from_account_id = Number(values.from_account_id);
+        body.to_account_id = Number(values.to_account_id === "other" ? values.other_account_id : values.to_account_id);
+      } else body.account_id = Number(values.account_id);
+      const button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      clear(result, loading("Sending…"));
+      try {
+        const tx = await move(`/transactions/${kind}`, body);
+        markInvalid(form, null);
+        clear(result, outcome(tx));
+        form.elements.amount.value = "";
+        if (form.elements.pin) form.elements.pin.value = "";
+        accounts = (await get("/accounts/")).items;
+        refreshOptions(forms, accounts);
+      } catch (error) {
+        markInvalid(form, error);
+        clear(result, await failure(error));
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return form;
+  };
+
+  const forms = ["deposit", "withdraw", "transfer"].map(panel);
+  const selected = { deposit: 0, withdraw: 1, transfer: 2 }[query.tab] ?? 2;
+  const { root } = tabs(
+    [
+      { label: "Deposit", content: forms[0] },
+      { label: "Withdraw", content: forms[1] },
+      { label: "Transfer", content: forms[2] },
+    ],
+    { label: "Kind of transaction", selected, onChange: () => clear(result) },
+  );
+  main.append(
+    h("div", { class: "grid cols-2" }, h("section", { class: "card" }, root), h("div", {}, profile.has_pin ? null : h("p", { class: "muted" }, "Tip: set a transaction PIN in your profile to protect withdrawals and transfers."), result)),
+  );
+}
+
+function refreshOptions(forms, accounts) {
+  for (const form of forms) {
+    for (const name of ["account_id", "from_account_id"]) {
+      const select = form.elements.namedItem(name);
+      if (!select) continue;
+      const keep = select.value;
+      select.replaceChildren(...accountOptions(accounts, { onlyActive: true }).map(([value, label]) => h("option", { value, selected: String(value) === keep }, label)));
+    }
+  }
+}
+
+function outcome(tx) {
+  const verb = { deposit: "Deposited", withdrawal: "Withdrew", transfer: "Transferred" }[tx.type] || "Posted";
+  const kind = tx.risk?.verdict === "SUSPICIOUS" ? "warn" : "ok";
+  return h(
+    "div",
+    { class: `alert ${kind} stack`, role: "status" },
+    h("div", { class: "title" }, `${verb} ${money(tx.amount, tx.currency)} — transaction #${tx.id} is ${tx.status}.`),
+    tx.risk?.verdict === "SUSPICIOUS" ? h("p", {}, "It was posted, and flagged for a review by our fraud team.") : null,
+    riskPanel(tx.risk),
+    h("a", { href: href(`/transactions/${tx.id}`) }, "See the transaction"),
+  );
+}
+
+// A failure in words; a blocked transfer also shows its risk score and the rules that fired.
+async function failure(error) {
+  if (error.code !== "blocked_by_risk") return errorBox(error);
+  const problem = error.problem || {};
+  let risk = problem.risk || null;
+  const id = problem.transaction_id;
+  if (!risk && id) {
+    try {
+      risk = (await get(`/transactions/${id}`)).risk;
+    } catch {
+      risk = null;
+    }
+  }
+  return h(
+    "div",
+    { class: "alert error stack", role: "alert", dataset: { code: error.code } },
+    h("div", { class: "title" }, "Blocked: this transaction was stopped by our risk screening and no money moved."),
+    h("p", {}, "It looked unusual enough that we did not post it. It was recorded and our team will review it. If it was you, contact us or try a smaller amount."),
+    error.detail ? h("p", { class: "muted" }, error.detail) : null,
+    risk ? riskPanel(risk) : problem.reasons ? reasonList(problem.reasons) : null,
+    id ? h("a", { href: href(`/transactions/${id}`) }, `See blocked transaction #${id}`) : null,
+  );
+}

@@ -1,0 +1,100 @@
+// Pieces several views share: transaction tables, risk verdicts, account pickers.
+
+import { dateTime, money, percent, title } from "../format.js";
+import { amountCell, badge, h, statusBadge, table, verdictBadge } from "../ui.js";
+import { href } from "../router.js";
+
+// The signed amount of a transaction from the point of view of the given accounts.
+export function direction(tx, ownIds) {
+  const fromOwn = ownIds.has(tx.from_account_id);
+  const toOwn = ownIds.has(tx.to_account_id);
+  if (fromOwn && toOwn) return "internal";
+  if (toOwn) return "in";
+  if (fromOwn) return "out";
+  return "";
+}
+
+export function accountLabel(account) {
+  if (!account) return "—";
+  return `${title(account.account_type)} ·${String(account.account_number).slice(-4)}`;
+}
+
+export function counterparty(tx, byId) {
+  const from = tx.from_account_id ? byId.get(tx.from_account_id) : null;
+  const to = tx.to_account_id ? byId.get(tx.to_account_id) : null;
+  const name = (id, account) => (account ? accountLabel(account) : id ? `account #${id}` : "cash");
+  if (tx.type === "deposit") return `cash → ${name(tx.to_account_id, to)}`;
+  if (tx.type === "withdrawal") return `${name(tx.from_account_id, from)} → cash`;
+  return `${name(tx.from_account_id, from)} → ${name(tx.to_account_id, to)}`;
+}
+
+// A compact activity table; with the customer's accounts, amounts are signed in or out.
+export function activityTable(items, accounts = [], { empty = "No transactions.", staff = false } = {}) {
+  const byId = new Map(accounts.map((account) => [account.id, account]));
+  const ownIds = new Set(staff ? [] : accounts.map((account) => account.id));
+  return table({
+    caption: "Recent activity",
+    emptyText: empty,
+    rows: items,
+    columns: [
+      { label: "When", render: (tx) => dateTime(tx.created_at) },
+      { label: "Type", render: (tx) => title(tx.type) },
+      { label: "Details", render: (tx) => h("span", {}, tx.description || counterparty(tx, byId)) },
+      { label: "Status", render: (tx) => statusBadge(tx.status) },
+      { label: "Risk", render: (tx) => (tx.risk ? verdictBadge(tx.risk.verdict) : "—") },
+      {
+        label: "Amount",
+        num: true,
+        render: (tx) => {
+          const way = direction(tx, ownIds);
+          if (way === "out") return amountCell(`-${tx.amount}`, tx.currency, { signed: true });
+          if (way === "in") return amountCell(tx.amount, tx.currency, { signed: true });
+          return amountCell(tx.amount, tx.currency);
+        },
+      },
+      { label: "", render: (tx) => h("a", { href: href(`/transactions/${tx.id}`), "aria-label": `Transaction ${tx.id} details` }, "Details") },
+    ],
+  });
+}
+
+const REASON_TEXT = (reason) => {
+  if (typeof reason === "string") return reason;
+  if (!reason || typeof reason !== "object") return String(reason);
+  return reason.detail || reason.description || reason.message || reason.rule || reason.feature || reason.code || JSON.stringify(reason);
+};
+
+export function reasonList(reasons) {
+  if (!reasons || !reasons.length) return h("p", { class: "muted" }, "No risk rule fired.");
+  return h(
+    "ul",
+    { class: "reasons" },
+    reasons.map((reason) => {
+      const label = typeof reason === "object" && reason ? reason.rule || reason.code || reason.feature : null;
+      const text = REASON_TEXT(reason);
+      return h("li", {}, label && label !== text ? [h("strong", {}, title(label)), ": ", text] : text);
+    }),
+  );
+}
+
+// The risk verdict of a transaction, with its score and why.
+export function riskPanel(risk) {
+  if (!risk) return h("p", { class: "muted" }, "No risk score recorded for this transaction.");
+  const kind = { SAFE: "ok", SUSPICIOUS: "warn", CRITICAL: "danger" }[risk.verdict] || "";
+  const colour = { ok: "var(--ok)", warn: "var(--warn)", danger: "var(--danger)" }[kind] || "var(--accent)";
+  return h(
+    "div",
+    { class: "stack risk-panel" },
+    h("div", { class: "row" }, h("strong", {}, "Risk verdict"), verdictBadge(risk.verdict), h("span", { class: "muted" }, `score ${percent(risk.score, 1)}`), risk.model_version ? h("span", { class: "muted" }, `model ${risk.model_version}`) : null),
+    h("div", { class: "verdict-bar", role: "img", "aria-label": `risk score ${percent(risk.score, 1)}` }, h("span", { style: `width:${Math.round(Number(risk.score) * 100)}%;background:${colour}` })),
+    reasonList(risk.reasons),
+  );
+}
+
+export function accountOptions(accounts, { placeholder = "Choose an account", onlyActive = false } = {}) {
+  const usable = onlyActive ? accounts.filter((account) => account.status === "active") : accounts;
+  return [["", placeholder], ...usable.map((account) => [account.id, `${accountLabel(account)} — ${money(account.balance, account.currency)}${account.status !== "active" ? ` (${account.status})` : ""}`])];
+}
+
+export function typeBadge(type) {
+  return badge(type, "info");
+}
