@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -28,10 +28,46 @@ class Settings(BaseSettings):
     pin_max_failures: int = 5
     pin_lock_minutes: int = 15
     password_min_length: int = 8
+    # argon2id cost for passwords and PINs; RFC 9106's low-memory profile (t=3, 64 MiB, p=4)
+    # is the floor outside environment "test", where the suite lowers it to stay fast
+    password_hash_time_cost: int = Field(default=3, ge=1)
+    password_hash_memory_kib: int = Field(default=65536, ge=8)
+    password_hash_parallelism: int = Field(default=4, ge=1)
 
     # ledger
     max_amount: str = "1000000000.00"
     db_pool_size: int = 10
+
+    # risk: inline scoring; amounts are major units of the account's currency
+    risk_enabled: bool = True  # score every posting inline (False: post without screening)
+    risk_timezone: str = "UTC"  # the bank's local time, for hour of day and day of week
+    risk_model_trees: int = Field(default=100, ge=1)  # Isolation Forest: number of trees
+    risk_model_max_samples: int = Field(default=256, ge=2)  # ... rows per tree
+    risk_train_max_rows: int = 200_000  # training samples this many postings at most
+    risk_train_min_rows: int = 500  # with less history no model is trained: rules alone decide
+    risk_model_floor: float = 0.95  # the model adds nothing below this training percentile,
+    risk_model_alert: float = 0.995  # raises an alert on its own from this one,
+    risk_model_cap: float = 0.75  # and alone never scores above this (never blocks)
+    risk_cash_threshold: str = "10000.00"  # large_cash: cash at or above this is reported
+    risk_structuring_band: float = 0.15  # structuring: cash within this share below it,
+    risk_structuring_days: float = 7.0  # repeated within this many days,
+    risk_structuring_min_count: int = 2  # this many times (this one included)
+    risk_velocity_minutes: int = 60  # velocity_burst: payments out within this many minutes
+    risk_velocity_max_count: int = 5  # above this many
+    risk_pass_through_hours: float = 48.0  # rapid_pass_through: of this window's inflow,
+    risk_pass_through_ratio: float = 0.8  # this share sent on, leaving little behind,
+    risk_pass_through_min_amount: str = "1000.00"  # from an inflow of at least this
+    risk_dormant_days: int = 180  # dormant_reactivation: idle this long, then
+    risk_dormant_min_amount: str = "1000.00"  # at least this much
+    risk_new_account_days: int = 30  # new_account_high_value: an account this young
+    risk_new_account_min_amount: str = "5000.00"  # moving at least this much
+    risk_round_unit: str = "1000"  # round_amount: an exact multiple of this,
+    risk_round_min_amount: str = "3000.00"  # at least this much
+    risk_fan_hours: float = 24.0  # fan_in / fan_out: new counterparties within this window,
+    risk_fan_min_count: int = 6  # at least this many,
+    risk_fan_min_share: float = 0.5  # and at least this share of all the account has had
+    # per-rule score overrides, e.g. {"round_amount": 0.2} (JSON in the environment)
+    risk_rule_scores: dict[str, float] = Field(default_factory=dict)
 
     # LedgerGPT
     llm_base_url: str = ""
@@ -47,6 +83,16 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _argon2_floor(self) -> Settings:
+        weaker = self.password_hash_time_cost < 3 or self.password_hash_memory_kib < 65536
+        if weaker and self.environment != "test":
+            raise ValueError(
+                "password hashing below argon2id's RFC 9106 low-memory profile "
+                "(time cost 3, 65536 KiB) is only allowed when environment is 'test'"
+            )
+        return self
 
     @property
     def resolved_database_url(self) -> str:

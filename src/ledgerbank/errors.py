@@ -98,6 +98,12 @@ class PinLocked(LedgerbankError):
     code, status, title = "pin_locked", 429, "Too many wrong PINs"
 
 
+class WrongPassword(LedgerbankError):
+    """The current password given to confirm a sensitive change (setting the PIN) is wrong."""
+
+    code, status, title = "wrong_password", 403, "Password does not match"
+
+
 class Forbidden(LedgerbankError):
     code, status, title = "forbidden", 403, "Forbidden"
 

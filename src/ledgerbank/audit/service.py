@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ledgerbank.audit.tables import audit_chain, audit_log
 from ledgerbank.kit import context
-from ledgerbank.kit.clock import utcnow
+from ledgerbank.kit.clock import as_utc, utcnow
 
 GENESIS = "0" * 64
 # How far below the newest sealed record the sealer looks for records committed late.
@@ -207,3 +207,52 @@ def verify(conn: Connection, *, batch: int = 5_000) -> ChainReport:
 
 def _broken(checked: int, audit_id: int | None, detail: str) -> ChainReport:
     return ChainReport(False, checked, audit_id, 0, detail)
+
+
+def seal_pending(db_write: Any, *, rounds: int = 1_000) -> None:
+    """Seal every record pending now, batch after batch; a lost race is simply retried."""
+    for _ in range(rounds):
+        try:
+            if db_write(seal) == 0:
+                return
+        except IntegrityError:
+            continue
+
+
+def list_records(
+    conn: Connection,
+    *,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    actor_id: int | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    before_id: int | None = None,
+) -> tuple[list[Any], int | None]:
+    """Records newest first (by id), each with `sealed`; the id to continue before, or None."""
+    query = (
+        select(audit_log, audit_chain.c.audit_id.is_not(None).label("sealed"))
+        .outerjoin(audit_chain, audit_chain.c.audit_id == audit_log.c.id)
+        .order_by(audit_log.c.id.desc())
+        .limit(limit + 1)
+    )
+    if entity_type is not None:
+        query = query.where(audit_log.c.entity_type == entity_type)
+    if entity_id is not None:
+        query = query.where(audit_log.c.entity_id == entity_id)
+    if actor_id is not None:
+        query = query.where(audit_log.c.actor_id == actor_id)
+    if action is not None:
+        query = query.where(audit_log.c.action == action)
+    if since is not None:
+        query = query.where(audit_log.c.created_at >= as_utc(since))
+    if until is not None:
+        query = query.where(audit_log.c.created_at < as_utc(until))
+    if before_id is not None:
+        query = query.where(audit_log.c.id < before_id)
+    rows = list(conn.execute(query).mappings())
+    if len(rows) > limit:
+        return rows[:limit], int(rows[limit - 1]["id"])
+    return rows, None

@@ -14,6 +14,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
 
 from ledgerbank import errors
+from ledgerbank.config import Settings
 from ledgerbank.identity import tokens
 from ledgerbank.identity.permissions import Permission, Role, allows
 from ledgerbank.identity.tables import users
@@ -40,12 +41,19 @@ def get_database(request: Request) -> Database:
 DB = Annotated[Database, Depends(get_database)]
 
 
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
 def current_principal(
-    request: Request, database: DB, token: Annotated[str | None, Depends(bearer)]
+    settings: AppSettings, database: DB, token: Annotated[str | None, Depends(bearer)]
 ) -> Principal:
     if not token:
         raise errors.NotAuthenticated("an Authorization: Bearer token is required")
-    settings: Any = request.app.state.settings
     claims = tokens.decode(token, secret=settings.signing_secret())
     with database.read() as conn:
         row = conn.execute(

@@ -9,10 +9,27 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from ledgerbank import errors
 
-_hasher = PasswordHasher()  # argon2id with the library's recommended cost (RFC 9106 low-memory)
+# argon2id with RFC 9106's low-memory profile (t=3, 64 MiB, p=4) until `configure` says else.
+_hasher = PasswordHasher()
 
 # The most common passwords of public breach lists; refused whatever the length rules say.
 COMMON_PASSWORDS = frozenset((Path(__file__).parent / "common_passwords.txt").read_text().split())
+
+
+def configure(*, time_cost: int, memory_kib: int, parallelism: int) -> None:
+    """Set the argon2id cost of new hashes (Settings keeps production at RFC 9106 or above).
+
+    Existing hashes keep verifying: each carries its own parameters.
+    """
+    global _hasher, _DUMMY_HASH
+    if (_hasher.time_cost, _hasher.memory_cost, _hasher.parallelism) == (
+        time_cost,
+        memory_kib,
+        parallelism,
+    ):
+        return
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+    _DUMMY_HASH = _hasher.hash("ledgerbank-timing-equalizer")
 
 
 def check_password_policy(password: str, *, min_length: int = 8, username: str = "") -> None:
@@ -34,6 +51,14 @@ def verify_secret(stored_hash: str, secret: str) -> bool:
         return _hasher.verify(stored_hash, secret)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(stored_hash: str) -> bool:
+    """True when a hash was made with other parameters than the configured ones."""
+    try:
+        return _hasher.check_needs_rehash(stored_hash)
+    except InvalidHashError:
+        return True
 
 
 # Verifying against this costs the same as a real check, so unknown users take as long.

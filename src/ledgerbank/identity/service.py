@@ -1,19 +1,42 @@
-"""Users: creation, lookup and the public view of a user."""
+"""Users: registration, lookup, profile changes and the staff's changes to roles and KYC.
+
+Signing in, the login lockout and the transaction PIN live in `identity.auth`; `check_pin`
+is re-exported here because the money-moving routes call it.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, insert, select
+from sqlalchemy import Connection, RowMapping, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ledgerbank import errors
 from ledgerbank.audit import service as audit
+from ledgerbank.identity.auth import check_pin
 from ledgerbank.identity.passwords import check_password_policy, hash_secret
-from ledgerbank.identity.permissions import Role
-from ledgerbank.identity.tables import users
+from ledgerbank.identity.permissions import Permission, Role, allows
+from ledgerbank.identity.tables import KYC_STATUSES, users
 from ledgerbank.kit.clock import utcnow
+
+__all__ = [
+    "PUBLIC_FIELDS",
+    "admin_view",
+    "change_kyc",
+    "change_role",
+    "check_pin",
+    "create_user",
+    "find_user",
+    "get_user",
+    "list_users",
+    "normalize_username",
+    "public_view",
+    "register_customer",
+    "set_active",
+    "update_profile",
+]
 
 PUBLIC_FIELDS = (
     "id",
@@ -26,11 +49,27 @@ PUBLIC_FIELDS = (
     "kyc_status",
     "created_at",
 )
+USERNAME = re.compile(r"^[a-z0-9_.-]{3,64}$")
+MINIMUM_AGE = 18
 
 
 def public_view(user: RowMapping | dict[str, Any]) -> dict[str, Any]:
     """A user without secrets (no password or PIN hash, no lockout counters)."""
     return {field: user[field] for field in PUBLIC_FIELDS}
+
+
+def admin_view(user: RowMapping | dict[str, Any]) -> dict[str, Any]:
+    """What staff managing users see: the public view, whether it may sign in, and its lock."""
+    return {
+        **public_view(user),
+        "is_active": user["is_active"],
+        "locked_until": user["locked_until"],
+    }
+
+
+def normalize_username(username: str) -> str:
+    """Usernames are case-insensitive everywhere (MySQL's collation would make them so anyway)."""
+    return username.strip().lower()
 
 
 def create_user(
@@ -47,10 +86,16 @@ def create_user(
     actor_id: int | None = None,
     min_password_length: int = 8,
 ) -> RowMapping:
+    """Insert a user and its audit record; `actor_id` None means the user acts for itself."""
+    username = normalize_username(username)
+    if not USERNAME.match(username):
+        raise errors.ValidationFailed("username must be 3–64 letters, digits, '_', '.' or '-'")
     try:
         role = Role(role)
     except ValueError:
         raise errors.ValidationFailed(f"unknown role {role!r}") from None
+    if kyc_status not in KYC_STATUSES:
+        raise errors.ValidationFailed(f"unknown KYC status {kyc_status!r}")
     check_password_policy(password, min_length=min_password_length, username=username)
     now = utcnow()
     values = {
@@ -83,6 +128,55 @@ def create_user(
     return user
 
 
+def age_on(day: date, date_of_birth: date) -> int:
+    return (
+        day.year
+        - date_of_birth.year
+        - ((day.month, day.day) < (date_of_birth.month, date_of_birth.day))
+    )
+
+
+def register_customer(
+    conn: Connection,
+    *,
+    username: str,
+    password: str,
+    email: str,
+    full_name: str,
+    date_of_birth: date,
+    phone: str | None = None,
+    min_password_length: int = 8,
+) -> RowMapping:
+    """Self-registration: a customer with KYC pending, who must be an adult."""
+    today = utcnow().date()
+    if date_of_birth > today or date_of_birth.year < 1900:
+        raise _field_error("date_of_birth", "date of birth is not a plausible date")
+    if age_on(today, date_of_birth) < MINIMUM_AGE:
+        raise _field_error("date_of_birth", f"customers must be at least {MINIMUM_AGE} years old")
+    try:
+        check_password_policy(password, min_length=min_password_length, username=username)
+    except errors.ValidationFailed as exc:
+        raise _field_error("password", exc.detail) from None
+    return create_user(
+        conn,
+        username=username,
+        password=password,
+        email=email,
+        full_name=full_name,
+        date_of_birth=date_of_birth,
+        phone=phone,
+        role=Role.CUSTOMER,
+        kyc_status="pending",
+        min_password_length=min_password_length,
+    )
+
+
+def _field_error(field: str, message: str) -> errors.ValidationFailed:
+    return errors.ValidationFailed(
+        message, errors=[{"loc": ["body", field], "msg": message, "type": "value_error"}]
+    )
+
+
 def get_user(conn: Connection, user_id: int) -> RowMapping:
     row = conn.execute(select(users).where(users.c.id == user_id)).mappings().first()
     if row is None:
@@ -91,4 +185,131 @@ def get_user(conn: Connection, user_id: int) -> RowMapping:
 
 
 def find_user(conn: Connection, username: str) -> RowMapping | None:
-    return conn.execute(select(users).where(users.c.username == username)).mappings().first()
+    name = normalize_username(username)
+    return conn.execute(select(users).where(users.c.username == name)).mappings().first()
+
+
+def update_profile(conn: Connection, user_id: int, changes: dict[str, Any]) -> RowMapping:
+    """Change one's own full name, email or phone; audited with the fields before and after."""
+    allowed = {"full_name", "email", "phone"}
+    if not changes.keys() <= allowed:
+        raise errors.ValidationFailed(f"only {sorted(allowed)} can be changed here")
+    if changes.get("full_name", "") is None or changes.get("email", "") is None:
+        raise errors.ValidationFailed("full_name and email cannot be removed")
+    user = _lock_users(conn, user_id)[user_id]
+    return _apply(conn, user, changes, actor_id=user_id, action="user.profile_updated")
+
+
+def _apply(
+    conn: Connection, user: RowMapping, changes: dict[str, Any], *, actor_id: int, action: str
+) -> RowMapping:
+    """Write the fields that really change, with one audit record; a no-op writes nothing."""
+    changed = {field: value for field, value in changes.items() if user[field] != value}
+    if not changed:
+        return user
+    now = utcnow()
+    conn.execute(update(users).where(users.c.id == user["id"]).values(**changed, updated_at=now))
+    audit.record(
+        conn,
+        actor_id=actor_id,
+        action=action,
+        entity_type="user",
+        entity_id=user["id"],
+        before={field: user[field] for field in changed},
+        after=changed,
+        at=now,
+    )
+    return get_user(conn, int(user["id"]))
+
+
+def _lock_users(conn: Connection, *user_ids: int) -> dict[int, RowMapping]:
+    """Lock the users' rows in ascending id order (the order every writer uses)."""
+    found: dict[int, RowMapping] = {}
+    for user_id in sorted(set(user_ids)):
+        row = (
+            conn.execute(select(users).where(users.c.id == user_id).with_for_update())
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise errors.NotFound(f"user {user_id} not found")
+        found[user_id] = row
+    return found
+
+
+def _staff_change(
+    conn: Connection, *, actor_id: int, user_id: int, what: str, changes: dict[str, Any]
+) -> RowMapping:
+    """An administrator's change to another user, re-checked under lock.
+
+    The acting administrator's row is locked and re-read too: two administrators demoting
+    each other at once cannot both succeed, so the bank always keeps one.
+    """
+    if actor_id == user_id:
+        raise errors.Forbidden(f"administrators cannot change their own {what}")
+    rows = _lock_users(conn, actor_id, user_id)
+    actor = rows[actor_id]
+    if not actor["is_active"] or not allows(actor["role"], Permission.USERS_MANAGE):
+        raise errors.Forbidden("only an active administrator can manage users")
+    return _apply(conn, rows[user_id], changes, actor_id=actor_id, action=f"user.{what}_changed")
+
+
+def change_role(conn: Connection, *, actor_id: int, user_id: int, role: str) -> RowMapping:
+    """Give a user another role; it takes effect on the user's very next request."""
+    try:
+        role = Role(role).value
+    except ValueError:
+        raise errors.ValidationFailed(f"unknown role {role!r}") from None
+    return _staff_change(
+        conn, actor_id=actor_id, user_id=user_id, what="role", changes={"role": role}
+    )
+
+
+def change_kyc(conn: Connection, *, actor_id: int, user_id: int, kyc_status: str) -> RowMapping:
+    if kyc_status not in KYC_STATUSES:
+        raise errors.ValidationFailed(f"unknown KYC status {kyc_status!r}")
+    return _staff_change(
+        conn, actor_id=actor_id, user_id=user_id, what="kyc", changes={"kyc_status": kyc_status}
+    )
+
+
+def set_active(conn: Connection, *, actor_id: int, user_id: int, is_active: bool) -> RowMapping:
+    """Deactivate (or reactivate) a user; a deactivated user's tokens stop working at once."""
+    return _staff_change(
+        conn, actor_id=actor_id, user_id=user_id, what="status", changes={"is_active": is_active}
+    )
+
+
+def list_users(
+    conn: Connection,
+    *,
+    role: str | None = None,
+    kyc_status: str | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    after_id: int | None = None,
+) -> tuple[list[RowMapping], int | None]:
+    """Users in id order from after `after_id`; the id to continue after, or None at the end."""
+    query = select(users).order_by(users.c.id).limit(limit + 1)
+    if role is not None:
+        query = query.where(users.c.role == role)
+    if kyc_status is not None:
+        query = query.where(users.c.kyc_status == kyc_status)
+    if q:
+        pattern = (
+            "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
+        query = query.where(
+            or_(
+                *(
+                    func.lower(column).like(pattern, escape="\\")
+                    for column in (users.c.username, users.c.email, users.c.full_name)
+                )
+            )
+        )
+    if after_id is not None:
+        query = query.where(users.c.id > after_id)
+    rows = list(conn.execute(query).mappings())
+    if len(rows) > limit:
+        return rows[:limit], int(rows[limit - 1]["id"])
+    return rows, None

@@ -1,0 +1,358 @@
+"""Signing in, the login lockout, and the transaction PIN with its own lockout.
+
+These work on a `Database`, not a `Connection`, for two reasons a bank cares about:
+- a failed attempt must be counted (and audited) even though the request then fails, so the
+  counter is committed in its own short transaction and the error is raised after commit;
+- argon2 takes tens of milliseconds by design, so it runs outside any transaction, never
+  holding a row lock (or, on SQLite, the database's write lock) while it hashes.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, select, update
+
+from ledgerbank import errors
+from ledgerbank.audit import service as audit
+from ledgerbank.config import Settings
+from ledgerbank.identity import passwords
+from ledgerbank.identity.tables import users
+from ledgerbank.kit import metrics
+from ledgerbank.kit.clock import utcnow
+from ledgerbank.kit.db import Database
+
+
+class Outcome(enum.Enum):
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+    NOW_LOCKED = "now_locked"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """Which failure counter and lock columns a check uses, and how strict it is."""
+
+    failures: Any
+    locked_until: Any
+    max_failures: int
+    lock_minutes: int
+    failed_action: str
+    locked_action: str
+
+
+def _login_counter(settings: Settings, failed_action: str = "auth.login_failed") -> Lockout:
+    return Lockout(
+        users.c.failed_logins,
+        users.c.locked_until,
+        settings.login_max_failures,
+        settings.login_lock_minutes,
+        failed_action,
+        "auth.login_locked",
+    )
+
+
+def _pin_counter(settings: Settings) -> Lockout:
+    return Lockout(
+        users.c.failed_pins,
+        users.c.pin_locked_until,
+        settings.pin_max_failures,
+        settings.pin_lock_minutes,
+        "auth.pin_failed",
+        "auth.pin_locked",
+    )
+
+
+def _is_locked(locked_until: datetime | None, now: datetime) -> bool:
+    return locked_until is not None and locked_until > now
+
+
+def _lock_extra(locked_until: datetime, now: datetime) -> dict[str, Any]:
+    return {
+        "locked_until": locked_until.isoformat(),
+        "retry_after": max(1, int((locked_until - now).total_seconds()) + 1),
+    }
+
+
+def _settle(
+    conn: Connection,
+    user_id: int,
+    *,
+    lockout: Lockout,
+    verified: bool,
+    reason: str,
+    success_action: str | None = None,
+    changes: dict[str, Any] | None = None,
+) -> tuple[Outcome, datetime | None]:
+    """Under the user's row lock: count a failure (locking at the limit) or clear the count.
+
+    Re-reads the lock, so attempts verified in parallel cannot slip past a lock that one of
+    them just set, and the count stays exact.
+    """
+    now = utcnow()
+    row = conn.execute(
+        select(lockout.failures, lockout.locked_until)
+        .where(users.c.id == user_id)
+        .with_for_update()
+    ).one()
+    failures, locked_until = int(row[0]), row[1]
+    if _is_locked(locked_until, now):
+        audit.record(
+            conn,
+            actor_id=None,
+            action=lockout.failed_action,
+            entity_type="user",
+            entity_id=user_id,
+            after={"reason": "locked"},
+            at=now,
+        )
+        return Outcome.LOCKED, locked_until
+    if verified:
+        values: dict[str, Any] = dict(changes or {})
+        if failures or locked_until is not None:
+            values.update({lockout.failures.name: 0, lockout.locked_until.name: None})
+        if values:
+            conn.execute(update(users).where(users.c.id == user_id).values(**values))
+        if success_action:
+            audit.record(
+                conn,
+                actor_id=user_id,
+                action=success_action,
+                entity_type="user",
+                entity_id=user_id,
+                after={"failures_cleared": failures},
+                at=now,
+            )
+        return Outcome.ACCEPTED, None
+    failures += 1
+    audit.record(
+        conn,
+        actor_id=None,
+        action=lockout.failed_action,
+        entity_type="user",
+        entity_id=user_id,
+        after={"reason": reason, "failures": failures},
+        at=now,
+    )
+    if failures < lockout.max_failures:
+        conn.execute(
+            update(users).where(users.c.id == user_id).values({lockout.failures: failures})
+        )
+        return Outcome.REFUSED, None
+    until = now + timedelta(minutes=lockout.lock_minutes)
+    conn.execute(
+        update(users)
+        .where(users.c.id == user_id)
+        .values({lockout.failures: 0, lockout.locked_until: until})
+    )
+    audit.record(
+        conn,
+        actor_id=None,
+        action=lockout.locked_action,
+        entity_type="user",
+        entity_id=user_id,
+        after={"locked_until": until.isoformat(), "after_failures": failures},
+        at=now,
+    )
+    return Outcome.NOW_LOCKED, until
+
+
+def _read_user(
+    database: Database, *, user_id: int | None = None, username: str = ""
+) -> RowMapping | None:
+    query = select(users)
+    query = (
+        query.where(users.c.id == user_id)
+        if user_id is not None
+        else query.where(users.c.username == username.strip().lower())
+    )
+    with database.read() as conn:
+        return conn.execute(query).mappings().first()
+
+
+def _record_unknown_user(conn: Connection, username: str) -> None:
+    audit.record(
+        conn,
+        actor_id=None,
+        action="auth.login_failed",
+        entity_type="user",
+        entity_id=None,
+        after={"reason": "unknown_user", "username": username[:64]},
+    )
+
+
+def login(database: Database, username: str, password: str, *, settings: Settings) -> RowMapping:
+    """Check a username and password; the user's row when they match.
+
+    An unknown user, a wrong password and a deactivated user all raise the same
+    InvalidCredentials after the same argon2 work, so neither the answer nor its timing tells
+    which usernames exist. Every attempt is audited; after `login_max_failures` consecutive
+    failures logins are refused with AccountLocked (429) for `login_lock_minutes`, even with
+    the right password.
+    """
+    user = _read_user(database, username=username)
+    if user is None:
+        passwords.burn_verification_time(password)
+        database.write(lambda conn: _record_unknown_user(conn, username.strip().lower()))
+        metrics.logins_failed.labels("unknown_user").inc()
+        raise errors.InvalidCredentials("the username or password is wrong")
+    user_id = int(user["id"])
+    now = utcnow()
+    if _is_locked(user["locked_until"], now):
+        verified, reason = False, "locked"
+    else:
+        verified = passwords.verify_secret(user["password_hash"], password)
+        reason = "wrong_password"
+        if verified and not user["is_active"]:
+            verified, reason = False, "inactive"
+    changes: dict[str, Any] = {}
+    if verified and passwords.needs_rehash(user["password_hash"]):
+        changes["password_hash"] = passwords.hash_secret(password)  # new cost, outside the lock
+    outcome, until = database.write(
+        lambda conn: _settle(
+            conn,
+            user_id,
+            lockout=_login_counter(settings),
+            verified=verified,
+            reason=reason,
+            success_action="auth.login_succeeded",
+            changes=changes,
+        )
+    )
+    if outcome is Outcome.ACCEPTED:
+        metrics.logins_succeeded.inc()
+        return user
+    metrics.logins_failed.labels("locked" if outcome is Outcome.LOCKED else reason).inc()
+    if until is not None:
+        if outcome is Outcome.NOW_LOCKED:
+            metrics.logins_locked.inc()
+        raise errors.AccountLocked(
+            f"too many failed sign-ins; try again after {until:%H:%M} UTC",
+            **_lock_extra(until, now),
+        )
+    raise errors.InvalidCredentials("the username or password is wrong")
+
+
+def confirm_password(
+    database: Database, user_id: int, password: str, *, settings: Settings
+) -> None:
+    """Re-check a signed-in user's password before a sensitive change.
+
+    A wrong password counts toward the login lockout (a stolen token cannot be used to guess
+    the password) and raises WrongPassword (403), or AccountLocked (429) at the limit.
+    """
+    user = _read_user(database, user_id=user_id)
+    if user is None:
+        raise errors.NotAuthenticated("the access token is no longer valid; sign in again")
+    now = utcnow()
+    locked = _is_locked(user["locked_until"], now)
+    verified = not locked and passwords.verify_secret(user["password_hash"], password)
+    if verified:
+        return
+    _, until = database.write(
+        lambda conn: _settle(
+            conn,
+            user_id,
+            lockout=_login_counter(settings, "auth.password_check_failed"),
+            verified=False,
+            reason="wrong_password",
+        )
+    )
+    if until is not None:
+        raise errors.AccountLocked(
+            f"too many failed attempts; try again after {until:%H:%M} UTC",
+            **_lock_extra(until, now),
+        )
+    raise errors.WrongPassword("the password is wrong")
+
+
+def set_pin(
+    database: Database, user_id: int, pin: str, password: str, *, settings: Settings
+) -> datetime:
+    """Set (or replace) the transaction PIN after re-checking the password; clears a PIN lock.
+
+    The audit record says that the PIN was set, never the PIN or its hash.
+    """
+    if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 6):
+        raise errors.ValidationFailed("the PIN must be 4 to 6 digits")
+    confirm_password(database, user_id, password, settings=settings)
+    pin_hash = passwords.hash_secret(pin)
+
+    def store(conn: Connection) -> datetime:
+        now = utcnow()
+        had_pin = (
+            conn.execute(
+                select(users.c.pin_hash).where(users.c.id == user_id).with_for_update()
+            ).scalar_one()
+            is not None
+        )
+        conn.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(pin_hash=pin_hash, failed_pins=0, pin_locked_until=None, updated_at=now)
+        )
+        audit.record(
+            conn,
+            actor_id=user_id,
+            action="user.pin_set",
+            entity_type="user",
+            entity_id=user_id,
+            before={"pin_set": had_pin},
+            after={"pin_set": True},
+            at=now,
+        )
+        return now
+
+    return database.write(store)
+
+
+def check_pin(database: Database, user_id: int, pin: str | None, *, settings: Settings) -> None:
+    """Require the user's transaction PIN before money leaves one of their accounts.
+
+    Contract (call it from a withdraw or transfer route BEFORE the posting transaction, never
+    inside it; it opens and commits its own short transactions):
+    - the user has no PIN set: returns, whatever `pin` is;
+    - `pin` is None or empty: raises PinRequired (403 `pin_required`); nothing is counted;
+    - the PIN is locked: raises PinLocked (429 `pin_locked`, with `locked_until` and
+      `retry_after`), even for the right PIN;
+    - a wrong PIN: the failure is counted, audited (`auth.pin_failed`) and COMMITTED, then
+      InvalidPin (403 `invalid_pin`) is raised; the `pin_max_failures`-th consecutive wrong PIN
+      locks the PIN for `pin_lock_minutes` (audited `auth.pin_locked`) and raises PinLocked;
+    - the right PIN: clears the failure count (a write only when there was one) and returns.
+    The caller then posts in its own `Database.write`; a posting that fails afterwards does not
+    undo the PIN bookkeeping. An unknown user id raises NotAuthenticated.
+    """
+    user = _read_user(database, user_id=user_id)
+    if user is None:
+        raise errors.NotAuthenticated("the access token is no longer valid; sign in again")
+    if user["pin_hash"] is None:
+        return
+    if not pin:
+        raise errors.PinRequired("this transaction needs your PIN")
+    now = utcnow()
+    if _is_locked(user["pin_locked_until"], now):
+        raise errors.PinLocked(
+            "too many wrong PINs; try again later", **_lock_extra(user["pin_locked_until"], now)
+        )
+    verified = passwords.verify_secret(user["pin_hash"], pin)
+    if verified and not user["failed_pins"]:
+        return
+    outcome, until = database.write(
+        lambda conn: _settle(
+            conn, user_id, lockout=_pin_counter(settings), verified=verified, reason="wrong_pin"
+        )
+    )
+    if outcome is Outcome.ACCEPTED:
+        return
+    if outcome is Outcome.REFUSED:
+        metrics.pins_failed.inc()
+        raise errors.InvalidPin("the PIN is wrong")
+    assert until is not None
+    if outcome is Outcome.NOW_LOCKED:
+        metrics.pins_failed.inc()
+        metrics.pins_locked.inc()
+    raise errors.PinLocked("too many wrong PINs; try again later", **_lock_extra(until, now))

@@ -1,0 +1,323 @@
+"""Routes of /auth, /users and /admin/users: thin, each declaring its permission and errors."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from sqlalchemy import RowMapping
+
+from ledgerbank import errors
+from ledgerbank.identity import auth, service, tokens
+from ledgerbank.identity.deps import DB, AppSettings, Principal, authorized
+from ledgerbank.identity.permissions import Permission, Role
+from ledgerbank.identity.schemas import (
+    ActiveChange,
+    AdminUser,
+    KycChange,
+    KycStatus,
+    LoginForm,
+    LoginRequest,
+    PinChange,
+    PinChanged,
+    Profile,
+    ProfileUpdate,
+    RegisterRequest,
+    RoleChange,
+    TokenResponse,
+    User,
+)
+from ledgerbank.kit.http import LedgerRoute, problem_responses
+from ledgerbank.kit.pagination import (
+    DEFAULT_LIMIT,
+    Cursor,
+    Limit,
+    Page,
+    decode_cursor,
+    encode_cursor,
+)
+
+router = APIRouter(route_class=LedgerRoute)
+auth_router = APIRouter(prefix="/auth", tags=["auth"], route_class=LedgerRoute)
+users_router = APIRouter(prefix="/users", tags=["users"], route_class=LedgerRoute)
+admin_router = APIRouter(prefix="/admin/users", tags=["admin"], route_class=LedgerRoute)
+
+SignedIn = Annotated[Principal, authorized(Permission.PROFILE_MANAGE)]
+UserManager = Annotated[Principal, authorized(Permission.USERS_MANAGE)]
+SIGNED_IN_ERRORS = (errors.NotAuthenticated, errors.Forbidden)
+UserId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+def _user(row: RowMapping) -> User:
+    return User.model_validate(service.public_view(row))
+
+
+def _profile(row: RowMapping) -> Profile:
+    return Profile.model_validate(
+        {**service.public_view(row), "has_pin": row["pin_hash"] is not None}
+    )
+
+
+def _admin_user(row: RowMapping) -> AdminUser:
+    return AdminUser.model_validate(service.admin_view(row))
+
+
+def _no_store(response: Response) -> None:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+
+
+# --- /auth ---------------------------------------------------------------------------------
+
+
+@auth_router.post(
+    "/register",
+    status_code=201,
+    response_model=User,
+    operation_id="auth-register",
+    summary="Register as a customer",
+    responses=problem_responses(errors.UsernameTaken),
+)
+def register(body: RegisterRequest, database: DB, settings: AppSettings) -> User:
+    """Open a customer profile: role `customer`, KYC `pending`. Customers must be 18 or older."""
+    row = database.write(
+        lambda conn: service.register_customer(
+            conn,
+            username=body.username,
+            password=body.password,
+            email=str(body.email),
+            full_name=body.full_name,
+            date_of_birth=body.date_of_birth,
+            phone=body.phone,
+            min_password_length=settings.password_min_length,
+        )
+    )
+    return _user(row)
+
+
+def _body_errors(exc: ValidationError) -> RequestValidationError:
+    return RequestValidationError(
+        [{**error, "loc": ("body", *error["loc"])} for error in exc.errors(include_input=False)]
+    )
+
+
+async def login_credentials(request: Request) -> LoginRequest:
+    """The credentials from a JSON body or from an OAuth2 password form (the docs page)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if media_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            form = await request.form()
+            fields = {key: value for key, value in form.items() if isinstance(value, str)}
+            grant = LoginForm.model_validate(fields)
+            return LoginRequest(username=grant.username, password=grant.password)
+        try:
+            body: Any = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            raise RequestValidationError(
+                [{"type": "json_invalid", "loc": ("body",), "msg": "invalid JSON"}]
+            ) from None
+        return LoginRequest.model_validate(body)
+    except ValidationError as exc:
+        raise _body_errors(exc) from None
+
+
+_LOGIN_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": LoginRequest.model_json_schema()},
+        "application/x-www-form-urlencoded": {"schema": LoginForm.model_json_schema()},
+    },
+}
+
+
+@auth_router.post(
+    "/login",
+    response_model=TokenResponse,
+    operation_id="auth-login",
+    summary="Sign in for an access token",
+    responses=problem_responses(errors.InvalidCredentials, errors.AccountLocked),
+    openapi_extra={"requestBody": _LOGIN_BODY},
+)
+def login(
+    credentials: Annotated[LoginRequest, Depends(login_credentials)],
+    database: DB,
+    settings: AppSettings,
+    response: Response,
+) -> TokenResponse:
+    """Exchange a username and password for a bearer token (JSON, or an OAuth2 password form).
+
+    A wrong password and an unknown username answer the same 401. After
+    `login_max_failures` failures in a row the login is locked for `login_lock_minutes` (429).
+    """
+    user = auth.login(database, credentials.username, credentials.password, settings=settings)
+    token, expires_in = tokens.issue(
+        user_id=int(user["id"]),
+        role=str(user["role"]),
+        secret=settings.signing_secret(),
+        ttl_minutes=settings.token_ttl_minutes,
+    )
+    _no_store(response)
+    return TokenResponse(access_token=token, expires_in=expires_in, role=Role(user["role"]))
+
+
+@auth_router.get(
+    "/me",
+    response_model=User,
+    operation_id="auth-me",
+    summary="The signed-in user",
+    responses=problem_responses(*SIGNED_IN_ERRORS, validation=False),
+)
+def me(principal: SignedIn, database: DB, response: Response) -> User:
+    with database.read() as conn:
+        row = service.get_user(conn, principal.id)
+    _no_store(response)
+    return _user(row)
+
+
+# --- /users --------------------------------------------------------------------------------
+
+
+@users_router.get(
+    "/profile",
+    response_model=Profile,
+    operation_id="users-get_profile",
+    summary="One's own profile",
+    responses=problem_responses(*SIGNED_IN_ERRORS, validation=False),
+)
+def get_profile(principal: SignedIn, database: DB, response: Response) -> Profile:
+    with database.read() as conn:
+        row = service.get_user(conn, principal.id)
+    _no_store(response)
+    return _profile(row)
+
+
+@users_router.put(
+    "/profile",
+    response_model=Profile,
+    operation_id="users-update_profile",
+    summary="Change one's full name, email or phone",
+    responses=problem_responses(*SIGNED_IN_ERRORS),
+)
+def update_profile(body: ProfileUpdate, principal: SignedIn, database: DB) -> Profile:
+    """Only the fields sent change; `phone: null` removes the phone number. Audited."""
+    changes = body.model_dump(exclude_unset=True)
+    if "email" in changes and changes["email"] is not None:
+        changes["email"] = str(changes["email"])
+    row = database.write(lambda conn: service.update_profile(conn, principal.id, changes))
+    return _profile(row)
+
+
+@users_router.put(
+    "/pin",
+    response_model=PinChanged,
+    operation_id="users-set_pin",
+    summary="Set the transaction PIN",
+    responses=problem_responses(*SIGNED_IN_ERRORS, errors.WrongPassword, errors.AccountLocked),
+)
+def set_pin(
+    body: PinChange, principal: SignedIn, database: DB, settings: AppSettings
+) -> PinChanged:
+    """Set or replace the 4–6 digit PIN that withdrawals and transfers then require.
+
+    The current password confirms the change; wrong passwords count toward the login lockout.
+    """
+    updated_at = auth.set_pin(database, principal.id, body.pin, body.password, settings=settings)
+    return PinChanged(pin_set=True, updated_at=updated_at)
+
+
+# --- /admin/users --------------------------------------------------------------------------
+
+
+@admin_router.get(
+    "",
+    response_model=Page[AdminUser],
+    operation_id="admin-list_users",
+    summary="List users",
+    responses=problem_responses(*SIGNED_IN_ERRORS),
+)
+def list_users(
+    principal: UserManager,
+    database: DB,
+    role: Role | None = None,
+    kyc_status: KycStatus | None = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Text in username, email or full name.")
+    ] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[AdminUser]:
+    """All users in the order they joined, filtered by role, KYC status or text."""
+    after_id = decode_cursor(cursor, int)[0] if cursor else None
+    with database.read() as conn:
+        rows, next_after = service.list_users(
+            conn, role=role, kyc_status=kyc_status, q=q, limit=limit, after_id=after_id
+        )
+    return Page[AdminUser](
+        items=[_admin_user(row) for row in rows],
+        next_cursor=encode_cursor(next_after) if next_after is not None else None,
+    )
+
+
+ADMIN_CHANGE_ERRORS = (*SIGNED_IN_ERRORS, errors.NotFound)
+
+
+@admin_router.put(
+    "/{user_id}/role",
+    response_model=AdminUser,
+    operation_id="admin-change_role",
+    summary="Change a user's role",
+    responses=problem_responses(*ADMIN_CHANGE_ERRORS),
+)
+def change_role(
+    user_id: UserId, body: RoleChange, principal: UserManager, database: DB
+) -> AdminUser:
+    """Takes effect at once: the user's current tokens stop working. Audited."""
+    row = database.write(
+        lambda conn: service.change_role(
+            conn, actor_id=principal.id, user_id=user_id, role=body.role
+        )
+    )
+    return _admin_user(row)
+
+
+@admin_router.put(
+    "/{user_id}/kyc",
+    response_model=AdminUser,
+    operation_id="admin-change_kyc",
+    summary="Change a user's KYC status",
+    responses=problem_responses(*ADMIN_CHANGE_ERRORS),
+)
+def change_kyc(user_id: UserId, body: KycChange, principal: UserManager, database: DB) -> AdminUser:
+    """`pending`, `verified` or `rejected`. Audited."""
+    row = database.write(
+        lambda conn: service.change_kyc(
+            conn, actor_id=principal.id, user_id=user_id, kyc_status=body.kyc_status
+        )
+    )
+    return _admin_user(row)
+
+
+@admin_router.put(
+    "/{user_id}/active",
+    response_model=AdminUser,
+    operation_id="admin-set_active",
+    summary="Deactivate or reactivate a user",
+    responses=problem_responses(*ADMIN_CHANGE_ERRORS),
+)
+def set_active(
+    user_id: UserId, body: ActiveChange, principal: UserManager, database: DB
+) -> AdminUser:
+    """A deactivated user can no longer sign in and its tokens stop working at once. Audited."""
+    row = database.write(
+        lambda conn: service.set_active(
+            conn, actor_id=principal.id, user_id=user_id, is_active=body.is_active
+        )
+    )
+    return _admin_user(row)
+
+
+router.include_router(auth_router)
+router.include_router(users_router)
+router.include_router(admin_router)

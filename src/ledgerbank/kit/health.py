@@ -1,0 +1,47 @@
+"""Liveness, readiness and metrics endpoints for orchestrators and Prometheus."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request, Response
+
+from ledgerbank.errors import ServiceUnavailable
+from ledgerbank.kit import metrics
+from ledgerbank.kit.db import Database
+from ledgerbank.kit.http import LedgerRoute, problem_responses
+
+router = APIRouter(tags=["health"], route_class=LedgerRoute)
+log = logging.getLogger(__name__)
+
+
+@router.get(
+    "/ready",
+    operation_id="health-readiness",
+    summary="Readiness: the database is reachable and fully migrated",
+    responses=problem_responses(ServiceUnavailable, validation=False),
+)
+def ready(request: Request) -> dict[str, str]:
+    from ledgerbank.migrations import is_current
+
+    database: Database = request.app.state.db
+    try:
+        current = is_current(database.engine)
+    except Exception as exc:  # any driver error means: not ready
+        log.warning("readiness: database unreachable (%s)", type(exc).__name__)
+        raise ServiceUnavailable("the database is unreachable") from None
+    if not current:
+        raise ServiceUnavailable("the database is not migrated to the newest revision")
+    return {"status": "ready"}
+
+
+@router.get(
+    "/metrics",
+    operation_id="health-metrics",
+    summary="Prometheus metrics (text format)",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
+def prometheus_metrics() -> Response:
+    body, content_type = metrics.exposition()
+    return Response(body, media_type=content_type)
