@@ -9,6 +9,7 @@ from rich.console import Console
 
 from ledgerbank.audit.commands import app as audit_app
 from ledgerbank.errors import LedgerbankError
+from ledgerbank.identity.commands import app as users_app
 from ledgerbank.kit.commands import app as db_app
 from ledgerbank.kit.commands import serve
 from ledgerbank.ledger.commands import app as ledger_app
@@ -24,6 +25,7 @@ app.command()(serve)
 app.add_typer(db_app, name="db")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(audit_app, name="audit")
+app.add_typer(users_app, name="users")
 app.add_typer(import_app, name="import")
 
 err = Console(stderr=True)
