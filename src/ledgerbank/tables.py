@@ -2,7 +2,13 @@
 
 from ledgerbank.audit.tables import audit_chain, audit_log
 from ledgerbank.identity.tables import users
-from ledgerbank.ledger.tables import accounts, entries, idempotency_keys, transactions
+from ledgerbank.ledger.tables import (
+    accounts,
+    entries,
+    idempotency_keys,
+    transaction_flags,
+    transactions,
+)
 
 __all__ = [
     "accounts",
@@ -10,6 +16,7 @@ __all__ = [
     "audit_log",
     "entries",
     "idempotency_keys",
+    "transaction_flags",
     "transactions",
     "users",
 ]

@@ -113,3 +113,15 @@ idempotency_keys = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("scope", "key", name="uq_idempotency_keys_scope_key"),
 )
+
+# Staff's "look at this one" marks on transactions (fraud analysts, compliance, admins);
+# append-only like the audit trail that also records them.
+transaction_flags = Table(
+    "transaction_flags",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("transaction_id", BigId, ForeignKey("transactions.id"), nullable=False, index=True),
+    Column("reason", String(500), nullable=False),
+    Column("flagged_by", BigId, ForeignKey("users.id"), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,257 @@
+"""The accounts API: open, list, read, balances, statements, freeze and unfreeze."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
+from sqlalchemy import Connection, RowMapping, select
+
+from ledgerbank import errors
+from ledgerbank.identity.deps import DB, Principal, authorized
+from ledgerbank.identity.permissions import Permission
+from ledgerbank.identity.tables import users
+from ledgerbank.kit.clock import utcnow
+from ledgerbank.kit.exports import CSV_MEDIA_TYPE
+from ledgerbank.kit.http import LedgerRoute, problem_responses
+from ledgerbank.kit.money import to_decimal_string
+from ledgerbank.kit.pagination import DEFAULT_LIMIT, Cursor, Limit
+from ledgerbank.ledger import accounts, exports, policy, statements
+from ledgerbank.ledger.listing import account_page
+from ledgerbank.ledger.schemas import (
+    MAX_ID,
+    Account,
+    AccountList,
+    AccountOpen,
+    Balance,
+    EndMoment,
+    StartMoment,
+    Statement,
+    StatementEntry,
+    StatusChange,
+)
+
+router = APIRouter(prefix="/accounts", tags=["accounts"], route_class=LedgerRoute)
+
+AccountsOpen = Annotated[Principal, authorized(Permission.ACCOUNTS_OPEN)]
+AccountsRead = Annotated[
+    Principal, authorized(Permission.ACCOUNTS_READ_OWN, Permission.ACCOUNTS_READ_ALL)
+]
+AccountsFreeze = Annotated[Principal, authorized(Permission.ACCOUNTS_FREEZE)]
+AccountId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+E = errors
+SIGNED_IN = (E.NotAuthenticated, E.Forbidden)
+READ_ONE = (*SIGNED_IN, E.NotFound)
+PDF_MEDIA_TYPE = "application/pdf"
+
+
+@router.post(
+    "/",
+    status_code=201,
+    operation_id="accounts-open",
+    summary="Open an account for the caller",
+    responses=problem_responses(*SIGNED_IN, E.UnknownCurrency),
+)
+def open_account(body: AccountOpen, principal: AccountsOpen, database: DB) -> Account:
+    row = database.write(
+        lambda conn: accounts.open_account(
+            conn,
+            owner_id=principal.id,
+            account_type=body.account_type,
+            currency=body.currency,
+            actor_id=principal.id,
+        )
+    )
+    return Account.from_row(row)
+
+
+@router.get(
+    "/",
+    operation_id="accounts-list",
+    summary="The caller's accounts (staff with read access: everyone's)",
+    responses=problem_responses(*SIGNED_IN),
+)
+def list_accounts(
+    principal: AccountsRead,
+    database: DB,
+    owner_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    status: Literal["active", "frozen", "closed"] | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> AccountList:
+    with database.read() as conn:
+        rows, next_cursor = account_page(
+            conn,
+            policy.accounts_visible_to(principal),
+            owner_id=owner_id,
+            status=status,
+            limit=limit,
+            cursor=cursor,
+        )
+    return AccountList(items=[Account.from_row(row) for row in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{account_id}",
+    operation_id="accounts-get",
+    summary="One account",
+    responses=problem_responses(*READ_ONE),
+)
+def get_account(account_id: AccountId, principal: AccountsRead, database: DB) -> Account:
+    with database.read() as conn:
+        return Account.from_row(policy.visible_account(conn, principal, account_id))
+
+
+@router.get(
+    "/{account_id}/balance",
+    operation_id="accounts-balance",
+    summary="The balance now, or at a past moment with `at`",
+    responses=problem_responses(*READ_ONE),
+)
+def get_balance(
+    account_id: AccountId,
+    principal: AccountsRead,
+    database: DB,
+    at: Annotated[
+        EndMoment | None,
+        Query(description="a past moment; a plain date means the end of that day (UTC)"),
+    ] = None,
+) -> Balance:
+    now = utcnow()
+    if at is not None and at > now:
+        raise E.ValidationFailed("`at` must not be in the future")
+    with database.read() as conn:
+        account = policy.visible_account(conn, principal, account_id)
+        minor = (
+            int(account["balance"]) if at is None else statements.balance_at(conn, account_id, at)
+        )
+    currency = account["currency"]
+    return Balance(
+        account_id=account_id,
+        currency=currency,
+        balance=to_decimal_string(minor, currency),
+        available_balance=to_decimal_string(minor + int(account["overdraft_limit"]), currency),
+        as_of=at or now,
+    )
+
+
+@router.get(
+    "/{account_id}/statement",
+    operation_id="accounts-statement",
+    summary="Entries of a period with opening and closing balances (JSON, CSV or PDF)",
+    responses={
+        **problem_responses(*READ_ONE),
+        200: {
+            "content": {
+                "application/json": {},
+                CSV_MEDIA_TYPE: {"schema": {"type": "string"}},
+                PDF_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            }
+        },
+    },
+    response_model=Statement,
+)
+def get_statement(
+    account_id: AccountId,
+    principal: AccountsRead,
+    database: DB,
+    start: Annotated[StartMoment | None, Query(alias="from")] = None,
+    end: Annotated[EndMoment | None, Query(alias="to")] = None,
+    format: Literal["json", "csv", "pdf"] = "json",
+) -> Statement | Response:
+    if start is not None and end is not None and start > end:
+        raise E.ValidationFailed("`from` must not be after `to`")
+    with database.read() as conn:
+        account = policy.visible_account(conn, principal, account_id)
+        found = statements.statement(conn, account_id, start=start, end=end)
+        owner = _owner_name(conn, account) if format == "pdf" else ""
+    statement = _statement_view(account, found, start, end)
+    if format == "json":
+        return statement
+    name = f"statement-{account['account_number']}"
+    if format == "csv":
+        return Response(
+            exports.statement_csv(statement),
+            media_type=CSV_MEDIA_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    return Response(
+        exports.statement_pdf(statement, owner=owner),
+        media_type=PDF_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
+    )
+
+
+def _owner_name(conn: Connection, account: RowMapping) -> str:
+    found = conn.execute(select(users.c.full_name).where(users.c.id == account["owner_id"]))
+    return str(found.scalar() or "")
+
+
+def _statement_view(
+    account: RowMapping, found: statements.Statement, start: object, end: object
+) -> Statement:
+    currency = account["currency"]
+
+    def money(minor: int) -> str:
+        return to_decimal_string(int(minor), currency)
+
+    return Statement.model_validate(
+        {
+            "account_id": account["id"],
+            "account_number": account["account_number"],
+            "currency": currency,
+            "from": start,
+            "to": end,
+            "opening_balance": money(found.opening_balance),
+            "closing_balance": money(found.closing_balance),
+            "entries": [
+                StatementEntry(
+                    transaction_id=entry["transaction_id"],
+                    posted_at=entry["posted_at"],
+                    type=entry["type"],
+                    status=entry["status"],
+                    description=entry["description"],
+                    amount=money(entry["amount"]),
+                    balance_after=money(entry["balance_after"]),
+                )
+                for entry in found.entries
+            ],
+        }
+    )
+
+
+def _change_status(
+    database: DB, principal: Principal, account_id: int, status: str, reason: str
+) -> Account:
+    row = database.write(
+        lambda conn: accounts.set_status(
+            conn, account_id, status=status, reason=reason, actor_id=principal.id
+        )
+    )
+    return Account.from_row(row)
+
+
+@router.post(
+    "/{account_id}/freeze",
+    operation_id="accounts-freeze",
+    summary="Freeze an account: no money moves in or out until it is unfrozen",
+    responses=problem_responses(*READ_ONE, E.InvalidTransition),
+)
+def freeze_account(
+    account_id: AccountId, body: StatusChange, principal: AccountsFreeze, database: DB
+) -> Account:
+    return _change_status(database, principal, account_id, "frozen", body.reason)
+
+
+@router.post(
+    "/{account_id}/unfreeze",
+    operation_id="accounts-unfreeze",
+    summary="Unfreeze a frozen account",
+    responses=problem_responses(*READ_ONE, E.InvalidTransition),
+)
+def unfreeze_account(
+    account_id: AccountId, body: StatusChange, principal: AccountsFreeze, database: DB
+) -> Account:
+    return _change_status(database, principal, account_id, "active", body.reason)

@@ -1,0 +1,207 @@
+"""Transaction history: filtered, sorted and keyset-paged, for one page or a whole export.
+
+Pages follow a keyset (the sort column and the id of the last row), never an OFFSET, so every
+page costs the same however deep it is and rows posted meanwhile neither repeat nor vanish.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select
+
+from ledgerbank import errors
+from ledgerbank.audit.tables import audit_log
+from ledgerbank.kit.db import Database
+from ledgerbank.kit.money import EXPONENTS, exponent
+from ledgerbank.kit.pagination import decode_cursor, encode_cursor
+from ledgerbank.ledger.tables import transactions
+
+T = transactions.c
+SORTS = ("-created_at", "created_at", "-amount", "amount", "-id", "id")
+EXPORT_CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    """What the caller asked for; every field narrows the list (None: no narrowing)."""
+
+    account_id: int | None = None
+    type: str | None = None
+    status: str | None = None
+    currency: str | None = None
+    min_amount: Decimal | None = None
+    max_amount: Decimal | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    q: str | None = None
+    sort: str = "-created_at"
+
+
+def _sort_column(sort: str) -> Any:
+    return {"created_at": T.created_at, "amount": T.amount, "id": T.id}[sort.lstrip("-")]
+
+
+def _amount_bound(bound: Decimal, *, lower: bool, currency: str | None) -> ColumnElement[bool]:
+    """`amount >= bound` (or <=) in major units, exact for every currency's minor unit."""
+    places_of = {currency: exponent(currency)} if currency else EXPONENTS
+    by_places: dict[int, list[str]] = {}
+    for code, places in places_of.items():
+        by_places.setdefault(places, []).append(code)
+    conditions = []
+    for places, codes in sorted(by_places.items()):
+        scaled = bound.scaleb(places)
+        minor = math.ceil(scaled) if lower else math.floor(scaled)
+        conditions.append(
+            and_(T.currency.in_(codes), T.amount >= minor if lower else T.amount <= minor)
+        )
+    return or_(*conditions)
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _conditions(filters: HistoryFilter) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if filters.account_id is not None:
+        found.append(
+            or_(T.from_account_id == filters.account_id, T.to_account_id == filters.account_id)
+        )
+    if filters.type is not None:
+        found.append(T.type == filters.type)
+    if filters.status is not None:
+        found.append(T.status == filters.status)
+    if filters.currency is not None:
+        found.append(T.currency == filters.currency)
+    if filters.min_amount is not None:
+        found.append(_amount_bound(filters.min_amount, lower=True, currency=filters.currency))
+    if filters.max_amount is not None:
+        found.append(_amount_bound(filters.max_amount, lower=False, currency=filters.currency))
+    if filters.start is not None:
+        found.append(T.created_at >= filters.start)
+    if filters.end is not None:
+        found.append(T.created_at <= filters.end)
+    if filters.q:
+        text = filters.q.strip()
+        matches: list[ColumnElement[bool]] = [
+            func.lower(T.description).like(_like_pattern(text), escape="\\")
+        ]
+        if text.isdigit() and len(text) <= 18:
+            matches.append(T.id == int(text))
+        found.append(or_(*matches))
+    return found
+
+
+def _after(sort: str, cursor: str) -> ColumnElement[bool]:
+    """Rows after the cursor's position in the given sort order."""
+    name = sort.lstrip("-")
+    value: Any
+    if name == "created_at":
+        given_sort, moment, last_id = decode_cursor(cursor, str, str, int)
+        try:
+            value = datetime.fromisoformat(moment)
+        except ValueError:
+            raise errors.ValidationFailed("the cursor is not one this API gave out") from None
+    elif name == "amount":
+        given_sort, value, last_id = decode_cursor(cursor, str, int, int)
+    else:
+        given_sort, last_id = decode_cursor(cursor, str, int)
+    if given_sort != sort:
+        raise errors.ValidationFailed("the cursor belongs to another sort order; start over")
+    descending = sort.startswith("-")
+    if name == "id":
+        condition: ColumnElement[bool] = T.id < last_id if descending else T.id > last_id
+        return condition
+    column = _sort_column(sort)
+    if descending:
+        return or_(column < value, and_(column == value, T.id < last_id))
+    return or_(column > value, and_(column == value, T.id > last_id))
+
+
+def _cursor_of(sort: str, row: dict[str, Any]) -> str:
+    name = sort.lstrip("-")
+    if name == "created_at":
+        return encode_cursor(sort, row["created_at"].isoformat(), row["id"])
+    if name == "amount":
+        return encode_cursor(sort, int(row["amount"]), row["id"])
+    return encode_cursor(sort, row["id"])
+
+
+def _query(visible: ColumnElement[bool], filters: HistoryFilter, cursor: str | None) -> Select[Any]:
+    if filters.sort not in SORTS:
+        raise errors.ValidationFailed(f"sort must be one of {', '.join(SORTS)}")
+    column = _sort_column(filters.sort)
+    descending = filters.sort.startswith("-")
+    query = select(transactions).where(visible, *_conditions(filters))
+    if cursor is not None:
+        query = query.where(_after(filters.sort, cursor))
+    if filters.sort.lstrip("-") == "id":
+        return query.order_by(T.id.desc() if descending else T.id)
+    if descending:
+        return query.order_by(column.desc(), T.id.desc())
+    return query.order_by(column, T.id)
+
+
+def history_page(
+    conn: Connection,
+    visible: ColumnElement[bool],
+    filters: HistoryFilter,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of matching transactions and the cursor of the next (None on the last)."""
+    rows = [
+        dict(row)
+        for row in conn.execute(_query(visible, filters, cursor).limit(limit + 1)).mappings()
+    ]
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, _cursor_of(filters.sort, rows[-1])
+
+
+def iter_history(
+    database: Database, visible: ColumnElement[bool], filters: HistoryFilter
+) -> Iterator[dict[str, Any]]:
+    """Every matching transaction, read a chunk per short read transaction (for exports)."""
+    cursor: str | None = None
+    while True:
+        with database.read() as conn:
+            rows, cursor = history_page(conn, visible, filters, limit=EXPORT_CHUNK, cursor=cursor)
+        yield from rows
+        if cursor is None:
+            return
+
+
+def recorded_risks(conn: Connection, transaction_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The risk assessment each transaction got when it was posted or blocked.
+
+    The posting engine records it in the transaction's audit record; transactions posted
+    without screening (fees, journals, reversals) have none.
+    """
+    if not transaction_ids:
+        return {}
+    rows = conn.execute(
+        select(audit_log.c.entity_id, audit_log.c.after)
+        .where(
+            audit_log.c.entity_type == "transaction",
+            audit_log.c.entity_id.in_([str(i) for i in transaction_ids]),
+            audit_log.c.action.like("transaction.%"),
+        )
+        .order_by(audit_log.c.id)
+    )
+    found: dict[int, dict[str, Any]] = {}
+    for entity_id, after in rows:
+        risk = json.loads(after).get("risk") if after else None
+        if risk is not None:
+            found.setdefault(int(entity_id), risk)
+    return found

@@ -1,0 +1,11 @@
+"""The ledger's HTTP API: accounts, transactions and the bulk import, under one router."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ledgerbank.ledger import accounts_router, transactions_router
+
+router = APIRouter()
+router.include_router(accounts_router.router)
+router.include_router(transactions_router.router)

@@ -1,0 +1,283 @@
+"""Request and response models of the accounts and transactions API (API.md's field names)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from sqlalchemy import RowMapping
+
+from ledgerbank.kit.clock import as_utc
+from ledgerbank.kit.money import to_decimal_string
+from ledgerbank.ledger.tables import CUSTOMER_ACCOUNT_TYPES
+
+# Ids are BIGINT in every database: anything larger is refused before it reaches a query.
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+# An amount as the client sent it: a decimal string or a JSON number (decoded as Decimal by
+# LedgerRoute). It is judged by `kit.money.to_minor` against the account's currency, so every
+# bad amount, whatever its JSON type, answers `invalid_amount`.
+Amount = Annotated[
+    Any,
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "pattern": r"^\d+(\.\d+)?$"}, {"type": "number"}],
+            "description": "a positive decimal string (preferred) or JSON number, parsed exactly",
+            "examples": ["1250.00"],
+        }
+    ),
+]
+Description = Annotated[str | None, Field(default=None, max_length=500)]
+Pin = Annotated[str | None, Field(default=None, pattern=r"^\d{4,6}$", description="4–6 digits")]
+Reason = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+def _moment(value: Any, *, end_of_day: bool) -> datetime:
+    """A timestamp (naive = UTC), or a date: its first moment (with `end_of_day`, its last)."""
+    if isinstance(value, datetime):
+        return as_utc(value)
+    if not isinstance(value, str):
+        raise ValueError("expected an ISO 8601 timestamp or date")
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            start = datetime.combine(day, time(), tzinfo=UTC)
+            return start + timedelta(days=1, microseconds=-1) if end_of_day else start
+        return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        raise ValueError(f"{value!r} is not an ISO 8601 timestamp or date") from None
+
+
+_MOMENT_SCHEMA = WithJsonSchema(
+    {
+        "type": "string",
+        "description": "ISO 8601 timestamp (naive = UTC) or a date (YYYY-MM-DD)",
+        "examples": ["2024-01-31", "2024-01-31T12:00:00+00:00"],
+    }
+)
+# `from=2024-01-01` starts at that day's first moment; `to=2024-01-31` includes the whole day.
+StartMoment = Annotated[
+    datetime, PlainValidator(lambda v: _moment(v, end_of_day=False)), _MOMENT_SCHEMA
+]
+EndMoment = Annotated[
+    datetime, PlainValidator(lambda v: _moment(v, end_of_day=True)), _MOMENT_SCHEMA
+]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- accounts ---------------------------------------------------------------------------
+
+
+class AccountOpen(Body):
+    account_type: Literal["savings", "checking", "wallet"] = Field(
+        description=f"one of {', '.join(CUSTOMER_ACCOUNT_TYPES)}"
+    )
+    currency: str = Field(default="USD", min_length=3, max_length=3, examples=["USD"])
+
+
+class Account(BaseModel):
+    id: int
+    account_number: str
+    owner_id: int | None
+    account_type: str
+    currency: str
+    balance: str
+    available_balance: str
+    overdraft_limit: str
+    status: Literal["active", "frozen", "closed"]
+    status_reason: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> Account:
+        currency = row["currency"]
+        balance, limit = int(row["balance"]), int(row["overdraft_limit"])
+        return cls(
+            id=row["id"],
+            account_number=row["account_number"],
+            owner_id=row["owner_id"],
+            account_type=row["account_type"],
+            currency=currency,
+            balance=to_decimal_string(balance, currency),
+            available_balance=to_decimal_string(balance + limit, currency),
+            overdraft_limit=to_decimal_string(limit, currency),
+            status=row["status"],
+            status_reason=row["status_reason"],
+            created_at=row["created_at"],
+        )
+
+
+class AccountList(BaseModel):
+    items: list[Account]
+    next_cursor: str | None = None
+
+
+class Balance(BaseModel):
+    account_id: int
+    currency: str
+    balance: str
+    available_balance: str
+    as_of: datetime
+
+
+class StatementEntry(BaseModel):
+    transaction_id: int
+    posted_at: datetime
+    type: str
+    status: str
+    description: str | None
+    amount: str = Field(description="signed: credits positive, debits negative")
+    balance_after: str
+
+
+class Statement(BaseModel):
+    account_id: int
+    account_number: str
+    currency: str
+    from_: datetime | None = Field(alias="from", serialization_alias="from")
+    to: datetime | None
+    opening_balance: str
+    closing_balance: str
+    entries: list[StatementEntry]
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class StatusChange(Body):
+    reason: Reason
+
+
+# --- transactions -----------------------------------------------------------------------
+
+
+class Deposit(Body):
+    account_id: Id
+    amount: Amount
+    description: Description = None
+
+
+class Withdrawal(Body):
+    account_id: Id
+    amount: Amount
+    description: Description = None
+    pin: Pin = None
+
+
+class Transfer(Body):
+    from_account_id: Id
+    to_account_id: Id
+    amount: Amount
+    description: Description = None
+    pin: Pin = None
+
+
+class BatchTransfer(Body):
+    from_account_id: Id
+    to_account_id: Id
+    amount: Amount
+    description: Description = None
+
+
+class Batch(Body):
+    transfers: list[BatchTransfer] = Field(min_length=1, max_length=500)
+    atomic: bool = Field(
+        default=True,
+        description="true: every transfer is posted or none is; false: each one on its own",
+    )
+    pin: Pin = None
+
+
+class Risk(BaseModel):
+    score: float
+    verdict: Literal["SAFE", "SUSPICIOUS", "CRITICAL"]
+    reasons: list[dict[str, Any]]
+    model_version: str | None = None
+
+
+class Transaction(BaseModel):
+    id: int
+    type: str
+    status: Literal["posted", "blocked", "reversed"]
+    amount: str
+    currency: str
+    from_account_id: int | None
+    to_account_id: int | None
+    description: str | None
+    created_at: datetime
+    reverses_id: int | None = None
+    batch_id: str | None = None
+    risk: Risk | None = None
+
+    @classmethod
+    def from_row(cls, row: RowMapping | dict[str, Any], risk: dict[str, Any] | None) -> Transaction:
+        return cls(
+            id=row["id"],
+            type=row["type"],
+            status=row["status"],
+            amount=to_decimal_string(int(row["amount"]), row["currency"]),
+            currency=row["currency"],
+            from_account_id=row["from_account_id"],
+            to_account_id=row["to_account_id"],
+            description=row["description"],
+            created_at=row["created_at"],
+            reverses_id=row["reverses_id"],
+            batch_id=row["batch_id"],
+            risk=None if risk is None else Risk.model_validate(risk),
+        )
+
+
+class TransactionEntry(BaseModel):
+    account_id: int
+    amount: str = Field(description="signed: credits positive, debits negative")
+    currency: str
+    balance_after: str | None = Field(description="null on accounts the caller may not read")
+    posted_at: datetime
+
+
+class Flag(BaseModel):
+    id: int
+    transaction_id: int
+    reason: str
+    flagged_by: int | None
+    created_at: datetime
+
+
+class TransactionDetail(Transaction):
+    entries: list[TransactionEntry]
+    reversed_by_id: int | None = None
+    flags: list[Flag] | None = Field(default=None, description="staff only; null for customers")
+
+
+class TransactionPage(BaseModel):
+    items: list[Transaction]
+    next_cursor: str | None
+
+
+class BatchItem(BaseModel):
+    index: int
+    status: Literal["posted", "blocked", "failed"]
+    transaction: Transaction | None = None
+    error: dict[str, Any] | None = Field(default=None, description="the problem, when failed")
+
+
+class BatchResult(BaseModel):
+    atomic: bool
+    batch_id: str | None = Field(description="shared by the transfers of an atomic batch")
+    posted: int
+    blocked: int
+    failed: int
+    items: list[BatchItem]
+
+
+class ReverseRequest(Body):
+    reason: Reason
+
+
+class FlagRequest(Body):
+    reason: Reason
