@@ -9,6 +9,7 @@ from ledgerbank.ledger.tables import (
     transaction_flags,
     transactions,
 )
+from ledgerbank.risk.tables import risk_account_stats, risk_alert_actions, risk_alerts, risk_scores
 
 __all__ = [
     "accounts",
@@ -16,6 +17,10 @@ __all__ = [
     "audit_log",
     "entries",
     "idempotency_keys",
+    "risk_account_stats",
+    "risk_alert_actions",
+    "risk_alerts",
+    "risk_scores",
     "transaction_flags",
     "transactions",
     "users",

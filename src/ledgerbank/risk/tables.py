@@ -1,0 +1,124 @@
+"""Risk tables: per-account rolling statistics, transaction scores, alerts and their case notes.
+
+`risk_account_stats` holds one row per customer account, written only by postings that already
+hold that account's lock, so keeping it current adds no contention. Its small binary columns
+are fixed-size rings of recent events and a Bloom-filter sketch of counterparties (see
+`ledgerbank.risk.stats`); everything a feature needs is read from this one row.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+)
+
+from ledgerbank.kit.db import BigId, UTCDateTime, metadata
+
+VERDICTS = ("SAFE", "SUSPICIOUS", "CRITICAL")
+ALERT_QUEUES = ("fraud", "compliance")
+ALERT_SEVERITIES = ("low", "medium", "high")
+# fraud: open -> investigating -> closed; compliance: open -> escalated / reported -> closed.
+ALERT_STATUSES = ("open", "investigating", "escalated", "reported", "closed")
+ALERT_RESOLUTIONS = ("fraud", "false_positive", "reported", "no_action")
+
+risk_account_stats = Table(
+    "risk_account_stats",
+    metadata,
+    Column("account_id", BigId, ForeignKey("accounts.id"), primary_key=True, autoincrement=False),
+    # Outgoing and incoming amounts: count, mean and sum of squared deviations of log(1+major).
+    Column("out_count", Integer, nullable=False, server_default="0"),
+    Column("out_log_mean", Double, nullable=False, server_default="0"),
+    Column("out_log_m2", Double, nullable=False, server_default="0"),
+    Column("in_count", Integer, nullable=False, server_default="0"),
+    Column("in_log_mean", Double, nullable=False, server_default="0"),
+    Column("in_log_m2", Double, nullable=False, server_default="0"),
+    # The customer's own activity hours as a mean unit vector on the 24-hour clock.
+    Column("hour_count", Integer, nullable=False, server_default="0"),
+    Column("hour_x", Double, nullable=False, server_default="0"),
+    Column("hour_y", Double, nullable=False, server_default="0"),
+    Column("counterparties", Integer, nullable=False, server_default="0"),
+    Column("counterparty_sketch", LargeBinary(256), nullable=True),
+    Column("first_activity_at", UTCDateTime, nullable=True),
+    Column("last_activity_at", UTCDateTime, nullable=True),
+    Column("recent_out", LargeBinary(1024), nullable=True),
+    Column("recent_in", LargeBinary(1024), nullable=True),
+    Column("recent_cash", LargeBinary(256), nullable=True),
+    Column("recent_blocked", LargeBinary(256), nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+risk_scores = Table(
+    "risk_scores",
+    metadata,
+    Column(
+        "transaction_id",
+        BigId,
+        ForeignKey("transactions.id"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("score", Double, nullable=False),
+    Column("verdict", String(10), nullable=False),
+    Column("reasons", Text, nullable=False),  # JSON list: rules fired, features that stood out
+    Column("model_version", String(64), nullable=True),  # NULL: the rules alone decided
+    Column("scored_at", UTCDateTime, nullable=False),
+    CheckConstraint("score >= 0 AND score <= 1", name="score_in_range"),
+    CheckConstraint(f"verdict IN {VERDICTS!r}", name="verdict_known"),
+    Index("ix_risk_scores_verdict_scored", "verdict", "scored_at"),
+)
+
+risk_alerts = Table(
+    "risk_alerts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("queue", String(16), nullable=False),
+    Column("transaction_id", BigId, ForeignKey("transactions.id"), nullable=False),
+    # The customer account the alert is about (the sender, or the receiver for fan-in etc.).
+    Column("account_id", BigId, ForeignKey("accounts.id"), nullable=True),
+    Column("rule_id", String(40), nullable=True),  # compliance: the AML rule; fraud: NULL
+    Column("severity", String(8), nullable=False),
+    Column("status", String(16), nullable=False, server_default="open"),
+    Column("score", Double, nullable=False),
+    Column("verdict", String(10), nullable=False),
+    Column("summary", String(500), nullable=False),
+    # Compliance alerts collect further hits of the same rule on the same account while open.
+    Column("hits", Integer, nullable=False, server_default="1"),
+    Column("last_transaction_id", BigId, nullable=True),
+    Column("assigned_to", BigId, ForeignKey("users.id"), nullable=True),
+    Column("resolution", String(16), nullable=True),
+    Column("resolution_note", String(2000), nullable=True),
+    Column("resolved_by", BigId, ForeignKey("users.id"), nullable=True),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint(f"queue IN {ALERT_QUEUES!r}", name="queue_known"),
+    CheckConstraint(f"severity IN {ALERT_SEVERITIES!r}", name="severity_known"),
+    CheckConstraint(f"status IN {ALERT_STATUSES!r}", name="status_known"),
+    CheckConstraint(
+        f"resolution IS NULL OR resolution IN {ALERT_RESOLUTIONS!r}", name="resolution_known"
+    ),
+    Index("ix_risk_alerts_queue_status", "queue", "status", "id"),
+    Index("ix_risk_alerts_account", "account_id", "queue", "status"),
+    Index("ix_risk_alerts_transaction", "transaction_id"),
+)
+
+# The case history of an alert: every action an analyst or officer took, in order.
+risk_alert_actions = Table(
+    "risk_alert_actions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("alert_id", BigId, ForeignKey("risk_alerts.id"), nullable=False, index=True),
+    Column("action", String(32), nullable=False),
+    Column("note", String(2000), nullable=True),
+    Column("actor_id", BigId, ForeignKey("users.id"), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
