@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from ledgerbank.audit.commands import app as audit_app
+from ledgerbank.demo.commands import app as demo_app
 from ledgerbank.errors import LedgerbankError
 from ledgerbank.identity.commands import app as users_app
 from ledgerbank.kit.commands import app as db_app
@@ -27,6 +28,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
 app.add_typer(import_app, name="import")
+app.add_typer(demo_app, name="demo")
 
 err = Console(stderr=True)
 

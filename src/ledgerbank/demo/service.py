@@ -1,0 +1,182 @@
+"""Loading the demo bank: its users, their accounts and months of history, through the ledger.
+
+History is posted by the ledger's own posting functions, in time order and with each event's
+original moment (`occurred_at`), so balances after each entry, statements and point-in-time
+balances come out as if the bank had been running all along. It is posted in chunks, one
+database transaction per chunk.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Table, select, update
+
+from ledgerbank import errors
+from ledgerbank.audit import service as audit
+from ledgerbank.demo.history import ACCOUNTS, DEFAULT_SEED, USERS, DemoUser, Event, generate
+from ledgerbank.identity import service as identity
+from ledgerbank.identity.tables import users
+from ledgerbank.kit.clock import utcnow
+from ledgerbank.kit.db import Database
+from ledgerbank.kit.money import to_decimal_string
+from ledgerbank.ledger import posting
+from ledgerbank.ledger.accounts import open_account
+from ledgerbank.ledger.screening import NO_SCREEN, Screen
+from ledgerbank.ledger.tables import accounts
+
+CHUNK_SIZE = 500
+# Staff joined the bank well before the six months of history.
+STAFF_SINCE_DAYS = 400
+
+
+@dataclass(frozen=True)
+class DemoAccountOpened:
+    owner: str
+    account_type: str
+    currency: str
+    account_number: str
+
+
+@dataclass(frozen=True)
+class DemoBank:
+    """What was loaded: the users (with their demo passwords), accounts and history."""
+
+    users: Sequence[DemoUser]
+    accounts: Sequence[DemoAccountOpened]
+    transactions: int
+    first_posted_at: datetime
+    last_posted_at: datetime
+
+
+@dataclass(frozen=True)
+class _Opened:
+    user_ids: dict[str, int]
+    account_ids: dict[str, int]
+    accounts: list[DemoAccountOpened]
+
+
+def has_users(conn: Connection) -> bool:
+    return conn.execute(select(users.c.id).limit(1)).first() is not None
+
+
+def load(
+    database: Database,
+    *,
+    seed: int = DEFAULT_SEED,
+    screen: Screen = NO_SCREEN,
+    now: datetime | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    progress: Callable[[int, int], None] | None = None,
+) -> DemoBank:
+    """Create the demo users and accounts, then post their history ending at `now`."""
+    now = now or utcnow()
+    events = generate(seed=seed, end=now)
+    opened = database.write(lambda conn: _open_bank(conn, now))
+    for start in range(0, len(events), chunk_size):
+        chunk = events[start : start + chunk_size]
+        database.write(functools.partial(_post, events=chunk, opened=opened, screen=screen))
+        if progress is not None:
+            progress(start + len(chunk), len(events))
+    database.write(lambda conn: _record_loaded(conn, opened, seed, len(events)))
+    return DemoBank(USERS, opened.accounts, len(events), events[0].at, events[-1].at)
+
+
+def _open_bank(conn: Connection, now: datetime) -> _Opened:
+    taken = conn.execute(
+        select(users.c.username).where(users.c.username.in_([u.username for u in USERS]))
+    ).scalars()
+    if found := sorted(taken):
+        raise errors.Conflict(f"the demo bank is already loaded (user {found[0]!r} exists)")
+    user_ids = {
+        user.username: int(
+            identity.create_user(
+                conn,
+                username=user.username,
+                password=user.password,
+                email=f"{user.username}@example.com",
+                full_name=user.full_name,
+                role=user.role,
+                kyc_status=user.kyc_status,
+            )["id"]
+        )
+        for user in USERS
+    }
+    account_ids: dict[str, int] = {}
+    opened: list[DemoAccountOpened] = []
+    joined = {u.username: now - timedelta(days=STAFF_SINCE_DAYS) for u in USERS}
+    for account in ACCOUNTS:
+        row = open_account(
+            conn,
+            owner_id=user_ids[account.owner],
+            account_type=account.account_type,
+            currency=account.currency,
+        )
+        account_ids[account.key] = int(row["id"])
+        opened.append(
+            DemoAccountOpened(
+                account.owner, account.account_type, account.currency, row["account_number"]
+            )
+        )
+        # The bank has been running for months: accounts and customers date from then.
+        since = datetime.combine(
+            (now - timedelta(days=account.opened_days_ago)).date(), time(8), tzinfo=now.tzinfo
+        )
+        _backdate(conn, accounts, int(row["id"]), since)
+        joined[account.owner] = min(joined[account.owner], since - timedelta(days=1))
+    for username, since in joined.items():
+        _backdate(conn, users, user_ids[username], since)
+    return _Opened(user_ids, account_ids, opened)
+
+
+def _backdate(conn: Connection, table: Table, row_id: int, moment: datetime) -> None:
+    conn.execute(
+        update(table).where(table.c.id == row_id).values(created_at=moment, updated_at=moment)
+    )
+
+
+def _post(conn: Connection, events: Sequence[Event], opened: _Opened, screen: Screen) -> None:
+    ids = opened.account_ids
+    for event in events:
+        common: dict[str, Any] = {
+            "amount": to_decimal_string(event.amount, event.currency),
+            "actor_id": opened.user_ids[event.actor],
+            "description": event.description,
+            "screen": screen,
+            "occurred_at": event.at,
+        }
+        if event.type == "deposit":
+            assert event.destination is not None
+            posting.deposit(conn, account_id=ids[event.destination], **common)
+        elif event.type == "withdrawal":
+            assert event.source is not None
+            posting.withdraw(conn, account_id=ids[event.source], **common)
+        else:
+            assert event.source is not None
+            assert event.destination is not None
+            posting.transfer(
+                conn,
+                from_account_id=ids[event.source],
+                to_account_id=ids[event.destination],
+                **common,
+            )
+
+
+def _record_loaded(conn: Connection, opened: _Opened, seed: int, transactions: int) -> None:
+    audit.record(
+        conn,
+        actor_id=opened.user_ids["admin"],
+        action="demo.loaded",
+        entity_type="demo",
+        entity_id=seed,
+        after={
+            "seed": seed,
+            "users": len(opened.user_ids),
+            "accounts": len(opened.account_ids),
+            "transactions": transactions,
+        },
+    )
