@@ -137,3 +137,11 @@ class UnsafeQuery(LedgerbankError):
 # infrastructure
 class ServiceUnavailable(LedgerbankError):
     code, status, title = "unavailable", 503, "Service unavailable"
+
+
+class QueryTimeout(LedgerbankError):
+    code, status, title = "query_timeout", 422, "Query took too long"
+
+
+class QueryFailed(LedgerbankError):
+    code, status, title = "query_failed", 422, "Query failed"

@@ -1,0 +1,1 @@
+"""LedgerGPT: plain-English questions to safe, read-only SQL, offline by default."""

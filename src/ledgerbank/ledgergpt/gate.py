@@ -1,0 +1,241 @@
+"""The safety gate every LedgerGPT statement passes, whoever wrote it.
+
+The statement is parsed with sqlglot (exactly one), and the whole tree is searched: it must be
+one SELECT (or UNION of SELECTs) with no write, DDL, SELECT INTO or locking clause anywhere
+(CTEs included), reading only allow-listed views and columns for the asking role, calling only
+allow-listed functions, with bound parameters only where the caller supplied them. A row
+limit is added. What runs is the SQL sqlglot generates from the checked tree, without comments,
+never the text that came in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Final
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, OptimizeError, ParseError, SqlglotError, TokenError
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import traverse_scope
+
+from ledgerbank.errors import UnsafeQuery
+
+MAX_SQL_LENGTH: Final = 8_000
+SQLGLOT_DIALECTS: Final = {"sqlite": "sqlite", "postgresql": "postgres", "mysql": "mysql"}
+PARAM_SENTINEL: Final = "__ledgergpt_param_{}__"
+
+# Node types that may not appear anywhere in the tree.
+_FORBIDDEN_NAMES = (
+    "Insert", "Update", "Delete", "Merge", "Copy", "Create", "Drop", "Alter", "AlterColumn",
+    "TruncateTable", "Command", "Into", "Lock", "Pragma", "Set", "SetItem", "Transaction",
+    "Commit", "Rollback", "Attach", "Detach", "Use", "Describe", "Show", "Grant", "Revoke",
+    "LoadData", "Cache", "Uncache", "Refresh", "Analyze", "Kill", "Declare", "Returning",
+    "Export", "Summarize", "Execute", "Lateral", "Values", "Unnest", "Explode",
+)  # fmt: skip
+_FORBIDDEN: Final = tuple(
+    getattr(exp, name) for name in _FORBIDDEN_NAMES if isinstance(getattr(exp, name, None), type)
+)
+
+# Functions a question may call: aggregates, windows, text, numbers, dates. Nothing that
+# sleeps, reads files, loads extensions, locks, or reaches outside the query.
+_ALLOWED_FUNCTION_NAMES = (
+    "Count", "Sum", "Avg", "Max", "Min", "Stddev", "StddevPop", "StddevSamp", "Variance",
+    "VariancePop", "GroupConcat", "ArrayAgg", "CountIf", "Coalesce", "Nullif", "If", "Case",
+    "Cast", "TryCast", "Lower", "Upper", "Length", "Trim", "Substring", "Concat", "ConcatWs",
+    "Left", "Right", "Replace", "Round", "Abs", "Floor", "Ceil", "Greatest", "Least", "Sign",
+    "Mod", "TimeToStr", "TsOrDsToTimestamp", "TimestampTrunc", "DateTrunc", "Extract", "Date",
+    "CurrentDate", "CurrentTimestamp", "CurrentDatetime", "Year", "Month", "Day", "DayOfWeek",
+    "DayOfMonth", "DayOfYear", "Quarter", "Week", "WeekOfYear", "DateAdd", "DateSub",
+    "DateDiff", "TimestampAdd", "TimestampSub", "TimestampDiff", "StrToTime", "StrToDate",
+    "TimeStrToTime", "TsOrDsToDate", "RowNumber", "Rank", "DenseRank", "PercentRank",
+    "CumeDist", "Ntile", "Lag", "Lead", "FirstValue", "LastValue", "NthValue", "Percentile",
+    "PercentileCont", "PercentileDisc", "Median", "ApproxDistinct", "Initcap", "Pad",
+    "StrPosition", "ToChar", "DateStrToDate", "UnixToTime", "TimeToUnix", "And", "Or", "Xor",
+    "Exists", "Pow", "JSONExtract", "JSONExtractScalar",
+)  # fmt: skip
+_ALLOWED_FUNCTIONS: Final = tuple(
+    getattr(exp, name)
+    for name in _ALLOWED_FUNCTION_NAMES
+    if isinstance(getattr(exp, name, None), type)
+)
+# Functions sqlglot does not model, allowed by name (lower case).
+_ALLOWED_ANONYMOUS: Final = frozenset(
+    {
+        "julianday",
+        "strftime",
+        "date_format",
+        "to_char",
+        "ifnull",
+        "printf",
+        "datetime",
+        "date_part",
+        "char_length",
+        "lpad",
+        "rpad",
+        "instr",
+        "total",
+    }
+)
+
+
+@dataclass(frozen=True)
+class CheckedQuery:
+    """A statement the gate let through: the SQL to show and the template to run."""
+
+    sql: str  # placeholders as :name
+    template: str  # placeholders as PARAM_SENTINEL, for the runner's driver style
+    views: tuple[str, ...]
+    row_limit: int
+
+
+def refuse(reason: str) -> UnsafeQuery:
+    return UnsafeQuery(f"refused by the safety gate: {reason}", reason=reason)
+
+
+def check(
+    sql: str,
+    *,
+    dialect: str,
+    readable: dict[str, frozenset[str]],
+    schema: dict[str, dict[str, str]],
+    row_limit: int,
+    params: Collection[str] = (),
+) -> CheckedQuery:
+    """Let `sql` through as one safe, limited SELECT over readable views, or raise UnsafeQuery."""
+    dialect = "mysql" if dialect == "mariadb" else dialect
+    read_as = SQLGLOT_DIALECTS[dialect]
+    if len(sql) > MAX_SQL_LENGTH:
+        raise refuse(f"statement longer than {MAX_SQL_LENGTH} characters")
+    if "\x00" in sql:
+        raise refuse("statement contains a NUL character")
+    try:
+        statements = list(sqlglot.parse(sql, read=read_as, error_level=ErrorLevel.RAISE))
+    except (ParseError, TokenError, SqlglotError, RecursionError, ValueError) as exc:
+        raise refuse(f"the statement could not be parsed ({type(exc).__name__})") from None
+    present = [s for s in statements if s is not None]
+    if len(present) != 1 or len(statements) > 2 or (len(statements) == 2 and statements[1]):
+        raise refuse("exactly one statement is allowed")
+    tree = present[0]
+    while isinstance(tree, exp.Subquery | exp.Paren) and isinstance(tree.this, exp.Query):
+        tree = tree.this
+    if not isinstance(tree, exp.Select | exp.SetOperation):
+        raise refuse(f"only SELECT is allowed, not {tree.key.upper()}")
+    _check_nodes(tree, params)
+    views = _check_tables(tree, readable)
+    qualified = _check_columns(tree, schema, read_as)
+    if _has_star_projection(tree):
+        tree = qualified  # stars expanded to the columns this role may read, nothing more
+    _limit(tree, row_limit)
+    display = tree.sql(dialect=read_as, comments=False)
+    for placeholder in tree.find_all(exp.Placeholder):
+        placeholder.replace(exp.var(PARAM_SENTINEL.format(placeholder.name)))
+    template = tree.sql(dialect=read_as, comments=False)
+    return CheckedQuery(
+        sql=display, template=template, views=tuple(sorted(views)), row_limit=row_limit
+    )
+
+
+def _check_nodes(tree: exp.Expression, params: Collection[str]) -> None:
+    for node in tree.walk():
+        if isinstance(node, _FORBIDDEN):
+            raise refuse(f"{node.key.upper()} is not allowed")
+        if isinstance(node, exp.With) and node.args.get("recursive"):
+            raise refuse("recursive CTEs are not allowed")
+        if isinstance(node, exp.Placeholder):
+            if not node.name or node.name not in params:
+                raise refuse("parameters are only allowed where the engine binds them")
+        elif isinstance(node, exp.Parameter | exp.SessionParameter):
+            raise refuse("session variables and parameters are not allowed")
+        elif isinstance(node, exp.Anonymous):
+            name = str(node.name).lower()
+            if name not in _ALLOWED_ANONYMOUS:
+                raise refuse(f"function {name}() is not allowed")
+        elif isinstance(node, exp.Func) and not isinstance(node, _ALLOWED_FUNCTIONS):
+            raise refuse(f"function {node.sql_name().lower()}() is not allowed")
+        if isinstance(node, exp.Var) and node.name.startswith("__ledgergpt_param_"):
+            raise refuse("reserved name")
+
+
+def _check_tables(tree: exp.Expression, readable: dict[str, frozenset[str]]) -> set[str]:
+    """Every table a scope reads is an allowed view or a CTE of that scope's query."""
+    covered: set[int] = set()
+    views: set[str] = set()
+    try:
+        scopes = traverse_scope(tree)
+    except (OptimizeError, SqlglotError, RecursionError) as exc:
+        raise refuse(f"the statement's structure could not be checked ({exc})") from None
+    for scope in scopes:
+        for node, source in scope.selected_sources.values():
+            if isinstance(node, exp.Table):
+                covered.add(id(node))  # a CTE reference, or checked just below
+            if isinstance(source, exp.Table):
+                _allowed_table(source, readable)
+                views.add(source.name.lower())
+    for table in tree.find_all(exp.Table):
+        if id(table) not in covered:
+            _allowed_table(table, readable)
+            views.add(table.name.lower())
+    if not views:
+        raise refuse("the statement reads no allowed view")
+    return views
+
+
+def _allowed_table(table: exp.Table, readable: dict[str, frozenset[str]]) -> None:
+    if not isinstance(table.this, exp.Identifier):
+        raise refuse("table functions are not allowed")
+    if table.args.get("db") or table.args.get("catalog"):
+        raise refuse("schema-qualified names are not allowed")
+    if table.name.lower() not in readable:
+        raise refuse(f"'{table.name}' is not a view you may read")
+
+
+def _check_columns(
+    tree: exp.Expression, schema: dict[str, dict[str, str]], dialect: str
+) -> exp.Expression:
+    try:
+        return qualify(
+            tree.copy(),
+            schema=dict[str, object](schema),
+            dialect=dialect,
+            validate_qualify_columns=True,
+            quote_identifiers=False,
+            identify=False,
+        )
+    except OptimizeError as exc:
+        raise refuse(f"{str(exc).split('. Line')[0]} among the columns you may read") from None
+    except (SqlglotError, RecursionError, KeyError, ValueError, TypeError) as exc:
+        raise refuse(f"the columns could not be checked ({type(exc).__name__})") from None
+
+
+def _has_star_projection(tree: exp.Expression) -> bool:
+    for select in tree.find_all(exp.Select):
+        for projection in select.expressions:
+            if isinstance(projection, exp.Star) or (
+                isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star)
+            ):
+                return True
+    return False
+
+
+def _limit(tree: exp.Expression, row_limit: int) -> None:
+    """At most `row_limit` rows: keep a smaller literal LIMIT, otherwise set it."""
+    limit = tree.args.get("limit")
+    if isinstance(limit, exp.Fetch):
+        count = limit.args.get("count")
+        if isinstance(count, exp.Literal) and count.is_int and int(count.name) <= row_limit:
+            return
+        raise refuse("use LIMIT rather than FETCH for more rows")
+    if isinstance(limit, exp.Limit):
+        value = limit.expression
+        if not (isinstance(value, exp.Literal) and value.is_int):
+            raise refuse("LIMIT must be a whole number")
+        if int(value.name) <= row_limit:
+            return
+    offset = tree.args.get("offset")
+    if offset is not None and not (
+        isinstance(offset.expression, exp.Literal) and offset.expression.is_int
+    ):
+        raise refuse("OFFSET must be a whole number")
+    tree.set("limit", exp.Limit(expression=exp.Literal.number(row_limit)))

@@ -1,0 +1,675 @@
+"""The offline engine's understanding: a plain-English question becomes a `QueryPlan`.
+
+Every word must find a place: a filter, a grouping, an ordering, a person, or a known filler.
+A word left over, a negation, or a filter the subject cannot take makes the parser answer
+`NotUnderstood` with suggestions, so it never guesses silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Protocol
+
+from ledgerbank.errors import NotUnderstood
+from ledgerbank.ledgergpt import vocabulary as vocab
+from ledgerbank.ledgergpt.periods import intersect
+from ledgerbank.ledgergpt.plan import (
+    AmountFilter,
+    GroupKey,
+    Metric,
+    Order,
+    Period,
+    QueryPlan,
+    SortKey,
+    Subject,
+)
+from ledgerbank.ledgergpt.reading import MAX_QUESTION_LENGTH, Reading, read
+
+DEFAULT_TOP = 10
+
+
+@dataclass(frozen=True)
+class Person:
+    username: str
+    full_name: str
+    role: str
+
+
+class Directory(Protocol):
+    """Finds the bank's people whose username, full name, first or last name is one of the
+    given lower-case words."""
+
+    def find(self, words: Sequence[str]) -> list[Person]: ...
+
+
+@dataclass
+class Mention:
+    """A person named in the question and the word that introduced them."""
+
+    person: Person
+    lead: str  # "from", "to", "by", "for", "_poss" or ""
+
+
+@dataclass
+class Facts:
+    """Everything the words said, before deciding what the question is about."""
+
+    tags: dict[str, list[str]] = field(default_factory=dict)
+    singular_nouns: list[str] = field(default_factory=list)
+    people: list[Mention] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    sort_keys: list[str] = field(default_factory=list)
+    ranking_measures: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    negations: list[str] = field(default_factory=list)
+
+    def has(self, kind: str, value: str | None = None) -> bool:
+        values = self.tags.get(kind, [])
+        return bool(values) if value is None else value in values
+
+    def values(self, kind: str) -> list[str]:
+        return list(dict.fromkeys(self.tags.get(kind, [])))
+
+    def add(self, kind: str, value: str) -> None:
+        self.tags.setdefault(kind, []).append(value)
+
+
+def not_understood(detail: str, topic: str | None = None) -> NotUnderstood:
+    return NotUnderstood(detail, suggestions=vocab.suggestions(topic))
+
+
+# --- words -> facts ---------------------------------------------------------------------
+
+
+_PERSON_LEADS = {"for", "of", "from", "to", "into", "by", "involving", "about", "with"}
+_RANKING_MEASURES = {"balance", "amount", "count", "total", "deposit", "withdrawal", "transfer"}
+
+
+def _people(words: list[str], directory: Directory) -> dict[int, tuple[Person, int]]:
+    """Positions of names in `words` -> (person, words used)."""
+    candidates = [
+        w
+        for i, w in enumerate(words)
+        if w.isidentifier() or w.replace(".", "").replace("-", "").isalnum()
+        if not w.startswith("_")
+        and (
+            not (vocab.tags(w) or w in vocab.FILLERS or w in vocab.GROUP_WORDS)
+            or (i > 0 and words[i - 1] in _PERSON_LEADS)
+            or (i + 1 < len(words) and words[i + 1] == "_poss")
+        )
+    ]
+    if not candidates:
+        return {}
+    known = directory.find(list(dict.fromkeys(candidates))[:12])
+    by_username = {p.username.lower(): p for p in known}
+    by_full = {p.full_name.lower(): p for p in known}
+    by_part: dict[str, list[Person]] = {}
+    for person in known:
+        for part in person.full_name.lower().split():
+            by_part.setdefault(part, []).append(person)
+    found: dict[int, tuple[Person, int]] = {}
+    index = 0
+    while index < len(words):
+        word = words[index]
+        pair = " ".join(words[index : index + 2])
+        tagged = bool(vocab.tags(word) or word in vocab.FILLERS or word in vocab.GROUP_WORDS)
+        led = (index > 0 and words[index - 1] in _PERSON_LEADS) or (
+            index + 1 < len(words) and words[index + 1] == "_poss"
+        )
+        if pair in by_full:
+            found[index] = (by_full[pair], 2)
+            index += 2
+            continue
+        if word in candidates and (not tagged or led):
+            if word in by_username:
+                found[index] = (by_username[word], 1)
+            elif len(set(by_part.get(word, []))) == 1:
+                found[index] = (by_part[word][0], 1)
+            elif len(set(by_part.get(word, []))) > 1:
+                names = ", ".join(
+                    f"{p.username} ({p.full_name})" for p in dict.fromkeys(by_part[word])
+                )
+                raise NotUnderstood(
+                    f"'{word}' could be several people: {names}; ask with the username",
+                    suggestions=[f"show all transactions for {p.username}" for p in by_part[word]],
+                )
+        index += 1
+    return found
+
+
+def _facts(reading: Reading, directory: Directory) -> Facts:
+    words = reading.words
+    facts = Facts()
+    names = _people(words, directory)
+    skip: set[int] = set()
+    for index, (person, used) in names.items():
+        lead = words[index - 1] if index > 0 and words[index - 1] in _PERSON_LEADS else ""
+        if index + used < len(words) and words[index + used] == "_poss":
+            lead = "_poss"
+            skip.add(index + used)
+        facts.people.append(Mention(person, lead))
+        skip.update(range(index, index + used))
+    for index, word in enumerate(words):
+        if index in skip:
+            continue
+        following = words[index + 1] if index + 1 < len(words) else ""
+        if word in ("by", "per", "sort_by") or (word == "each" and following in vocab.GROUP_WORDS):
+            if following in vocab.GROUP_WORDS and (following != "account" or word != "sort_by"):
+                target = facts.sort_keys if word == "sort_by" else facts.groups
+                target.append(vocab.GROUP_WORDS[following])
+                skip.add(index + 1)
+                continue
+            if index + 1 in names or not following:
+                continue
+            measure = _measure(following)
+            if measure:
+                (facts.sort_keys if word == "sort_by" else facts.ranking_measures).append(measure)
+                if measure in ("count", "total") and following in ("count_of", "total", "sum"):
+                    continue  # "by number of transactions": the noun is read next
+                skip.add(index + 1)
+                _read_word(following, facts)
+                continue
+            facts.unknown.append(f"{word} {following}")
+            skip.add(index + 1)
+            continue
+        if word in vocab.GROUP_WORDS and index > 0 and words[index - 1] == "each":
+            continue
+        _read_word(word, facts)
+    return facts
+
+
+def _measure(word: str) -> str | None:
+    for kind, value in vocab.tags(word):
+        if kind == "measure":
+            return value
+        if kind == "noun" and value in ("balance", "transactions"):
+            return "balance" if value == "balance" else "count"
+        if kind == "ttype":
+            return value
+        if kind == "metric":
+            return value
+        if kind == "extreme":
+            return "amount"
+    return None
+
+
+def _read_word(word: str, facts: Facts) -> None:
+    if word in vocab.NEGATIONS:
+        facts.negations.append(word)
+        return
+    tags = vocab.tags(word)
+    if tags:
+        for kind, value in tags:
+            facts.add(kind, value)
+        if any(kind in ("noun", "ttype") for kind, _ in tags) and vocab.singular(word):
+            facts.singular_nouns.append(word)
+        facts.add("word", word)
+        return
+    if word in vocab.FILLERS or word == "_poss":
+        return
+    if word in vocab.GROUP_WORDS:
+        facts.add("group_word", vocab.GROUP_WORDS[word])
+        return
+    facts.unknown.append(word)
+
+
+# --- facts -> plan ----------------------------------------------------------------------
+
+
+def parse(question: str, *, today: date, directory: Directory) -> QueryPlan:
+    """Understand `question` or raise NotUnderstood (with suggestions)."""
+    if len(question) > MAX_QUESTION_LENGTH:
+        raise not_understood(f"questions are limited to {MAX_QUESTION_LENGTH} characters")
+    reading = read(question, today)
+    if not reading.words and not reading.spans:
+        raise not_understood("the question is empty")
+    facts = _facts(reading, directory)
+    subject = _subject(facts)
+    topic = subject.value if subject else None
+    if facts.negations:
+        raise not_understood(
+            f"I cannot answer questions with '{facts.negations[0]}' yet; ask for what to "
+            "include instead",
+            topic,
+        )
+    if facts.unknown:
+        listed = ", ".join(f"'{w}'" for w in dict.fromkeys(facts.unknown))
+        raise not_understood(f"I do not know what {listed} means here", topic)
+    if reading.bad_dates:
+        raise not_understood(f"'{reading.bad_dates[0]}' is not a date", topic)
+    if subject is None:
+        raise not_understood("I could not tell whether this is about transactions, accounts, "
+                             "customers or the audit trail")  # fmt: skip
+    builder = _Builder(reading, facts, subject)
+    return builder.build()
+
+
+def _subject(facts: Facts) -> Subject | None:
+    if facts.has("subject", "balance_sheet"):
+        return Subject.BALANCE_SHEET
+    if facts.has("subject", "integrity"):
+        return Subject.INTEGRITY
+    if _is_audit(facts):
+        return Subject.AUDIT_EVENTS
+    if facts.has("ttype") or facts.has("noun", "transactions") or facts.has("verdict"):
+        return Subject.TRANSACTIONS
+    people = facts.has("noun", "customers") or facts.has("noun", "users")
+    if facts.has("tstatus") and not facts.has("noun", "accounts") and not people:
+        return Subject.TRANSACTIONS
+    if facts.has("noun", "accounts") or facts.has("noun", "balance") or facts.has("atype"):
+        return Subject.ACCOUNTS
+    if facts.has("astatus") and not (facts.has("noun", "customers") or facts.has("noun", "users")):
+        return Subject.ACCOUNTS
+    if any(facts.has("noun", n) for n in ("customers", "users", "staff")) or facts.has("role"):
+        return Subject.CUSTOMERS
+    if facts.has("kyc") or facts.has("kyc_word"):
+        return Subject.CUSTOMERS
+    if facts.has("money") and (facts.has("have") or facts.has("who")):
+        return Subject.ACCOUNTS
+    return None
+
+
+def _is_audit(facts: Facts) -> bool:
+    if facts.has("noun", "audit"):
+        return True
+    asked = facts.has("who") or facts.has("when")
+    words = set(facts.values("word"))
+    verbs = words & {
+        "froze", "freeze", "frozen", "unfroze", "unfreeze", "unfrozen", "closed", "opened",
+        "created", "registered", "reversed", "promoted", "demoted", "changed", "modified",
+        "updated", "edited", "role", "roles", "login", "logins", "joined",
+    }  # fmt: skip
+    if asked and verbs:
+        return True
+    if words & {"freezes", "unfreezes", "logins", "login"}:
+        return True
+    return bool(words & {"role", "roles"} and words & {"change", "changes", "changed"})
+
+
+class _Builder:
+    """Turns facts into a plan for one subject, refusing facts the subject cannot take."""
+
+    def __init__(self, reading: Reading, facts: Facts, subject: Subject) -> None:
+        self.reading = reading
+        self.facts = facts
+        self.subject = subject
+        self.fields: dict[str, Any] = {"subject": subject}
+        self.used: set[str] = set()
+
+    def refuse(self, detail: str) -> NotUnderstood:
+        return not_understood(detail, self.subject.value)
+
+    def use(self, *kinds: str) -> None:
+        self.used.update(kinds)
+
+    def build(self) -> QueryPlan:
+        handler = {
+            Subject.TRANSACTIONS: self._transactions,
+            Subject.ACCOUNTS: self._accounts,
+            Subject.CUSTOMERS: self._customers,
+            Subject.AUDIT_EVENTS: self._audit,
+            Subject.BALANCE_SHEET: self._ledger_view,
+            Subject.INTEGRITY: self._ledger_view,
+        }[self.subject]
+        handler()
+        self._check_everything_used()
+        return QueryPlan(**self.fields)
+
+    # -- shared pieces --
+
+    def _period(self, *, needs_created_word: bool = False) -> None:
+        spans = self.reading.spans
+        if not spans:
+            return
+        if needs_created_word and not self.facts.has("created"):
+            noun = "accounts" if self.subject is Subject.ACCOUNTS else "customers"
+            verb = "opened" if noun == "accounts" else "joined"
+            raise self.refuse(
+                f"I can only filter {noun} by when they were {verb}; for changes over time "
+                "ask the audit trail (e.g. 'who froze accounts last week')"
+            )
+        period = intersect(spans)
+        if period is None:
+            raise self.refuse("those dates do not overlap")
+        self.fields["period"] = Period(start=period.start, end=period.end, label=period.label)
+        self.use("created")
+
+    def _amount(self, *, what: str) -> None:
+        amounts = self.reading.amounts
+        if not amounts:
+            return
+        if len(amounts) > 1:
+            raise self.refuse(f"ask about one range of {what} at a time")
+        op, low, high, currency = amounts[0]
+        bounds: dict[str, Any] = {"currency": currency}
+        if op == "between":
+            bounds.update(minimum=low, maximum=high)
+        elif op in ("gt", "ge"):
+            bounds.update(minimum=low, include_minimum=op == "ge")
+        elif op in ("lt", "le"):
+            bounds.update(maximum=low, include_maximum=op == "le")
+        else:
+            bounds.update(minimum=low, maximum=low)
+        self.fields["amount"] = AmountFilter(**bounds)
+
+    def _people_as(self, default: str, by_lead: dict[str, str]) -> None:
+        for mention in self.facts.people:
+            target = by_lead.get(mention.lead, default)
+            self.fields.setdefault(target, ())
+            if mention.person.username not in self.fields[target]:
+                self.fields[target] += (mention.person.username,)
+
+    def _groups(self, allowed: dict[str, GroupKey]) -> list[GroupKey]:
+        wanted = list(self.facts.groups) + list(self.facts.values("group"))
+        keys: list[GroupKey] = []
+        for name in wanted:
+            if name not in allowed:
+                raise self.refuse(f"I cannot group {self.subject.value} by {name}")
+            if allowed[name] not in keys:
+                keys.append(allowed[name])
+        if len(keys) > 2:
+            raise self.refuse("group by at most two things at a time")
+        self.use("group")
+        return keys
+
+    def _limit_words(self) -> tuple[int | None, str]:
+        limits = self.reading.limits
+        if len(limits) > 1:
+            raise self.refuse("ask for one number of rows at a time")
+        return (limits[0][0], limits[0][1]) if limits else (None, "")
+
+    def _metric(self) -> Metric | None:
+        metrics = self.facts.values("metric")
+        if len(metrics) > 1:
+            raise self.refuse("ask for one figure at a time (a count, a total or an average)")
+        self.use("metric")
+        return Metric(metrics[0]) if metrics else None
+
+    def _singular(self) -> bool:
+        return bool(self.facts.singular_nouns) or self.facts.has("who")
+
+    def _shape(self, *, groups: dict[str, GroupKey], measure_word: str) -> None:
+        """Metric, grouping, ordering and limit, shared by transactions and accounts."""
+        facts = self.facts
+        metric = self._metric()
+        keys = self._groups(groups)
+        limit, limit_word = self._limit_words()
+        extremes = facts.values("extreme")
+        if limit_word in ("largest", "biggest", "highest", "top"):
+            extremes = extremes or ["largest"]
+        if limit_word in ("smallest", "lowest", "bottom"):
+            extremes = extremes or ["smallest"]
+        recency = facts.values("recency")
+        if limit_word in ("last", "latest", "newest", "recent"):
+            recency = ["newest"]
+        elif limit_word in ("first", "oldest", "earliest"):
+            recency = ["oldest"]
+        ranked = (
+            facts.has("top")
+            or facts.has("most")
+            or facts.has("least")
+            or facts.has("bottom")
+            or bool(facts.ranking_measures)
+        )
+        self.use("extreme", "recency", "top", "most", "least", "bottom", "order", "who")
+        descending = not (facts.has("least") or facts.has("bottom"))
+        if extremes and not ranked:
+            descending = extremes[0] == "largest"
+        if metric is None and ranked and keys:
+            metric = self._ranking_metric()
+        if metric is None and extremes and keys:
+            metric = Metric.LARGEST if extremes[0] == "largest" else Metric.SMALLEST
+        self.fields["metric"] = metric
+        self.fields["group_by"] = tuple(keys)
+        explicit = self._explicit_order()
+        if explicit is not None:
+            self.fields["order"] = explicit
+            self.fields["limit"] = limit
+            return
+        if keys and metric is not None and (ranked or extremes or limit):
+            self.fields["order"] = Order(key=SortKey.VALUE, descending=descending)
+            self.fields["limit"] = limit or (1 if self._singular() else DEFAULT_TOP)
+        elif not keys and metric is None and (extremes or ranked):
+            self.fields["order"] = Order(key=SortKey.AMOUNT, descending=descending)
+            self.fields["limit"] = limit or (1 if self._singular() else DEFAULT_TOP)
+        elif not keys and metric is None and recency:
+            self.fields["order"] = Order(key=SortKey.DATE, descending=recency[0] == "newest")
+            self.fields["limit"] = limit or (1 if self._singular() else DEFAULT_TOP)
+        elif ranked and not keys:
+            raise self.refuse(f"rank {measure_word} by what? e.g. 'top 5 customers by balance'")
+        else:
+            self.fields["limit"] = limit
+
+    def _ranking_metric(self) -> Metric:
+        measures = self.facts.ranking_measures
+        counted = "count" in measures or (self.facts.has("most") and not self.facts.has("money"))
+        if counted and "balance" not in measures and "amount" not in measures:
+            return Metric.COUNT
+        return Metric.TOTAL
+
+    def _explicit_order(self) -> Order | None:
+        keys = self.facts.sort_keys
+        orders = self.facts.values("order")
+        if not keys and not orders:
+            return None
+        key = keys[0] if keys else ""
+        descending = not any(o in ("asc", "date_asc") for o in orders)
+        if "date_desc" in orders or "date_asc" in orders or key in ("date", "day"):
+            return Order(
+                key=SortKey.DATE, descending=(descending and key != "") or "date_desc" in orders
+            )
+        if key in ("name", "customer"):
+            return Order(key=SortKey.NAME, descending="desc" in orders)
+        if self.fields.get("group_by"):
+            return Order(key=SortKey.VALUE, descending=descending)
+        return Order(key=SortKey.AMOUNT, descending=descending)
+
+    def _check_everything_used(self) -> None:
+        """A fact no part of the plan took means a filter would be silently dropped."""
+        facts = self.facts
+        ignorable = {"noun", "word", "have", "money", "change", "who", "when", "sort_by", "by"}
+        for kind in facts.tags:
+            if kind in ignorable or kind in self.used:
+                continue
+            value = facts.tags[kind][0]
+            raise self.refuse(
+                f"I cannot use '{value or kind}' in a question about {self.subject.value}"
+            )
+        if self.reading.amounts and "amount" not in self.fields:
+            raise self.refuse(f"I cannot filter {self.subject.value} by an amount")
+        if self.reading.spans and "period" not in self.fields:
+            raise self.refuse(f"I cannot filter {self.subject.value} by dates")
+        if self.reading.limits and "limit" not in self.fields:
+            raise self.refuse("I cannot limit this answer to a number of rows")
+        if self.facts.people and not any(
+            k in self.fields for k in ("customers", "senders", "recipients", "actors")
+        ):
+            raise self.refuse(f"I cannot filter {self.subject.value} by a person")
+        unused = [
+            (label, getattr(self.reading, attribute))
+            for label, attribute, field_name in (
+                ("account numbers", "account_numbers", "account_numbers"),
+                ("transaction ids", "transaction_ids", "transaction_ids"),
+                ("descriptions", "contains", "description_contains"),
+            )
+            if getattr(self.reading, attribute) and field_name not in self.fields
+        ]
+        if unused:
+            raise self.refuse(f"I cannot filter {self.subject.value} by {unused[0][0]}")
+
+    # -- subjects --
+
+    def _transactions(self) -> None:
+        facts = self.facts
+        self.fields["transaction_types"] = tuple(facts.values("ttype"))
+        self.fields["transaction_statuses"] = tuple(facts.values("tstatus"))
+        self.fields["verdicts"] = tuple(facts.values("verdict"))
+        self.fields["account_types"] = tuple(facts.values("atype"))
+        self.use("ttype", "tstatus", "verdict", "atype", "action")
+        self._people_as("customers", {"from": "senders", "to": "recipients", "into": "recipients"})
+        if self.reading.account_numbers:
+            self.fields["account_numbers"] = tuple(self.reading.account_numbers)
+        if self.reading.transaction_ids:
+            self.fields["transaction_ids"] = tuple(self.reading.transaction_ids)
+        if self.reading.contains:
+            self.fields["description_contains"] = self.reading.contains[0]
+        self._amount(what="amounts")
+        self._period()
+        if self._asks_for_people() and not facts.groups:
+            facts.groups.append("customer")
+        self._shape(
+            groups={
+                k: GroupKey(k)
+                for k in (
+                    "day",
+                    "month",
+                    "year",
+                    "type",
+                    "status",
+                    "currency",
+                    "customer",
+                    "account",
+                    "account_type",
+                )
+            }
+            | {"verdict": GroupKey.VERDICT},
+            measure_word="transactions",
+        )
+
+    def _asks_for_people(self) -> bool:
+        """ "Which customers ..." / "who ..." over transactions or balances: one row per person."""
+        facts = self.facts
+        named = bool(facts.people)
+        return not named and (
+            facts.has("noun", "customers") or facts.has("noun", "users") or facts.has("who")
+        )
+
+    def _accounts(self) -> None:
+        facts = self.facts
+        self.fields["account_statuses"] = tuple(facts.values("astatus"))
+        self.fields["account_types"] = tuple(facts.values("atype"))
+        self.use("astatus", "atype", "active", "action")
+        self._people_as("customers", {})
+        if self.reading.account_numbers:
+            self.fields["account_numbers"] = tuple(self.reading.account_numbers)
+        self._amount(what="balances")
+        self._period(needs_created_word=True)
+        if self._asks_for_people() and not facts.groups:
+            facts.groups.append("customer")
+        self._shape(
+            groups={
+                k: GroupKey(k)
+                for k in ("month", "year", "status", "currency", "customer", "account_type")
+            },
+            measure_word="accounts",
+        )
+
+    def _customers(self) -> None:
+        facts = self.facts
+        roles = list(facts.values("role"))
+        if not roles and facts.has("noun", "staff"):
+            roles = ["admin", "auditor", "fraud_analyst", "financial_manager", "compliance_officer"]
+        if not roles and facts.has("noun", "customers"):
+            roles = ["customer"]
+        self.fields["roles"] = tuple(roles)
+        self.fields["kyc_statuses"] = tuple(facts.values("kyc"))
+        actives = facts.values("active")
+        if len(actives) == 1:
+            self.fields["active"] = actives[0] == "true"
+        self.use("role", "kyc", "kyc_word", "active", "action", "astatus")
+        if facts.has("astatus") and not facts.has("active"):
+            raise self.refuse("ask about accounts for account statuses")
+        self._people_as("customers", {})
+        self._period(needs_created_word=True)
+        metric = self._metric()
+        if metric not in (None, Metric.COUNT):
+            raise self.refuse("for customers I can count; totals are about balances or amounts")
+        self.fields["metric"] = metric
+        self.fields["group_by"] = tuple(
+            self._groups(
+                {
+                    "role": GroupKey.ROLE,
+                    "kyc_status": GroupKey.KYC,
+                    "month": GroupKey.MONTH,
+                    "year": GroupKey.YEAR,
+                }
+            )
+        )
+        limit, word = self._limit_words()
+        recency = facts.values("recency")
+        if word:
+            recency = ["oldest"] if word in ("first", "oldest", "earliest") else ["newest"]
+        self.use("recency")
+        if recency:
+            self.fields["order"] = Order(key=SortKey.DATE, descending=recency[0] == "newest")
+            self.fields["limit"] = limit or (1 if self._singular() else DEFAULT_TOP)
+        else:
+            self.fields["limit"] = limit
+            if facts.sort_keys:
+                self.fields["order"] = self._explicit_order()
+
+    def _audit(self) -> None:
+        facts = self.facts
+        words = set(facts.values("word"))
+        actions: list[str] = []
+        if words & {"role", "roles", "promoted", "demoted"}:
+            actions.append("%role%")
+        if facts.has("kyc_word") or facts.has("kyc"):
+            actions.append("%kyc%")
+        for word in facts.values("word"):
+            for kind, value in vocab.tags(word):
+                if kind != "action" or value in actions or value == "%role%":
+                    continue
+                if value == "user.created" and word in ("new",):
+                    continue
+                if word in ("opened",) or value != "account.opened":
+                    actions.append(value)
+        for ttype in facts.values("ttype"):
+            if ttype != "reversal":
+                raise self.refuse("ask about transactions directly, not in the audit trail")
+            if "transaction.reversal" not in actions:
+                actions.append("transaction.reversal")
+        self.fields["actions"] = tuple(actions)
+        self.use("action", "ttype", "tstatus", "astatus", "created", "kyc", "kyc_word")
+        self._people_as("customers", {"by": "actors"})
+        self._period()
+        metric = self._metric()
+        if metric not in (None, Metric.COUNT):
+            raise self.refuse("for the audit trail I can count events")
+        self.fields["metric"] = metric
+        self.fields["group_by"] = tuple(
+            self._groups(
+                {
+                    "action": GroupKey.ACTION,
+                    "actor": GroupKey.ACTOR,
+                    "month": GroupKey.MONTH,
+                    "day": GroupKey.DAY,
+                    "customer": GroupKey.ACTOR,
+                }
+            )
+        )
+        limit, word = self._limit_words()
+        self.use("recency", "role")
+        if facts.has("recency") or word:
+            newest = not (facts.has("recency", "oldest") or word in ("first", "oldest"))
+            self.fields["order"] = Order(key=SortKey.DATE, descending=newest)
+            self.fields["limit"] = limit or (1 if self._singular() and not facts.has("who")
+                                             else DEFAULT_TOP)  # fmt: skip
+        else:
+            self.fields["limit"] = limit
+
+    def _ledger_view(self) -> None:
+        self.use("subject")
+        if self.subject is Subject.BALANCE_SHEET and self.reading.words:
+            currencies = [w.upper() for w in self.reading.words if w.upper() in _CURRENCIES]
+            self.fields["currencies"] = tuple(currencies)
+
+
+_CURRENCIES = {"USD", "EUR", "GBP", "JPY", "CHF"}
+
+
+def amount_text(value: Decimal) -> str:
+    return format(value.normalize(), "f")

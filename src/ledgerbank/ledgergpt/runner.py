@@ -1,0 +1,178 @@
+"""Read-only execution with a statement timeout, on a connection of its own.
+
+- SQLite: the file opened read-only (`mode=ro` URI) with `PRAGMA query_only`, and a progress
+  handler that interrupts the statement at the deadline.
+- PostgreSQL: a READ ONLY transaction (the session defaults to read-only too) with
+  `SET LOCAL statement_timeout`.
+- MySQL/MariaDB: `START TRANSACTION READ ONLY` with `max_statement_time` (MariaDB, seconds) or
+  `max_execution_time` (MySQL, milliseconds), whichever the server has.
+
+Every transaction is rolled back. Connections are not pooled: each question gets a fresh one,
+so no session setting outlives it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
+
+from ledgerbank import errors
+from ledgerbank.kit.clock import as_utc
+from ledgerbank.kit.db import normalize_url
+from ledgerbank.ledgergpt.gate import PARAM_SENTINEL, CheckedQuery
+
+
+@dataclass(frozen=True)
+class Rows:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+def _sqlite_read_only_url(url: str) -> str:
+    path = make_url(url).database
+    if not path or path == ":memory:":
+        raise errors.ServiceUnavailable("LedgerGPT needs a database file, not an in-memory one")
+    return f"sqlite:///file:{path}?mode=ro&uri=true"
+
+
+class ReadOnlyRunner:
+    """Runs checked queries on read-only connections with a time limit."""
+
+    def __init__(self, database_url: str) -> None:
+        url = normalize_url(database_url)
+        self.dialect = make_url(url).get_backend_name()
+        if self.dialect == "sqlite":
+            self.engine = create_engine(
+                _sqlite_read_only_url(url),
+                poolclass=NullPool,
+                connect_args={"check_same_thread": False},
+            )
+            event.listen(self.engine, "connect", _sqlite_read_only)
+        else:
+            connect_args: dict[str, Any] = {}
+            if self.dialect == "postgresql":
+                connect_args["options"] = "-c default_transaction_read_only=on"
+            self.engine = create_engine(url, poolclass=NullPool, connect_args=connect_args)
+        self._mariadb: bool | None = None
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def run(self, query: CheckedQuery, params: dict[str, Any], *, timeout_seconds: float) -> Rows:
+        sql, bound = self._driver_sql(query.template, params)
+        with self.engine.connect() as conn:
+            try:
+                raw = conn.connection.dbapi_connection
+                if self.dialect == "sqlite":
+                    deadline = time.monotonic() + timeout_seconds
+                    raw.set_progress_handler(  # type: ignore[union-attr]
+                        lambda: 1 if time.monotonic() > deadline else 0, 1000
+                    )
+                    conn.exec_driver_sql("PRAGMA query_only = ON")
+                elif self.dialect == "postgresql":
+                    conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                    milliseconds = max(1, int(timeout_seconds * 1000))
+                    conn.exec_driver_sql(f"SET LOCAL statement_timeout = {milliseconds}")
+                else:
+                    conn.exec_driver_sql(self._mysql_time_limit(conn, timeout_seconds))
+                    conn.exec_driver_sql("START TRANSACTION READ ONLY")
+                result = conn.exec_driver_sql(sql, bound)
+                columns = list(result.keys())
+                rows = [tuple(row) for row in result.fetchmany(query.row_limit)]
+                return Rows(columns, rows)
+            except DBAPIError as exc:
+                raise _translate(exc) from None
+            finally:
+                conn.rollback()
+
+    def execute_unchecked(self, sql: str) -> Rows:
+        """Run raw SQL on the read-only connection (tests use it to prove writes fail)."""
+        with self.engine.connect() as conn:
+            try:
+                if self.dialect == "sqlite":
+                    conn.exec_driver_sql("PRAGMA query_only = ON")
+                elif self.dialect == "postgresql":
+                    conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                else:
+                    conn.exec_driver_sql("START TRANSACTION READ ONLY")
+                result = conn.exec_driver_sql(sql)
+                if result.returns_rows:
+                    return Rows(list(result.keys()), [tuple(r) for r in result.fetchall()])
+                return Rows([], [])
+            finally:
+                conn.rollback()
+
+    def _mysql_time_limit(self, conn: Any, timeout_seconds: float) -> str:
+        if self._mariadb is None:
+            version = str(conn.exec_driver_sql("SELECT VERSION()").scalar())
+            self._mariadb = "mariadb" in version.lower()
+        if self._mariadb:
+            return f"SET SESSION max_statement_time = {max(0.001, timeout_seconds):.3f}"
+        return f"SET SESSION max_execution_time = {max(1, int(timeout_seconds * 1000))}"
+
+    def _driver_sql(self, template: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The checked SQL in the driver's parameter style, with values the driver takes."""
+        bound: dict[str, Any] = {}
+        sql = template
+        if self.dialect != "sqlite":
+            sql = sql.replace("%", "%%")
+        for name, value in params.items():
+            marker = PARAM_SENTINEL.format(name)
+            if marker not in sql:
+                continue
+            style = f":{name}" if self.dialect == "sqlite" else f"%({name})s"
+            sql = sql.replace(marker, style)
+            bound[name] = self._value(value)
+        if "__ledgergpt_param_" in sql:
+            raise errors.UnsafeQuery("refused: a parameter was not supplied", reason="parameter")
+        return sql, bound
+
+    def _value(self, value: Any) -> Any:
+        if isinstance(value, datetime):
+            moment = as_utc(value).replace(tzinfo=None)
+            if self.dialect == "sqlite":  # the text form SQLAlchemy stores
+                return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+            return moment
+        if isinstance(value, Decimal) and self.dialect == "sqlite":
+            # SQLite keeps decimals as REAL; a compared bound is rounded the same way.
+            return float(value)
+        if isinstance(value, bool) and self.dialect == "sqlite":
+            return int(value)
+        return value
+
+
+def _sqlite_read_only(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA query_only = ON")
+    cursor.execute("PRAGMA busy_timeout = 5000")
+    cursor.close()
+
+
+def _translate(exc: DBAPIError) -> errors.LedgerbankError:
+    """Time limits become QueryTimeout; other failures a short, SQL-free QueryFailed."""
+    orig = exc.orig
+    text = str(orig).lower()
+    code = getattr(orig, "args", [None])[0] if getattr(orig, "args", None) else None
+    sqlstate = getattr(orig, "sqlstate", None)
+    if (
+        sqlstate == "57014"
+        or code in (1969, 3024, 1317)
+        or "interrupted" in text
+        or "statement timeout" in text
+    ):
+        return errors.QueryTimeout("the query took longer than the time limit and was stopped")
+    if sqlstate == "25006" or code == 1792 or "readonly" in text or "read-only" in text:
+        return errors.UnsafeQuery(
+            "refused by the database: the connection is read-only", reason="read_only"
+        )
+    return errors.QueryFailed(
+        f"the database could not run this query ({type(orig).__name__})",
+    )
