@@ -339,8 +339,8 @@ def check_pin(database: Database, user_id: int, pin: str | None, *, settings: Se
             "too many wrong PINs; try again later", **_lock_extra(user["pin_locked_until"], now)
         )
     verified = passwords.verify_secret(user["pin_hash"], pin)
-    if verified and not user["failed_pins"]:
-        return
+    if verified and not user["failed_pins"] and user["pin_locked_until"] is None:
+        return  # the usual case: nothing to clear, no write
     outcome, until = database.write(
         lambda conn: _settle(
             conn, user_id, lockout=_pin_counter(settings), verified=verified, reason="wrong_pin"

@@ -117,7 +117,10 @@ class LedgerRoute(APIRoute):
 def install_error_handlers(app: FastAPI) -> None:
     async def _domain(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LedgerbankError)
-        return problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+        response = problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+        if exc.status == 401:  # RFC 6750: say which scheme would be accepted
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
 
     async def _validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)

@@ -1,0 +1,129 @@
+"""Who may call which identity, admin, audit and health route: every route x every caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from conftest import PASSWORD, ROLES, Bank
+
+CALLERS: tuple[str | None, ...] = (*ROLES, None)  # None: no token at all
+
+
+def everyone(status: int) -> dict[str | None, int]:
+    return dict.fromkeys(CALLERS, status)
+
+
+SIGNED_IN = {**everyone(200), None: 401}
+ADMIN_ONLY = {
+    "customer": 403,
+    "admin": 200,
+    "auditor": 403,
+    "fraud_analyst": 403,
+    "financial_manager": 403,
+    "compliance_officer": 403,
+    None: 401,
+}
+AUDIT_READERS = {
+    "customer": 403,
+    "admin": 200,
+    "auditor": 200,
+    "fraud_analyst": 403,
+    "financial_manager": 403,
+    "compliance_officer": 200,
+    None: 401,
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str  # the route template
+    expected: dict[str | None, int]
+    url: Callable[[Bank], str] | None = None
+    body: Callable[[Bank, str | None], Any] | None = None
+
+
+def target(bank: Bank) -> int:
+    return bank.users.get("target") or bank.add_user("target")
+
+
+CASES = [
+    Case(
+        "POST",
+        "/auth/register",
+        everyone(201),
+        body=lambda bank, who: {
+            "username": f"new_{who or 'anonymous'}",
+            "password": "a long enough passphrase",
+            "email": "new@example.com",
+            "full_name": "New Customer",
+            "date_of_birth": "1985-01-01",
+        },
+    ),
+    Case(
+        "POST",
+        "/auth/login",
+        everyone(200),
+        body=lambda bank, who: {"username": "customer", "password": PASSWORD},
+    ),
+    Case("GET", "/auth/me", SIGNED_IN),
+    Case("GET", "/users/profile", SIGNED_IN),
+    Case("PUT", "/users/profile", SIGNED_IN, body=lambda bank, who: {"full_name": "Renamed"}),
+    Case(
+        "PUT", "/users/pin", SIGNED_IN, body=lambda bank, who: {"pin": "4821", "password": PASSWORD}
+    ),
+    Case("GET", "/admin/users", ADMIN_ONLY),
+    Case(
+        "PUT",
+        "/admin/users/{user_id}/role",
+        ADMIN_ONLY,
+        url=lambda bank: f"/admin/users/{target(bank)}/role",
+        body=lambda bank, who: {"role": "customer"},
+    ),
+    Case(
+        "PUT",
+        "/admin/users/{user_id}/kyc",
+        ADMIN_ONLY,
+        url=lambda bank: f"/admin/users/{target(bank)}/kyc",
+        body=lambda bank, who: {"kyc_status": "verified"},
+    ),
+    Case(
+        "PUT",
+        "/admin/users/{user_id}/active",
+        ADMIN_ONLY,
+        url=lambda bank: f"/admin/users/{target(bank)}/active",
+        body=lambda bank, who: {"is_active": True},
+    ),
+    Case("GET", "/audit/logs", AUDIT_READERS),
+    Case("GET", "/audit/verify", AUDIT_READERS),
+    Case("GET", "/health", everyone(200)),
+    Case("GET", "/ready", everyone(200)),
+    Case("GET", "/metrics", everyone(200)),
+]
+PREFIXES = ("/auth/", "/users/", "/admin/users", "/audit/", "/health", "/ready", "/metrics")
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: f"{case.method} {case.path}")
+def test_route_allows_and_denies_each_caller(bank: Bank, case: Case) -> None:
+    url = case.url(bank) if case.url else case.path
+    for who in CALLERS:
+        body = case.body(bank, who) if case.body else None
+        response = bank.call(who, case.method, url, json=body)
+        assert response.status_code == case.expected[who], (who, response.text)
+        if response.status_code >= 400:
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.json()["code"] in ("forbidden", "not_authenticated")
+
+
+def test_every_route_of_these_areas_is_in_the_matrix(bank: Bank) -> None:
+    routes = {
+        (method.upper(), path)
+        for path, operations in bank.app.openapi()["paths"].items()
+        if path.startswith(PREFIXES)
+        for method in operations
+    }
+    assert routes == {(case.method, case.path) for case in CASES}
