@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from ledgerbank.audit.commands import app as audit_app
+from ledgerbank.bench.commands import app as bench_app
 from ledgerbank.demo.commands import app as demo_app
 from ledgerbank.errors import LedgerbankError
 from ledgerbank.identity.commands import app as users_app
@@ -29,6 +30,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
 app.add_typer(import_app, name="import")
 app.add_typer(demo_app, name="demo")
+app.add_typer(bench_app, name="bench")
 
 err = Console(stderr=True)
 

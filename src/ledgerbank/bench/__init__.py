@@ -1,0 +1,1 @@
+"""Benchmarks run by `ledgerbank bench`: the ledger in-process, and room for others."""

@@ -1,0 +1,113 @@
+"""`ledgerbank bench ...`: the benchmarks, printing throughput and latency percentiles.
+
+Each benchmark is a subcommand of this group. Another domain adds its own with one line here,
+`app.command("http")(http_bench_command)`, and can print its figures with
+`ledgerbank.bench.report` (`Measurement`, `results_table`). `ledgerbank bench` alone lists the
+benchmarks and runs the ledger one with its defaults.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ledgerbank.bench import ledger
+from ledgerbank.bench.report import Measurement, results_table
+from ledgerbank.config import get_settings
+from ledgerbank.kit.db import Database
+from ledgerbank.ledger import integrity
+
+app = typer.Typer(help="Benchmarks: throughput and latency percentiles.")
+console = Console()
+
+
+@app.callback(invoke_without_command=True)
+def bench(context: typer.Context) -> None:
+    """Run `ledgerbank bench <name> --help` for a benchmark's options."""
+    if context.invoked_subcommand is not None:
+        return
+    listing = Table("benchmark", "what it measures", title="benchmarks")
+    for command in app.registered_commands:
+        doc = (command.callback.__doc__ or "").strip().splitlines() if command.callback else []
+        listing.add_row(f"ledgerbank bench {command.name}", doc[0] if doc else "")
+    console.print(listing)
+    console.print("running `ledgerbank bench ledger` with its defaults\n")
+    ledger_command()
+
+
+@app.command("ledger")
+def ledger_command(
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes posting.")] = 4,
+    seconds: Annotated[float, typer.Option(min=0.1, help="Duration of each scenario.")] = 10.0,
+    accounts: Annotated[int, typer.Option(min=2, help="Accounts of the uniform traffic.")] = 1000,
+    hot: Annotated[int, typer.Option(min=2, help="Accounts of the hot traffic.")] = 10,
+    batch_size: Annotated[int, typer.Option(min=1, help="Transfers per batch.")] = 1000,
+    database_url: Annotated[
+        str, typer.Option(help="Database to run on (default: LEDGERBANK_DATABASE_URL).")
+    ] = "",
+    force: Annotated[
+        bool, typer.Option("--force", help="Run even on a database with non-benchmark users.")
+    ] = False,
+    verify: Annotated[bool, typer.Option(help="Check the ledger's invariants afterwards.")] = True,
+    profile: Annotated[
+        Path | None,
+        typer.Option(help="Also profile single transfers in-process; write pstats here."),
+    ] = None,
+) -> None:
+    """Transfers through the posting engine: single ones (uniform, hot) and batches."""
+    url = database_url or get_settings().resolved_database_url
+    database = Database.from_url(url, pool_size=2)
+    try:
+        ledger.check_database(database, force=force)
+        with console.status("opening and funding the benchmark accounts"):
+            ids = ledger.bench_accounts(database, max(accounts, hot))
+        scenarios = [
+            ledger.Scenario(f"single, {accounts:,} accounts", ids[:accounts], seconds),
+            ledger.Scenario(f"single, {hot:,} hot accounts", ids[:hot], seconds),
+            ledger.Scenario(
+                f"batch of {batch_size:,}, {accounts:,} accounts",
+                ids[:accounts],
+                seconds,
+                batch_size,
+            ),
+        ]
+        results: list[Measurement] = []
+        with ledger.WorkerPool(url, workers) as pool:
+            for scenario in scenarios:
+                with console.status(f"{scenario.name}: {workers} workers for {seconds:g}s"):
+                    results.append(pool.run(scenario))
+        dialect = database.dialect
+        console.print(results_table(f"ledger benchmark on {dialect}", results))
+        if profile is not None:
+            _profile(database, scenarios[0], profile)
+        if verify:
+            _verify(database)
+    finally:
+        database.dispose()
+
+
+def _profile(database: Database, scenario: ledger.Scenario, path: Path) -> None:
+    profiler = cProfile.Profile()
+    measured = profiler.runcall(ledger.run_in_process, database, scenario)
+    profiler.dump_stats(path)
+    console.print(
+        f"profiled {measured.operations:,} single transfers in-process "
+        f"({measured.rate:,.0f}/s under the profiler); stats written to {path}"
+    )
+    stats = pstats.Stats(str(path))
+    stats.sort_stats(pstats.SortKey.CUMULATIVE).print_stats(r"ledgerbank", 25)
+
+
+def _verify(database: Database) -> None:
+    with console.status("checking the ledger's invariants"), database.read() as conn:
+        found = integrity.violations(conn, limit=10)
+    if found:
+        console.print(f"[red]ledger NOT sound after the benchmark[/red]: {found}")
+        raise typer.Exit(1)
+    console.print("[green]ledger sound[/green] after the benchmark")

@@ -1,0 +1,65 @@
+"""Benchmark figures: throughput and latency percentiles, and the table they are printed in."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.table import Table
+
+
+def percentile(sorted_values: Sequence[float], fraction: float) -> float:
+    """The nearest-rank percentile of values already sorted ascending (0.0 when empty)."""
+    if not sorted_values:
+        return 0.0
+    rank = max(1, math.ceil(fraction * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One scenario's result: how many operations in how long, and each call's latency."""
+
+    scenario: str
+    workers: int
+    operations: int  # transfers posted (or requests served, for other benchmarks)
+    seconds: float
+    latencies: Sequence[float]  # seconds per call, sorted ascending
+    unit: str = "transfers"
+
+    @property
+    def rate(self) -> float:
+        return self.operations / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def p50_ms(self) -> float:
+        return percentile(self.latencies, 0.50) * 1000
+
+    @property
+    def p99_ms(self) -> float:
+        return percentile(self.latencies, 0.99) * 1000
+
+
+def results_table(title: str, measurements: Sequence[Measurement]) -> Table:
+    """One row per scenario; latency is per measured call (a whole batch is one call)."""
+    unit = measurements[0].unit if measurements else "operations"
+    table = Table(title=title, caption="latency: per database transaction (a batch is one)")
+    table.add_column("scenario")
+    table.add_column("workers", justify="right")
+    table.add_column(unit, justify="right")
+    table.add_column("seconds", justify="right")
+    table.add_column(f"{unit}/s", justify="right")
+    table.add_column("p50 ms", justify="right")
+    table.add_column("p99 ms", justify="right")
+    for m in measurements:
+        table.add_row(
+            m.scenario,
+            str(m.workers),
+            f"{m.operations:,}",
+            f"{m.seconds:.1f}",
+            f"{m.rate:,.0f}",
+            f"{m.p50_ms:.1f}",
+            f"{m.p99_ms:.1f}",
+        )
+    return table
