@@ -1,0 +1,1 @@
+"""Analytics: spending summaries and forecasts, KPIs, trends, custom reports, compliance metrics."""

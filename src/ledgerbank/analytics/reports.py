@@ -1,0 +1,251 @@
+"""Reports for financial managers: KPIs, trends over time, and custom grouped reports.
+
+Every figure is an aggregate the database computes (GROUP BY over indexed columns); Python only
+formats the few rows that come back. Money is never summed across currencies: any money
+figure is grouped by currency as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
+
+from ledgerbank import errors
+from ledgerbank.analytics.periods import Period, bucket, span_labels
+from ledgerbank.identity.tables import users
+from ledgerbank.kit.money import EXPONENTS, exponent, to_decimal_string
+from ledgerbank.ledger.tables import accounts, entries, transactions
+
+# Transactions that moved money (a reversed one did, and so did its reversal).
+BOOKED = ("posted", "reversed")
+TREND_METRICS = ("count", "volume", "average", "blocked", "new_accounts", "new_customers")
+
+
+def money(minor: int | None, currency: str) -> str | None:
+    return None if minor is None else to_decimal_string(int(minor), currency)
+
+
+def average(total: int, count: int, currency: str) -> str | None:
+    """An exact mean in the currency's minor units, rounded half to even."""
+    if not count:
+        return None
+    places = exponent(currency)
+    mean = (Decimal(int(total)) / Decimal(count)).scaleb(-places)
+    return str(mean.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN))
+
+
+def _customer_accounts() -> ColumnElement[bool]:
+    return accounts.c.is_internal == 0
+
+
+def _internal_ids() -> Any:
+    return select(accounts.c.id).where(accounts.c.is_internal == 1).scalar_subquery()
+
+
+# --- KPIs -----------------------------------------------------------------------------------
+
+
+def kpis(conn: Connection, period: Period, *, now: datetime) -> dict[str, Any]:
+    """Counts and volumes by type, blocked attempts, activity, growth and average balances."""
+    booked = and_(transactions.c.status.in_(BOOKED), *period.clauses(transactions.c.created_at))
+    by_type = [
+        {
+            "type": row.type,
+            "currency": row.currency,
+            "count": int(row.n),
+            "volume": money(row.volume, row.currency),
+        }
+        for row in conn.execute(
+            select(
+                transactions.c.type,
+                transactions.c.currency,
+                func.count().label("n"),
+                func.sum(transactions.c.amount).label("volume"),
+            )
+            .where(booked)
+            .group_by(transactions.c.type, transactions.c.currency)
+            .order_by(transactions.c.type, transactions.c.currency)
+        )
+    ]
+    blocked = conn.execute(
+        select(func.count()).where(
+            transactions.c.status == "blocked", *period.clauses(transactions.c.created_at)
+        )
+    ).scalar_one()
+    active_accounts = conn.execute(
+        select(func.count(func.distinct(entries.c.account_id))).where(
+            entries.c.account_id.not_in(_internal_ids()), *period.clauses(entries.c.posted_at)
+        )
+    ).scalar_one()
+    new_customers = conn.execute(
+        select(func.count()).where(users.c.role == "customer", *period.clauses(users.c.created_at))
+    ).scalar_one()
+    new_accounts = conn.execute(
+        select(func.count()).where(_customer_accounts(), *period.clauses(accounts.c.created_at))
+    ).scalar_one()
+    as_of = period.end if period.end is not None and period.end <= now else None
+    return {
+        **period.as_dict(),
+        "transaction_count": sum(item["count"] for item in by_type),
+        "by_type": by_type,
+        "blocked_count": int(blocked),
+        "active_accounts": int(active_accounts),
+        "new_customers": int(new_customers),
+        "new_accounts": int(new_accounts),
+        "balance_as_of": as_of or now,
+        "average_balance": average_balances(conn, as_of),
+        "alert_counts": alert_counts(conn, period),
+    }
+
+
+def average_balances(conn: Connection, as_of: datetime | None) -> list[dict[str, Any]]:
+    """Customer accounts' average balance per currency, now or at a past moment."""
+    if as_of is None:
+        balance: Any = accounts.c.balance
+        opened = _customer_accounts()
+    else:
+        # The balance at a moment is the balance after the account's last entry before it.
+        balance = func.coalesce(
+            select(entries.c.balance_after)
+            .where(entries.c.account_id == accounts.c.id, entries.c.posted_at < as_of)
+            .order_by(entries.c.posted_at.desc(), entries.c.id.desc())
+            .limit(1)
+            .correlate(accounts)
+            .scalar_subquery(),
+            0,
+        )
+        # Opened before the moment, or holding entries from before it (imported history).
+        earlier = (
+            select(entries.c.id)
+            .where(entries.c.account_id == accounts.c.id, entries.c.posted_at < as_of)
+            .correlate(accounts)
+            .exists()
+        )
+        opened = and_(_customer_accounts(), or_(accounts.c.created_at < as_of, earlier))
+    rows = conn.execute(
+        select(
+            accounts.c.currency,
+            func.count().label("accounts"),
+            func.sum(balance).label("total"),
+        )
+        .where(opened)
+        .group_by(accounts.c.currency)
+        .order_by(accounts.c.currency)
+    )
+    return [
+        {
+            "currency": row.currency,
+            "accounts": int(row.accounts),
+            "total_balance": money(int(row.total or 0), row.currency),
+            "average_balance": average(int(row.total or 0), int(row.accounts), row.currency),
+        }
+        for row in rows
+    ]
+
+
+def alert_counts(conn: Connection, period: Period) -> dict[str, Any]:
+    """Alerts raised in the period and open now, per queue; empty until risk alerts exist."""
+    from ledgerbank.analytics import compliance_metrics
+
+    return compliance_metrics.alert_counts(conn, period)
+
+
+# --- trends ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrendQuery:
+    interval: str
+    metric: str
+    period: Period
+    types: Sequence[str] = ()
+    currencies: Sequence[str] = ()
+    by_type: bool = False
+
+
+def trends(conn: Connection, query: TrendQuery, *, now: datetime) -> dict[str, Any]:
+    """A time series of one metric, by day, week or month; money metrics per currency."""
+    if query.metric not in TREND_METRICS:
+        raise errors.ValidationFailed(f"metric must be one of {', '.join(TREND_METRICS)}")
+    dialect = conn.dialect.name
+    if query.metric in ("new_accounts", "new_customers"):
+        table = accounts if query.metric == "new_accounts" else users
+        period_column = bucket(table.c.created_at, query.interval, dialect).label("period")
+        where: list[ColumnElement[bool]] = [
+            _customer_accounts() if table is accounts else users.c.role == "customer",
+            *query.period.clauses(table.c.created_at),
+        ]
+        stmt = select(period_column, func.count().label("value")).where(*where)
+        series_keys: list[Any] = []
+    else:
+        period_column = bucket(transactions.c.created_at, query.interval, dialect).label("period")
+        status = ["blocked"] if query.metric == "blocked" else list(BOOKED)
+        where = [
+            transactions.c.status.in_(status),
+            *query.period.clauses(transactions.c.created_at),
+        ]
+        if query.types:
+            where.append(transactions.c.type.in_(query.types))
+        if query.currencies:
+            where.append(transactions.c.currency.in_(query.currencies))
+        series_keys = [transactions.c.type] if query.by_type else []
+        if query.metric in ("volume", "average"):
+            series_keys.append(transactions.c.currency)
+        stmt = select(
+            period_column,
+            *series_keys,
+            func.count().label("value"),
+            func.sum(transactions.c.amount).label("total"),
+        ).where(*where)
+    stmt = stmt.group_by(period_column, *series_keys)
+    rows = list(conn.execute(stmt).mappings())
+    labels = span_labels(query.period, {row["period"] for row in rows}, query.interval, now)
+    # One series per type and/or currency, each listing every period, empty ones too.
+    names = [c.name for c in series_keys]
+    series: dict[tuple[str, ...], dict[str, Any]] = {} if names else {(): {}}
+    for row in rows:
+        series.setdefault(tuple(row[name] for name in names), {})[row["period"]] = row
+    points = []
+    for key in sorted(series):
+        fields = dict(zip(names, key, strict=True))
+        currency = str(fields.get("currency"))
+        for label in labels:
+            found = series[key].get(label)
+            count = int(found["value"]) if found is not None else 0
+            total = int(found["total"] or 0) if found is not None else 0
+            value: int | str | None = count
+            if query.metric == "volume":
+                value = money(total, currency)
+            elif query.metric == "average":
+                value = average(total, count, currency)
+            points.append({"period": label, **fields, "value": value})
+    return {
+        "interval": query.interval,
+        "metric": query.metric,
+        **query.period.as_dict(),
+        "points": points,
+    }
+
+
+# --- custom reports -------------------------------------------------------------------------
+
+
+def amount_condition(minimum: Decimal | None, maximum: Decimal | None) -> ColumnElement[bool]:
+    """Amount bounds in major units, applied in each currency's own minor units."""
+    arms = []
+    for places in sorted(set(EXPONENTS.values())):
+        codes = sorted(c for c, p in EXPONENTS.items() if p == places)
+        bounds: list[ColumnElement[bool]] = [transactions.c.currency.in_(codes)]
+        if minimum is not None:
+            lowest = minimum.scaleb(places).to_integral_value(rounding=ROUND_CEILING)
+            bounds.append(transactions.c.amount >= int(lowest))
+        if maximum is not None:
+            highest = maximum.scaleb(places).to_integral_value(rounding=ROUND_FLOOR)
+            bounds.append(transactions.c.amount <= int(highest))
+        arms.append(and_(*bounds))
+    return or_(*arms)
