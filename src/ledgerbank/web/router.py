@@ -20,28 +20,9 @@ from starlette.types import Scope
 
 STATIC = Path(__file__).parent / "static"
 
-# The scripts of the app come from ledgerbank itself; Plotly draws its charts with inline
-# styles, so styles may be inline while scripts may not.
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "connect-src 'self'",
-        "font-src 'self' data:",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-        "form-action 'self'",
-    )
-)
-PAGE_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "Cache-Control": "no-cache",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+# The browser revalidates the app's files (ETag) before each use, so an upgrade shows at once.
+# The security headers (a strict Content-Security-Policy among them) come from kit.security.
+REVALIDATE = {"Cache-Control": "no-cache"}
 
 
 def plotly_bundle() -> Path:
@@ -50,7 +31,7 @@ def plotly_bundle() -> Path:
 
 
 class _RevalidatedStaticFiles(StaticFiles):
-    """Static files the browser revalidates (ETag) before each use, so an upgrade shows at once."""
+    """Static files the browser revalidates before each use."""
 
     def file_response(
         self,
@@ -60,8 +41,7 @@ class _RevalidatedStaticFiles(StaticFiles):
         status_code: int = 200,
     ) -> Response:
         response = super().file_response(full_path, stat_result, scope, status_code)
-        response.headers["Cache-Control"] = "no-cache"
-        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers.update(REVALIDATE)
         return response
 
 
@@ -70,14 +50,14 @@ def mount(app: FastAPI) -> None:
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
-        return FileResponse(STATIC / "index.html", headers=PAGE_HEADERS)
+        return FileResponse(STATIC / "index.html", headers=REVALIDATE)
 
     @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
     def plotly_js() -> FileResponse:
         return FileResponse(
             plotly_bundle(),
             media_type="text/javascript",
-            headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"},
+            headers={"Cache-Control": "public, max-age=86400"},
         )
 
     app.mount("/static", _RevalidatedStaticFiles(directory=STATIC), name="web-static")

@@ -130,8 +130,11 @@ async function render() {
 
   const found = match(path);
   const main = shell.main;
+  main.dataset.ready = "false";
+  main.dataset.route = found.pattern;
   if (!allowed(session.role, found.pattern)) {
     clear(main, h("h1", {}, "Not available"), h("p", {}, `The ${title(session.role)} role has no access to this page.`));
+    main.dataset.ready = "true";
     return;
   }
   clear(main, loading());
@@ -159,7 +162,7 @@ async function render() {
     if (mine !== renderCount) return;
     clear(main, h("h1", {}, "This page could not be shown"), errorBox(error));
   }
-  main.dataset.ready = "true";
+  if (mine === renderCount) main.dataset.ready = "true";
 }
 
 onSessionChange((session) => {

@@ -40,10 +40,11 @@ export default async function render(ctx) {
     } else {
       form.append(field({ label: "Account", name: "account_id", type: "select", options: accountOptions(accounts, { onlyActive: true }), value: preselect, required: true }));
     }
+    const pinField = kind === "deposit" ? null : pin();
     form.append(
       amountField({ label: "Amount", name: "amount", required: true }),
       field({ label: "Description (optional)", name: "description", maxlength: 500 }),
-      kind === "deposit" ? null : pin(),
+      ...(pinField ? [pinField] : []),
       h("button", { type: "submit", class: "btn primary" }, { deposit: "Deposit", withdraw: "Withdraw", transfer: "Transfer" }[kind]),
     );
     form.addEventListener("submit", async (event) => {

@@ -1,0 +1,115 @@
+// The audit log browser: filters, pages, before/after of each record, and "verify chain".
+
+import { get } from "../api.js";
+import { count, dateTime, dayEnd, dayStart } from "../format.js";
+import { setQuery } from "../router.js";
+import { clear, errorBox, field, formValues, h, loading, table } from "../ui.js";
+
+const PAGE = 50;
+
+export default async function render(ctx) {
+  const { main, query } = ctx;
+  const verifyOut = h("div", { "aria-live": "polite", class: "verify-result" });
+  const verifyButton = h("button", { type: "button", class: "btn primary", dataset: { action: "verify" } }, "Verify chain");
+  verifyButton.addEventListener("click", async () => {
+    verifyButton.disabled = true;
+    clear(verifyOut, loading("Checking every record's hash…"));
+    try {
+      const report = await get("/audit/verify");
+      clear(
+        verifyOut,
+        h(
+          "div",
+          { class: `alert ${report.ok ? "ok" : "error"}`, role: report.ok ? "status" : "alert" },
+          h("div", { class: "title" }, report.ok ? `The audit chain is intact: ${count(report.checked)} sealed records checked.` : `The audit chain is BROKEN at record #${report.first_broken_id}.`),
+          report.detail ? h("div", {}, report.detail) : null,
+          report.unsealed ? h("div", { class: "muted" }, `${count(report.unsealed)} newest records are not sealed yet (sealing runs every second).`) : null,
+        ),
+      );
+    } catch (error) {
+      clear(verifyOut, errorBox(error));
+    } finally {
+      verifyButton.disabled = false;
+    }
+  });
+
+  const form = h(
+    "form",
+    { class: "stack", role: "search", "aria-label": "Filter the audit log" },
+    h(
+      "div",
+      { class: "fields" },
+      field({ label: "Entity type", name: "entity_type", type: "select", value: query.entity_type, options: [["", "Any"], ["user", "User"], ["account", "Account"], ["transaction", "Transaction"], ["alert", "Alert"]] }),
+      field({ label: "Entity id", name: "entity_id", value: query.entity_id, maxlength: 64 }),
+      field({ label: "Actor (user id)", name: "actor_id", type: "number", min: 1, value: query.actor_id }),
+      field({ label: "Action", name: "action", value: query.action, maxlength: 64, placeholder: "e.g. account.frozen" }),
+      field({ label: "From", name: "from", type: "date", value: query.from }),
+      field({ label: "To", name: "to", type: "date", value: query.to }),
+    ),
+    h("div", { class: "row" }, h("button", { type: "submit", class: "btn" }, "Apply filters")),
+  );
+  const results = h("div", { class: "section" }, loading());
+  main.append(
+    ctx.heading("Audit log"),
+    h("section", { class: "card stack" }, h("div", { class: "spread" }, h("p", { class: "muted" }, "Every change is recorded with who did it, before and after, and chained by hash so an edit or deletion is detected."), verifyButton), verifyOut),
+    h("section", { class: "card section" }, form),
+    results,
+  );
+
+  let cursors = [null];
+  const load = async () => {
+    clear(results, loading());
+    const values = formValues(form);
+    let page;
+    try {
+      page = await get("/audit/logs", { ...values, from: dayStart(values.from), to: dayEnd(values.to), limit: PAGE, cursor: cursors.at(-1) });
+    } catch (error) {
+      if (ctx.alive()) clear(results, errorBox(error));
+      return;
+    }
+    if (!ctx.alive()) return;
+    clear(
+      results,
+      table({
+        caption: "Audit records",
+        rows: page.items,
+        emptyText: "No audit records match.",
+        columns: [
+          { label: "#", render: (r) => String(r.id) },
+          { label: "When", render: (r) => dateTime(r.created_at) },
+          { label: "Actor", render: (r) => (r.actor_id ? `user #${r.actor_id}` : "system") },
+          { label: "Action", render: (r) => h("span", { class: "mono" }, r.action) },
+          { label: "Entity", render: (r) => `${r.entity_type}${r.entity_id ? ` #${r.entity_id}` : ""}` },
+          { label: "Change", render: (r) => change(r) },
+          { label: "Sealed", render: (r) => (r.sealed === false ? "pending" : "yes") },
+        ],
+      }),
+      h(
+        "nav",
+        { class: "pager", "aria-label": "Pages" },
+        h("span", { class: "muted" }, `Page ${cursors.length}`),
+        h("button", { type: "button", class: "btn small", disabled: cursors.length < 2, onclick: () => { cursors.pop(); load(); } }, "Previous"),
+        h("button", { type: "button", class: "btn small", disabled: !page.next_cursor, onclick: () => { cursors.push(page.next_cursor); load(); } }, "Next"),
+      ),
+    );
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    cursors = [null];
+    setQuery(formValues(form));
+    load();
+  });
+  await load();
+}
+
+function change(record) {
+  if (record.before === null && record.after === null) return "—";
+  const summary = h("summary", {}, record.before ? "before → after" : "after");
+  return h(
+    "details",
+    {},
+    summary,
+    record.before !== null ? h("pre", { class: "sql" }, JSON.stringify(record.before, null, 2)) : null,
+    record.after !== null ? h("pre", { class: "sql" }, JSON.stringify(record.after, null, 2)) : null,
+  );
+}

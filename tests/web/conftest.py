@@ -1,0 +1,71 @@
+"""Web test fixtures: a real server per test module and Debian's Chromium driven headless.
+
+The server and the browser are module-scoped (shared by the tests of a module); the SQLite
+database is a copy of the session's migrated template (the one the `database_url` fixture
+copies), so these tests run on SQLite only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from web_harness import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    REQUIRE_BROWSER,
+    Guard,
+    LiveServer,
+    WebPage,
+    running_server,
+)
+
+
+@pytest.fixture(scope="module")
+def demo_server(templates: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server over a fresh SQLite database loaded with the demo bank."""
+    with running_server(tmp_path_factory.mktemp("web"), templates["sqlite"].url, demo=True) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def empty_server(templates: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server over a fresh, migrated, empty SQLite database."""
+    with running_server(tmp_path_factory.mktemp("web"), templates["sqlite"].url, demo=False) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)"
+        if REQUIRE_BROWSER:
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def web(browser: Any, demo_server: LiveServer) -> Iterator[WebPage]:
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 860}, accept_downloads=True, locale="en-US"
+    )
+    page = context.new_page()
+    guard = Guard(demo_server.url)
+    page.on("console", guard.on_console)
+    page.on("pageerror", guard.on_page_error)
+    page.on("requestfailed", guard.on_request_failed)
+    page.on("response", guard.on_response)
+    try:
+        yield WebPage(page, guard, demo_server)
+        guard.check()
+    finally:
+        context.close()
