@@ -332,6 +332,8 @@ def _filters(plan: QueryPlan, params: _Params) -> list[str]:
         where.append(f"currency IN ({params.many('currency', plan.currencies)})")
     if plan.verdicts:
         where.append(f"risk_verdict IN ({params.many('verdict', plan.verdicts)})")
+    if plan.flagged:
+        where.append("id IN (SELECT transaction_id FROM vw_flagged_transactions)")
     if plan.roles:
         where.append(f"role IN ({params.many('role', plan.roles)})")
     if plan.kyc_statuses:
@@ -415,6 +417,7 @@ def explain(plan: QueryPlan, notes: list[str] | None = None) -> str:
         *plan.account_statuses,
         *plan.account_types,
         *(v.lower() for v in plan.verdicts),
+        *(["flagged"] if plan.flagged else []),
         *plan.kyc_statuses,
     ]
     if plan.roles:
@@ -438,6 +441,8 @@ def explain(plan: QueryPlan, notes: list[str] | None = None) -> str:
         parts.append("on account " + ", ".join(plan.account_numbers))
     if plan.transaction_ids:
         parts.append("with id " + ", ".join(str(i) for i in plan.transaction_ids))
+    if plan.currencies:
+        parts.append("in " + ", ".join(plan.currencies))
     if plan.description_contains:
         parts.append(f"whose description mentions '{plan.description_contains}'")
     if plan.active is not None:

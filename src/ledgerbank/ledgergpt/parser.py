@@ -161,6 +161,8 @@ def _facts(reading: Reading, directory: Directory) -> Facts:
                 target = facts.sort_keys if word == "sort_by" else facts.groups
                 target.append(vocab.GROUP_WORDS[following])
                 skip.add(index + 1)
+                if following == "transaction_type":
+                    facts.add("noun", "transactions")
                 continue
             if index + 1 in names or not following:
                 continue
@@ -227,6 +229,8 @@ def parse(question: str, *, today: date, directory: Directory) -> QueryPlan:
     if not reading.words and not reading.spans:
         raise not_understood("the question is empty")
     facts = _facts(reading, directory)
+    if reading.contains:
+        facts.add("described", "")
     subject = _subject(facts)
     topic = subject.value if subject else None
     if facts.negations:
@@ -254,7 +258,9 @@ def _subject(facts: Facts) -> Subject | None:
         return Subject.INTEGRITY
     if _is_audit(facts):
         return Subject.AUDIT_EVENTS
-    if facts.has("ttype") or facts.has("noun", "transactions") or facts.has("verdict"):
+    if any(facts.has(k) for k in ("ttype", "verdict", "flagged")) or facts.has(
+        "noun", "transactions"
+    ):
         return Subject.TRANSACTIONS
     people = facts.has("noun", "customers") or facts.has("noun", "users")
     if facts.has("tstatus") and not facts.has("noun", "accounts") and not people:
@@ -269,6 +275,8 @@ def _subject(facts: Facts) -> Subject | None:
         return Subject.CUSTOMERS
     if facts.has("money") and (facts.has("have") or facts.has("who")):
         return Subject.ACCOUNTS
+    if facts.has("described"):  # "spent on groceries", "mentioning rent"
+        return Subject.TRANSACTIONS
     return None
 
 
@@ -413,6 +421,7 @@ class _Builder:
             or facts.has("least")
             or facts.has("bottom")
             or bool(facts.ranking_measures)
+            or (facts.has("who") and bool(keys) and not facts.people)
         )
         self.use("extreme", "recency", "top", "most", "least", "bottom", "order", "who")
         descending = not (facts.has("least") or facts.has("bottom"))
@@ -420,8 +429,12 @@ class _Builder:
             descending = extremes[0] == "largest"
         if metric is None and ranked and keys:
             metric = self._ranking_metric()
+        per_group_extreme = False
         if metric is None and extremes and keys:
             metric = Metric.LARGEST if extremes[0] == "largest" else Metric.SMALLEST
+            per_group_extreme = not (ranked or limit)
+        if metric is None and keys:
+            metric = Metric.COUNT  # "transactions per month": how many in each
         self.fields["metric"] = metric
         self.fields["group_by"] = tuple(keys)
         explicit = self._explicit_order()
@@ -429,7 +442,7 @@ class _Builder:
             self.fields["order"] = explicit
             self.fields["limit"] = limit
             return
-        if keys and metric is not None and (ranked or extremes or limit):
+        if keys and metric is not None and (ranked or extremes or limit) and not per_group_extreme:
             self.fields["order"] = Order(key=SortKey.VALUE, descending=descending)
             self.fields["limit"] = limit or (1 if self._singular() else DEFAULT_TOP)
         elif not keys and metric is None and (extremes or ranked):
@@ -470,7 +483,10 @@ class _Builder:
     def _check_everything_used(self) -> None:
         """A fact no part of the plan took means a filter would be silently dropped."""
         facts = self.facts
-        ignorable = {"noun", "word", "have", "money", "change", "who", "when", "sort_by", "by"}
+        ignorable = {
+            "noun", "word", "have", "money", "change", "who", "when", "sort_by", "by", "measure",
+            "described",
+        }  # fmt: skip
         for kind in facts.tags:
             if kind in ignorable or kind in self.used:
                 continue
@@ -488,6 +504,8 @@ class _Builder:
             k in self.fields for k in ("customers", "senders", "recipients", "actors")
         ):
             raise self.refuse(f"I cannot filter {self.subject.value} by a person")
+        if self.reading.currencies and not self.fields.get("currencies"):
+            raise self.refuse(f"I cannot filter {self.subject.value} by currency")
         unused = [
             (label, getattr(self.reading, attribute))
             for label, attribute, field_name in (
@@ -507,8 +525,10 @@ class _Builder:
         self.fields["transaction_types"] = tuple(facts.values("ttype"))
         self.fields["transaction_statuses"] = tuple(facts.values("tstatus"))
         self.fields["verdicts"] = tuple(facts.values("verdict"))
+        self.fields["flagged"] = facts.has("flagged")
         self.fields["account_types"] = tuple(facts.values("atype"))
-        self.use("ttype", "tstatus", "verdict", "atype", "action")
+        self.fields["currencies"] = tuple(dict.fromkeys(self.reading.currencies))
+        self.use("ttype", "tstatus", "verdict", "flagged", "atype", "action")
         self._people_as("customers", {"from": "senders", "to": "recipients", "into": "recipients"})
         if self.reading.account_numbers:
             self.fields["account_numbers"] = tuple(self.reading.account_numbers)
@@ -551,6 +571,7 @@ class _Builder:
         facts = self.facts
         self.fields["account_statuses"] = tuple(facts.values("astatus"))
         self.fields["account_types"] = tuple(facts.values("atype"))
+        self.fields["currencies"] = tuple(dict.fromkeys(self.reading.currencies))
         self.use("astatus", "atype", "active", "action")
         self._people_as("customers", {})
         if self.reading.account_numbers:
@@ -587,17 +608,16 @@ class _Builder:
         metric = self._metric()
         if metric not in (None, Metric.COUNT):
             raise self.refuse("for customers I can count; totals are about balances or amounts")
-        self.fields["metric"] = metric
-        self.fields["group_by"] = tuple(
-            self._groups(
-                {
-                    "role": GroupKey.ROLE,
-                    "kyc_status": GroupKey.KYC,
-                    "month": GroupKey.MONTH,
-                    "year": GroupKey.YEAR,
-                }
-            )
+        groups = self._groups(
+            {
+                "role": GroupKey.ROLE,
+                "kyc_status": GroupKey.KYC,
+                "month": GroupKey.MONTH,
+                "year": GroupKey.YEAR,
+            }
         )
+        self.fields["metric"] = Metric.COUNT if groups else metric
+        self.fields["group_by"] = tuple(groups)
         limit, word = self._limit_words()
         recency = facts.values("recency")
         if word:
@@ -639,18 +659,17 @@ class _Builder:
         metric = self._metric()
         if metric not in (None, Metric.COUNT):
             raise self.refuse("for the audit trail I can count events")
-        self.fields["metric"] = metric
-        self.fields["group_by"] = tuple(
-            self._groups(
-                {
-                    "action": GroupKey.ACTION,
-                    "actor": GroupKey.ACTOR,
-                    "month": GroupKey.MONTH,
-                    "day": GroupKey.DAY,
-                    "customer": GroupKey.ACTOR,
-                }
-            )
+        groups = self._groups(
+            {
+                "action": GroupKey.ACTION,
+                "actor": GroupKey.ACTOR,
+                "month": GroupKey.MONTH,
+                "day": GroupKey.DAY,
+                "customer": GroupKey.ACTOR,
+            }
         )
+        self.fields["metric"] = Metric.COUNT if groups else metric
+        self.fields["group_by"] = tuple(groups)
         limit, word = self._limit_words()
         self.use("recency", "role")
         if facts.has("recency") or word:
@@ -663,12 +682,8 @@ class _Builder:
 
     def _ledger_view(self) -> None:
         self.use("subject")
-        if self.subject is Subject.BALANCE_SHEET and self.reading.words:
-            currencies = [w.upper() for w in self.reading.words if w.upper() in _CURRENCIES]
-            self.fields["currencies"] = tuple(currencies)
-
-
-_CURRENCIES = {"USD", "EUR", "GBP", "JPY", "CHF"}
+        if self.subject is Subject.BALANCE_SHEET:
+            self.fields["currencies"] = tuple(dict.fromkeys(self.reading.currencies))
 
 
 def amount_text(value: Decimal) -> str:

@@ -137,6 +137,7 @@ class QueryPlan(BaseModel):
     account_types: tuple[AccountType, ...] = ()
     currencies: tuple[Currency, ...] = ()
     verdicts: tuple[Verdict, ...] = ()
+    flagged: bool = False  # listed in vw_flagged_transactions (non-SAFE or alerted)
     roles: tuple[RoleName, ...] = ()
     kyc_statuses: tuple[KycStatus, ...] = ()
     active: bool | None = None

@@ -16,7 +16,7 @@ from ledgerbank.ledgergpt.vocabulary import (
     PHRASES,
 )
 
-MAX_QUESTION_LENGTH = 300
+MAX_QUESTION_LENGTH = 500
 
 _CURRENCY_WORD = "|".join(sorted(CURRENCY_WORDS, key=len, reverse=True))
 _NUM = r"\d+(?:\.\d+)?(?:\s?(?:k|thousand|m|million)\b)?"
@@ -53,14 +53,20 @@ _BARE_MONEY = re.compile(
     r"(?:(?P<sym>[$€£¥])\s?(?P<num>" + _NUM + r")(?:\s?(?P<cur>" + _CURRENCY_WORD + r")\b)?"
     r"|(?P<num2>" + _NUM + r")\s?(?P<cur2>" + _CURRENCY_WORD + r")\b)"
 )
+_CURRENCY_ALONE = re.compile(r"\b(?:" + _CURRENCY_WORD + r")\b")
 _ACCOUNT_NUMBER = re.compile(r"\b\d{12}\b")
 _TRANSACTION_ID = re.compile(
     r"\b(?:transaction|txn)s?\s*(?:#|no\.?|number|id)?\s*(?P<id>\d{1,12})\b|#(?P<hash>\d{1,12})\b"
 )
-_QUOTED = re.compile(r"[\"“”](?P<text>[^\"“”]{1,100})[\"“”]")
+_QUOTED = re.compile(
+    r"(?:\b(?:mentioning|mention|mentions|containing|contains|described as|with description"
+    r"|with the description|with memo|memo|labelled|labeled|referencing|saying|called"
+    r"|description)\s+)?[\"“”](?P<text>[^\"“”]{1,100})[\"“”]"
+)
 _MENTION = re.compile(
     r"\b(?:mentioning|mention|mentions|containing|contains|described as|with description"
-    r"|with the description|with memo|memo|labelled|labeled|referencing|saying)\s+"
+    r"|with the description|with memo|memo|labelled|labeled|referencing|saying"
+    r"|(?:spent|paid|spending|payments?)\s+(?:on|for))\s+"
     r"(?P<word>[a-z0-9][a-z0-9_-]{0,40})\b"
 )
 _COUNT_WORD = r"(?:\d{1,4}|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + ")"
@@ -87,6 +93,7 @@ class Reading:
     transaction_ids: list[int] = field(default_factory=list)
     contains: list[str] = field(default_factory=list)
     limits: list[tuple[int, str]] = field(default_factory=list)
+    currencies: list[str] = field(default_factory=list)
 
 
 def normalize(question: str) -> str:
@@ -132,9 +139,9 @@ def read(question: str, today: date) -> Reading:
         nonlocal work
         work = work[:start] + " " * (end - start) + work[end:]
 
-    for match in _QUOTED.finditer(question.lower()):
+    for match in _QUOTED.finditer(work):
         reading.contains.append(match.group("text").strip())
-    work = _QUOTED.sub(lambda m: " " * len(m.group(0)), work)
+        blank(match.start(), match.end())
     for match in _MENTION.finditer(work):
         reading.contains.append(match.group("word"))
         blank(match.start(), match.end())
@@ -172,6 +179,9 @@ def read(question: str, today: date) -> Reading:
         number = match.group("num") or match.group("num2")
         currency = _currency(match.group("sym"), match.group("cur") or match.group("cur2"))
         reading.amounts.append(("eq", _number(number), None, currency))
+        blank(match.start(), match.end())
+    for match in _CURRENCY_ALONE.finditer(work):
+        reading.currencies.append(CURRENCY_WORDS[match.group(0)])
         blank(match.start(), match.end())
     for pattern, replacement in PHRASES:
         work = re.sub(pattern, replacement, work)

@@ -14,12 +14,14 @@ so no session setting outlives it.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
@@ -66,13 +68,14 @@ class ReadOnlyRunner:
     def dispose(self) -> None:
         self.engine.dispose()
 
-    def run(self, query: CheckedQuery, params: dict[str, Any], *, timeout_seconds: float) -> Rows:
-        sql, bound = self._driver_sql(query.template, params)
+    @contextmanager
+    def session(self, *, timeout_seconds: float) -> Iterator[Connection]:
+        """A read-only connection whose statements stop at the time limit; rolled back."""
         with self.engine.connect() as conn:
             try:
-                raw = conn.connection.dbapi_connection
                 if self.dialect == "sqlite":
                     deadline = time.monotonic() + timeout_seconds
+                    raw = conn.connection.dbapi_connection
                     raw.set_progress_handler(  # type: ignore[union-attr]
                         lambda: 1 if time.monotonic() > deadline else 0, 1000
                     )
@@ -84,14 +87,32 @@ class ReadOnlyRunner:
                 else:
                     conn.exec_driver_sql(self._mysql_time_limit(conn, timeout_seconds))
                     conn.exec_driver_sql("START TRANSACTION READ ONLY")
-                result = conn.exec_driver_sql(sql, bound)
-                columns = list(result.keys())
-                rows = [tuple(row) for row in result.fetchmany(query.row_limit)]
-                return Rows(columns, rows)
+                yield conn
             except DBAPIError as exc:
                 raise _translate(exc) from None
             finally:
                 conn.rollback()
+
+    def run(
+        self,
+        query: CheckedQuery,
+        params: dict[str, Any],
+        *,
+        timeout_seconds: float,
+        conn: Connection | None = None,
+    ) -> Rows:
+        """Run a checked query, on `conn` (from `session`) or on a session of its own."""
+        if conn is None:
+            with self.session(timeout_seconds=timeout_seconds) as own:
+                return self.run(query, params, timeout_seconds=timeout_seconds, conn=own)
+        sql, bound = self._driver_sql(query.template, params)
+        try:
+            result = conn.exec_driver_sql(sql, bound)
+            columns = list(result.keys())
+            rows = [tuple(row) for row in result.fetchmany(query.row_limit)]
+        except DBAPIError as exc:
+            raise _translate(exc) from None
+        return Rows(columns, rows)
 
     def execute_unchecked(self, sql: str) -> Rows:
         """Run raw SQL on the read-only connection (tests use it to prove writes fail)."""

@@ -69,7 +69,8 @@ class Answer:
     parameters: dict[str, Any] = field(default_factory=dict)
     truncated: bool = False
     plan: QueryPlan | None = None
-    elapsed_ms: float = 0.0
+    answer_ms: float = 0.0  # understanding, checking, running and presenting
+    elapsed_ms: float = 0.0  # the above and the audit record
 
 
 class UsersDirectory:
@@ -129,7 +130,7 @@ class LedgerGPT:
             record.update(decision=_decision(exc), detail=exc.detail)
             self._audit(asker, record)
             raise
-        answer.elapsed_ms = (time.perf_counter() - started) * 1000
+        answer.answer_ms = (time.perf_counter() - started) * 1000
         record.update(
             decision="answered",
             engine=answer.engine,
@@ -138,6 +139,7 @@ class LedgerGPT:
             row_count=answer.row_count,
         )
         self._audit(asker, record)
+        answer.elapsed_ms = (time.perf_counter() - started) * 1000
         return answer
 
     def _answer(self, question: str, asker: Asker, engine: str, record: dict[str, Any]) -> Answer:
@@ -155,23 +157,37 @@ class LedgerGPT:
         return self.ask_offline(question, asker)
 
     def ask_offline(self, question: str, asker: Asker) -> Answer:
-        plan = self.understand(question)
-        return self.answer_plan(question, plan, asker, engine="offline")
+        # One read-only connection serves the name lookup and the query.
+        with self.runner.session(timeout_seconds=self.settings.query_timeout_seconds) as conn:
+            plan = self.understand(question, conn)
+            return self.answer_plan(question, plan, asker, engine="offline", conn=conn)
 
-    def understand(self, question: str) -> QueryPlan:
-        with self.database.read() as conn:
+    def understand(self, question: str, conn: Connection | None = None) -> QueryPlan:
+        if conn is not None:
             return parse(question, today=self.today(), directory=UsersDirectory(conn))
+        with self.database.read() as own:
+            return parse(question, today=self.today(), directory=UsersDirectory(own))
 
     def today(self) -> date:
         return as_utc(self.clock()).date()
 
-    def answer_plan(self, question: str, plan: QueryPlan, asker: Asker, *, engine: str) -> Answer:
+    def answer_plan(
+        self,
+        question: str,
+        plan: QueryPlan,
+        asker: Asker,
+        *,
+        engine: str,
+        conn: Connection | None = None,
+    ) -> Answer:
         readable = allowlist.readable_views(asker.role)
         try:
             compiled = compile_plan(plan, dialect=self.dialect, readable=readable)
         except ValueError as exc:
             raise errors.NotUnderstood(str(exc), suggestions=_suggestions()) from None
-        answer = self._run(question, compiled.sql, compiled.params, asker, compiled=compiled)
+        answer = self._run(
+            question, compiled.sql, compiled.params, asker, compiled=compiled, conn=conn
+        )
         answer.engine, answer.plan = engine, plan
         return answer
 
@@ -188,6 +204,7 @@ class LedgerGPT:
         asker: Asker,
         *,
         compiled: CompiledQuery | None,
+        conn: Connection | None = None,
     ) -> Answer:
         checked = gate.check(
             sql,
@@ -197,7 +214,8 @@ class LedgerGPT:
             row_limit=self.row_limit,
             params=params.keys(),
         )
-        rows = self.runner.run(checked, params, timeout_seconds=self.settings.query_timeout_seconds)
+        timeout = self.settings.query_timeout_seconds
+        rows = self.runner.run(checked, params, timeout_seconds=timeout, conn=conn)
         money = compiled.money if compiled else {}
         explanation = (
             compiled.explanation

@@ -55,6 +55,8 @@ PHRASES: Final[list[tuple[str, str]]] = [
     (r"\bthe books balance\b", "balance_sheet"),
     (r"\baudit (?:log|logs|trail|events?|records?|entries)\b", "audit"),
     (r"\baccount types?\b", "account_type_key"),
+    (r"\btransaction types?\b", "transaction_type"),
+    (r"\btypes? of transactions?\b", "transaction_type"),
     (r"\bkyc status(?:es)?\b", "kyc_key"),
     (r"\brisk (?:verdicts?|levels?)\b", "verdict_key"),
     (r"\bfraud analysts?\b", "role_fraud_analyst"),
@@ -110,6 +112,7 @@ def _add(words: str, *tags: Tag) -> None:
 _add("transaction transactions txn txns movements postings activity", ("noun", "transactions"))
 _add("account accounts", ("noun", "accounts"))
 _add("balance balances", ("noun", "balance"))
+_add("transaction_type", ("noun", "transactions"))
 _add("customer customers client clients", ("noun", "customers"))
 _add("user users people person members member", ("noun", "users"))
 _add("staff employees employee", ("noun", "staff"))
@@ -140,7 +143,7 @@ _add("safe", ("verdict", "SAFE"))
 _add("suspicious", ("verdict", "SUSPICIOUS"))
 _add("critical", ("verdict", "CRITICAL"))
 _add("risky", ("verdict", "SUSPICIOUS"), ("verdict", "CRITICAL"))
-_add("flagged", ("verdict", "SUSPICIOUS"), ("verdict", "CRITICAL"))
+_add("flagged", ("flagged", ""))
 _add("savings saving", ("atype", "savings"))
 _add("checking", ("atype", "checking"))
 _add("wallet wallets", ("atype", "wallet"))
@@ -200,6 +203,7 @@ GROUP_WORDS: Final[dict[str, str]] = {
     "verdict": "verdict", "verdicts": "verdict", "verdict_key": "verdict", "risk": "verdict",
     "role": "role", "roles": "role", "kyc_key": "kyc_status", "kyc": "kyc_status",
     "action": "action", "actions": "action", "actor": "actor", "actors": "actor",
+    "transaction_type": "type",
 }  # fmt: skip
 
 # Words that carry no meaning of their own here.
