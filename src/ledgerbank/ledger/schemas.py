@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    WithJsonSchema,
+)
 from sqlalchemy import RowMapping
 
 from ledgerbank.kit.clock import as_utc
@@ -16,11 +24,25 @@ from ledgerbank.ledger.tables import CUSTOMER_ACCOUNT_TYPES
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
+
+def _same_amount_same_text(value: Any) -> Any:
+    """One text per number ("10.00", "10.0" and 10 give "10"), so a retry that writes its
+    amount differently is still the same request to the idempotency check."""
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        return value
+    try:
+        number = Decimal(value.strip() if isinstance(value, str) else value)
+    except InvalidOperation:
+        return value
+    return format(number.normalize(), "f") if number.is_finite() else value
+
+
 # An amount as the client sent it: a decimal string or a JSON number (decoded as Decimal by
 # LedgerRoute). It is judged by `kit.money.to_minor` against the account's currency, so every
 # bad amount, whatever its JSON type, answers `invalid_amount`.
 Amount = Annotated[
     Any,
+    PlainSerializer(_same_amount_same_text, when_used="json"),
     WithJsonSchema(
         {
             "anyOf": [{"type": "string", "pattern": r"^\d+(\.\d+)?$"}, {"type": "number"}],

@@ -1,0 +1,133 @@
+"""A posting the risk screen calls CRITICAL is recorded as blocked, moves nothing, answers 422."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api_helpers import Bank, ThresholdScreen
+from sqlalchemy import select
+
+from ledgerbank.ledger.tables import entries, transactions
+
+BLOCK_FROM = 1000_00  # minor units: 1000.00 and above are CRITICAL for the test screen
+
+
+def problem(response: Any, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["code"] == code, body
+    return body
+
+
+def stored(bank: Bank, transaction_id: int) -> tuple[str, int]:
+    """The stored status of a transaction and how many entries it has."""
+
+    def read(conn: Any) -> tuple[str, int]:
+        status = conn.execute(
+            select(transactions.c.status).where(transactions.c.id == transaction_id)
+        ).scalar_one()
+        legs = conn.execute(
+            select(entries.c.id).where(entries.c.transaction_id == transaction_id)
+        ).all()
+        return status, len(legs)
+
+    result: tuple[str, int] = bank.read(read)
+    return result
+
+
+def test_a_blocked_transfer_is_recorded_moves_nothing_and_answers_422(bank: Bank) -> None:
+    screen = ThresholdScreen(BLOCK_FROM)
+    bank.set_screen(screen)
+    mine = bank.open_account("alice")
+    theirs = bank.open_account("bob")
+    bank.fund(mine, "5000.00")
+    body = {"from_account_id": mine, "to_account_id": theirs, "amount": "1500.00"}
+    blocked = problem(
+        bank.post("alice", "/transactions/transfer", body, key="big-1"), 422, "blocked_by_risk"
+    )
+    transaction_id = blocked["transaction_id"]
+    assert blocked["transaction_ids"] == [transaction_id]
+    assert blocked["risk"]["verdict"] == "CRITICAL"
+    assert blocked["risk"]["reasons"] == [{"rule": "test_threshold"}]
+    # committed as the record of the attempt, with no money moved
+    assert stored(bank, transaction_id) == ("blocked", 0)
+    assert bank.balance(mine) == 5000_00
+    assert bank.balance(theirs) == 0
+    assert [(s.transaction_id, s.posted) for s in screen.recorded] == [(transaction_id, False)]
+    # the customer who tried sees it with its verdict; the payee does not
+    seen = bank.get("alice", f"/transactions/{transaction_id}").json()
+    assert seen["status"] == "blocked"
+    assert seen["entries"] == []
+    assert seen["risk"]["verdict"] == "CRITICAL"
+    problem(bank.get("bob", f"/transactions/{transaction_id}"), 404, "not_found")
+    history = bank.get("bob", "/transactions/history").json()["items"]
+    assert transaction_id not in [t["id"] for t in history]
+
+    # the replay answers the same 422 and records nothing more
+    replay = bank.post("alice", "/transactions/transfer", body, key="big-1")
+    assert replay.status_code == 422
+    assert replay.json() == blocked
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert len(screen.recorded) == 1
+    # below the threshold the same screen lets it through, with its assessment
+    small = bank.post("alice", "/transactions/transfer", {**body, "amount": "999.99"})
+    assert small.status_code == 201
+    assert small.json()["risk"] == {
+        "score": 0.05,
+        "verdict": "SAFE",
+        "reasons": [],
+        "model_version": "test-1",
+    }
+    assert bank.balance(theirs) == 999_99
+
+
+def test_blocked_deposit_and_withdrawal(bank: Bank) -> None:
+    bank.set_screen(ThresholdScreen(BLOCK_FROM))
+    mine = bank.open_account("alice")
+    bank.fund(mine, "3000.00")  # set-up posts without the screen
+    deposit = problem(
+        bank.post("alice", "/transactions/deposit", {"account_id": mine, "amount": "2000"}),
+        422,
+        "blocked_by_risk",
+    )
+    withdrawal = problem(
+        bank.post("alice", "/transactions/withdraw", {"account_id": mine, "amount": "1000.00"}),
+        422,
+        "blocked_by_risk",
+    )
+    assert stored(bank, deposit["transaction_id"]) == ("blocked", 0)
+    assert stored(bank, withdrawal["transaction_id"]) == ("blocked", 0)
+    assert bank.balance(mine) == 3000_00
+
+
+def test_batches_with_a_blocked_transfer(bank: Bank) -> None:
+    bank.set_screen(ThresholdScreen(BLOCK_FROM))
+    mine = bank.open_account("alice")
+    theirs = bank.open_account("bob")
+    bank.fund(mine, "5000.00")
+    transfers = [
+        {"from_account_id": mine, "to_account_id": theirs, "amount": "10.00"},
+        {"from_account_id": mine, "to_account_id": theirs, "amount": "1200.00"},
+        {"from_account_id": mine, "to_account_id": theirs, "amount": "20.00"},
+    ]
+    # atomic: the blocked one is recorded, none is posted
+    atomic = problem(
+        bank.post("alice", "/transactions/batch", {"transfers": transfers}),
+        422,
+        "blocked_by_risk",
+    )
+    assert len(atomic["transaction_ids"]) == 1
+    assert stored(bank, atomic["transaction_id"]) == ("blocked", 0)
+    assert bank.balance(mine) == 5000_00
+    # one by one: the others are posted, the blocked one is reported as such
+    answer = bank.post("alice", "/transactions/batch", {"transfers": transfers, "atomic": False})
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert (result["posted"], result["blocked"], result["failed"]) == (2, 1, 0)
+    assert [i["status"] for i in result["items"]] == ["posted", "blocked", "posted"]
+    blocked_id = result["items"][1]["transaction"]["id"]
+    assert stored(bank, blocked_id) == ("blocked", 0)
+    assert result["items"][1]["transaction"]["risk"]["verdict"] == "CRITICAL"
+    assert bank.balance(mine) == 5000_00 - 30_00
+    assert bank.balance(theirs) == 30_00
