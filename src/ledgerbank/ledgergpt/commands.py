@@ -1,0 +1,188 @@
+"""`ledgerbank ask`: LedgerGPT on the command line: one question, an interactive prompt with
+history (`\\sql`, `\\help`), or `--evaluate` to measure accuracy and latency."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.syntax import Syntax
+from rich.table import Table
+
+from ledgerbank import errors
+from ledgerbank.config import get_settings
+from ledgerbank.identity.permissions import Permission, Role, allows
+from ledgerbank.identity.service import find_user
+from ledgerbank.kit.commands import open_database
+from ledgerbank.kit.db import Database
+from ledgerbank.ledgergpt.service import Answer, Asker, LedgerGPT
+from ledgerbank.ledgergpt.vocabulary import EXAMPLES
+
+console = Console()
+HELP = """Ask about the bank in plain English; every question becomes one read-only SELECT.
+  \\sql    show the SQL of the last answer      \\help   this help and example questions
+  \\q      quit (also: quit, exit, Ctrl-D)"""
+
+
+def ask_command(
+    question: Annotated[
+        str | None, typer.Argument(help="The question; without one, an interactive prompt.")
+    ] = None,
+    evaluate: Annotated[
+        bool,
+        typer.Option(
+            "--evaluate", help="Measure execution accuracy and latency over the demo bank."
+        ),
+    ] = False,
+    database_url: Annotated[
+        str,
+        typer.Option(
+            help="With --evaluate: an EMPTY database to load the evaluation bank into "
+            "(default: a temporary SQLite file)."
+        ),
+    ] = "",
+    user: Annotated[
+        str, typer.Option(help="Ask as this user (their role decides what may be read).")
+    ] = "",
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Never ask the language model, even if configured.")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="With --evaluate: every case.")
+    ] = False,
+) -> None:
+    """LedgerGPT: plain-English questions answered with read-only SQL."""
+    if evaluate:
+        run_evaluation(database_url, verbose=verbose)
+        return
+    database = open_database()
+    engine = LedgerGPT(database, get_settings())
+    try:
+        asker = _asker(database, user)
+        mode = "offline" if offline else "auto"
+        if question:
+            show(engine.ask(question, asker, engine=mode))
+        else:
+            repl(engine, asker, mode)
+    finally:
+        engine.close()
+
+
+def _asker(database: Database, username: str) -> Asker:
+    if not username:
+        return Asker(None, "operator", Role.ADMIN, "cli")
+    with database.read() as conn:
+        found = find_user(conn, username)
+    if found is None:
+        raise errors.NotFound(f"user {username!r} not found")
+    if not allows(found["role"], Permission.LEDGERGPT_ASK):
+        raise errors.Forbidden(f"the {found['role']} role may not ask LedgerGPT")
+    return Asker(int(found["id"]), str(found["username"]), Role(found["role"]), "cli")
+
+
+def show(answer: Answer) -> None:
+    console.print(Syntax(answer.sql, "sql", word_wrap=True))
+    if answer.parameters:
+        bound = ", ".join(f":{k} = {v!r}" for k, v in answer.parameters.items())
+        console.print(f"[dim]{bound}[/dim]")
+    console.print(f"[italic]{answer.explanation}[/italic]")
+    table = Table(*answer.columns, show_lines=False)
+    for row in answer.rows:
+        table.add_row(*("—" if v is None else str(v) for v in row))
+    console.print(table)
+    more = " (row limit reached)" if answer.truncated else ""
+    console.print(f"{answer.row_count} row(s){more}, {answer.engine} engine")
+
+
+def repl(engine: LedgerGPT, asker: Asker, mode: str) -> None:
+    history = _history(engine.settings.data_dir)
+    console.print(HELP)
+    last: Answer | None = None
+    while True:
+        try:
+            line = input("ledgergpt> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            console.print()
+            break
+        if not line:
+            continue
+        if line in ("\\q", "quit", "exit"):
+            break
+        if line == "\\help":
+            console.print(HELP)
+            for examples in EXAMPLES.values():
+                for example in examples:
+                    console.print(f"  • {example}")
+            continue
+        if line == "\\sql":
+            console.print(Syntax(last.sql, "sql") if last else "no question asked yet")
+            continue
+        try:
+            last = engine.ask(line, asker, engine=mode)
+            show(last)
+        except errors.LedgerbankError as exc:
+            console.print(f"[red]{exc.code}[/red]: {exc.detail}")
+            for suggestion in exc.extra.get("suggestions", []):
+                console.print(f"  try: {suggestion}")
+    if history is not None:
+        history()
+
+
+def _history(data_dir: Path) -> Callable[[], None] | None:
+    """Line editing and a history file, where the platform has readline."""
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - Windows without pyreadline
+        return None
+    path = data_dir / ".ledgergpt_history"
+    with contextlib.suppress(OSError):
+        readline.read_history_file(path)
+
+    def save() -> None:
+        with contextlib.suppress(OSError):
+            data_dir.mkdir(parents=True, exist_ok=True)
+            readline.set_history_length(1000)
+            readline.write_history_file(path)
+
+    return save
+
+
+def run_evaluation(database_url: str, *, verbose: bool) -> None:
+    """Build the evaluation bank, ask every question, print accuracy and latency."""
+    from ledgerbank.ledgergpt import evaluation
+    from ledgerbank.migrations import upgrade
+
+    settings = get_settings()
+    with tempfile.TemporaryDirectory(prefix="ledgergpt-eval-") as scratch:
+        url = database_url or f"sqlite:///{Path(scratch) / 'evaluation.db'}"
+        database = Database.from_url(url)
+        try:
+            upgrade(database.engine)
+            with database.read() as conn:
+                from ledgerbank.demo.service import has_users
+
+                if has_users(conn):
+                    raise errors.Conflict("the evaluation needs an empty database")
+            console.print(f"loading the evaluation bank into {database.dialect} …")
+            evaluation.build_bank(database, settings)
+            report = evaluation.evaluate(
+                database,
+                settings,
+                progress=(lambda o: console.print(f"{'ok ' if o.correct else 'BAD'} "
+                                                  f"{o.milliseconds:6.1f} ms  {o.case.question}"))
+                if verbose
+                else None,
+            )  # fmt: skip
+        finally:
+            database.dispose()
+    for outcome in report.failures:
+        console.print(f"[red]wrong[/red] {outcome.case.question}\n      {outcome.detail[:500]}")
+    for line in evaluation.describe(report):
+        console.print(line)
+    if report.accuracy < 0.9:
+        raise typer.Exit(1)
