@@ -36,6 +36,7 @@ class Settings(BaseSettings):
 
     # ledger
     max_amount: str = "1000000000.00"
+    import_max_mb: int = Field(default=50, ge=1)  # largest CSV that POST /admin/import accepts
     db_pool_size: int = 10
 
     # risk: inline scoring; amounts are major units of the account's currency
@@ -45,8 +46,9 @@ class Settings(BaseSettings):
     risk_model_max_samples: int = Field(default=256, ge=2)  # ... rows per tree
     risk_train_max_rows: int = 200_000  # training samples this many postings at most
     risk_train_min_rows: int = 500  # with less history no model is trained: rules alone decide
-    risk_model_floor: float = 0.95  # the model adds nothing below this training percentile,
-    risk_model_alert: float = 0.995  # raises an alert on its own from this one,
+    risk_train_burn_in_days: int = 30  # the first days only warm up the rolling statistics
+    risk_model_floor: float = 0.9  # the model adds nothing below this training percentile,
+    risk_model_alert: float = 0.98  # raises an alert on its own from this one,
     risk_model_cap: float = 0.75  # and alone never scores above this (never blocks)
     risk_cash_threshold: str = "10000.00"  # large_cash: cash at or above this is reported
     risk_structuring_band: float = 0.15  # structuring: cash within this share below it,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ledgerbank.ledger import accounts_router, transactions_router
+from ledgerbank.ledger import accounts_router, import_router, transactions_router
 
 router = APIRouter()
 router.include_router(accounts_router.router)
 router.include_router(transactions_router.router)
+router.include_router(import_router.router)

@@ -303,3 +303,18 @@ class ReverseRequest(Body):
 
 class FlagRequest(Body):
     reason: Reason
+
+
+class ImportRowError(BaseModel):
+    line: int = Field(description="the line in the file (the header is line 1)")
+    message: str
+
+
+class ImportReport(BaseModel):
+    file_name: str
+    rows: int
+    posted: int = Field(description="with `dry_run`: how many would be posted")
+    skipped_duplicates: int
+    errors: list[ImportRowError]
+    dry_run: bool
+    partial: bool
