@@ -37,7 +37,11 @@ def test_a_tiny_ledger_benchmark_posts_transfers_and_prints_its_figures(
     assert result.exit_code == 0, result.output
     for heading in ("transfers/s", "p50 ms", "p99 ms"):
         assert heading in result.output
-    for scenario in ("single, 12 accounts", "single, 3 hot accounts", "batch of 20, 12 accounts"):
+    for scenario in (
+        "single, 12 accounts",
+        "single, 3 hot accounts",
+        "batch of 20, 6 accounts/worker",
+    ):
         row = next(line for line in result.output.splitlines() if scenario in line)
         posted = int(row.split("│")[3].replace(",", ""))
         assert posted > 0, row

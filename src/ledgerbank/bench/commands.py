@@ -45,7 +45,9 @@ def bench(context: typer.Context) -> None:
 def ledger_command(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes posting.")] = 4,
     seconds: Annotated[float, typer.Option(min=0.1, help="Duration of each scenario.")] = 10.0,
-    accounts: Annotated[int, typer.Option(min=2, help="Accounts of the uniform traffic.")] = 1000,
+    accounts: Annotated[
+        int, typer.Option(min=2, help="Accounts of the uniform traffic (and of the batches).")
+    ] = 1000,
     hot: Annotated[int, typer.Option(min=2, help="Accounts of the hot traffic.")] = 10,
     batch_size: Annotated[int, typer.Option(min=1, help="Transfers per batch.")] = 1000,
     database_url: Annotated[
@@ -61,6 +63,8 @@ def ledger_command(
     ] = None,
 ) -> None:
     """Transfers through the posting engine: single ones (uniform, hot) and batches."""
+    if accounts < 2 * workers:
+        raise typer.BadParameter("needs at least two accounts per worker", param_hint="--accounts")
     url = database_url or get_settings().resolved_database_url
     database = Database.from_url(url, pool_size=2)
     try:
@@ -71,10 +75,11 @@ def ledger_command(
             ledger.Scenario(f"single, {accounts:,} accounts", ids[:accounts], seconds),
             ledger.Scenario(f"single, {hot:,} hot accounts", ids[:hot], seconds),
             ledger.Scenario(
-                f"batch of {batch_size:,}, {accounts:,} accounts",
+                f"batch of {batch_size:,}, {accounts // workers:,} accounts/worker",
                 ids[:accounts],
                 seconds,
                 batch_size,
+                partitioned=True,
             ),
         ]
         results: list[Measurement] = []
@@ -101,7 +106,8 @@ def _profile(database: Database, scenario: ledger.Scenario, path: Path) -> None:
         f"({measured.rate:,.0f}/s under the profiler); stats written to {path}"
     )
     stats = pstats.Stats(str(path))
-    stats.sort_stats(pstats.SortKey.CUMULATIVE).print_stats(r"ledgerbank", 25)
+    stats.sort_stats(pstats.SortKey.CUMULATIVE).print_stats(r"ledgerbank", 20)
+    stats.sort_stats(pstats.SortKey.TIME).print_stats(15)  # where the time is spent, any code
 
 
 def _verify(database: Database) -> None:

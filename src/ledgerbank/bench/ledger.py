@@ -43,6 +43,9 @@ class Scenario:
     account_ids: Sequence[int]
     seconds: float
     batch_size: int = 1  # 1: `transfer`; more: `transfer_batch` of this many orders
+    # Each worker keeps to its own share of the accounts, as batches from different clients
+    # (payrolls of different companies) mostly do; shared, every batch would wait on the last.
+    partitioned: bool = False
 
 
 @dataclass
@@ -124,9 +127,10 @@ def bench_accounts(
 # --- the workers ----------------------------------------------------------------------------
 
 
-def _post_for(database: Database, scenario: Scenario, rng: random.Random) -> WorkerResult:
+def _post_for(database: Database, scenario: Scenario, worker: int, workers: int) -> WorkerResult:
     """Post transfers until the scenario's time is up; latency is measured per transaction."""
-    ids = scenario.account_ids
+    rng = random.Random(worker)
+    ids = scenario.account_ids[worker::workers] if scenario.partitioned else scenario.account_ids
     result = WorkerResult(started=time.time())
     deadline = time.perf_counter() + scenario.seconds
 
@@ -158,16 +162,15 @@ def _post_for(database: Database, scenario: Scenario, rng: random.Random) -> Wor
     return result
 
 
-def worker_main(url: str, seed: int, tasks: Any, results: Any, start: Any) -> None:
+def worker_main(url: str, worker: int, workers: int, tasks: Any, results: Any, start: Any) -> None:
     """A worker process: its own engine; runs each scenario it is handed, after the others."""
     database = Database.from_url(url, pool_size=1)
-    rng = random.Random(seed)
     with database.read() as conn:  # connect before the clock starts
         conn.execute(select(1))
     while (scenario := tasks.get()) is not None:
         start.wait()
         try:
-            results.put(_post_for(database, scenario, rng))
+            results.put(_post_for(database, scenario, worker, workers))
         except Exception as exc:  # reported by the parent, which stops the run
             results.put(WorkerResult(error=f"{type(exc).__name__}: {exc}"))
     database.dispose()
@@ -185,7 +188,7 @@ class WorkerPool:
         self.processes = [
             context.Process(
                 target=worker_main,
-                args=(url, index, self.tasks[index], self.results, self.start),
+                args=(url, index, workers, self.tasks[index], self.results, self.start),
                 daemon=True,
             )
             for index in range(workers)
@@ -232,4 +235,4 @@ def measurement(scenario: Scenario, workers: int, found: Sequence[WorkerResult])
 
 def run_in_process(database: Database, scenario: Scenario) -> Measurement:
     """Run a scenario in this process (one worker): what `--profile` looks at."""
-    return measurement(scenario, 1, [_post_for(database, scenario, random.Random(0))])
+    return measurement(scenario, 1, [_post_for(database, scenario, 0, 1)])
