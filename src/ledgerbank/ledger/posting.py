@@ -27,6 +27,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
 from ledgerbank import errors
 from ledgerbank.audit import service as audit
@@ -273,7 +274,17 @@ def _write(ctx: _Context, movements: list[Movement], *, status: str) -> list[dic
         }
         for m in movements
     ]
-    ids = _insert_returning_ids(conn, headers)
+    try:
+        ids = _insert_returning_ids(conn, headers)
+    except IntegrityError as exc:
+        # A retry of a posting already made (an import row, a bank's wire reference).
+        given = [h["external_id"] for h in headers if h["external_id"] is not None]
+        if not given or "external_id" not in str(exc.orig):
+            raise
+        raise errors.Conflict(
+            f"a transaction with external_id {given[0]!r} is already posted",
+            external_id=given[0],
+        ) from None
     rows: list[dict[str, Any]] = [{"id": i, **h} for i, h in zip(ids, headers, strict=True)]
     if status == "posted":
         _write_entries(ctx, movements, ids)
