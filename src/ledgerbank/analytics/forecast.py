@@ -135,11 +135,14 @@ def _seasonal_factor(values: Sequence[float]) -> float:
         index = target - 12 * years
         if index < 0:
             break
-        around = [values[i] for i in range(max(0, index - 6), min(len(values), index + 7))]
-        around.remove(values[index])
-        normal = median(around) if around else 0.0
+        # Its surroundings, as many months on each side so that a trend cancels out.
+        half = min(6, index, len(values) - 1 - index)
+        if half < 3:
+            continue
+        around = [values[i] for i in range(index - half, index + half + 1) if i != index]
+        normal = median(around)
         if normal <= 0 or values[index] <= 0:
-            return 1.0
+            continue
         logs.append(math.log(values[index] / normal))
     if not logs:
         return 1.0

@@ -217,7 +217,7 @@ def trends(conn: Connection, query: TrendQuery, *, now: datetime) -> dict[str, A
         for label in labels:
             found = series[key].get(label)
             count = int(found["value"]) if found is not None else 0
-            total = int(found["total"] or 0) if found is not None else 0
+            total = int(found.get("total") or 0) if found is not None else 0
             value: int | str | None = count
             if query.metric == "volume":
                 value = money(total, currency)

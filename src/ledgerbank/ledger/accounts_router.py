@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy import Connection, RowMapping, select
 
 from ledgerbank import errors
+from ledgerbank.analytics.statement_pdf import render_statement_pdf
 from ledgerbank.identity.deps import DB, Principal, authorized
 from ledgerbank.identity.permissions import Permission
 from ledgerbank.identity.tables import users
@@ -178,7 +179,9 @@ def get_statement(
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     return Response(
-        exports.statement_pdf(statement, owner=owner),
+        render_statement_pdf(
+            {"full_name": owner}, account, found, period_start=start, period_end=end
+        ),
         media_type=PDF_MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
     )
