@@ -1,0 +1,174 @@
+"""The original system's documented flow against a real server: uvicorn in a subprocess.
+
+Register, sign in, open a savings account in USD, deposit, transfer to a second customer, then
+read the balance and the statement, with a plain HTTP client, exactly as its curl examples do.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.http
+
+STARTUP_SECONDS = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """The base URL of a uvicorn serving ledgerbank on the fixture's database."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "LEDGERBANK_DATABASE_URL": database_url,
+        "LEDGERBANK_DATA_DIR": str(tmp_path),
+        "LEDGERBANK_JWT_SECRET": "original-flow-secret-of-32-bytes-at-least",
+        "LEDGERBANK_ENVIRONMENT": "test",
+        "LEDGERBANK_PASSWORD_HASH_TIME_COST": "1",
+        "LEDGERBANK_PASSWORD_HASH_MEMORY_KIB": "8",
+        "LEDGERBANK_PASSWORD_HASH_PARALLELISM": "1",
+    }
+    log = (tmp_path / "server.log").open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "ledgerbank.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the server exited: {(tmp_path / 'server.log').read_text()}")
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"no /health after {STARTUP_SECONDS}s")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def _customer(http: httpx.Client, username: str, full_name: str) -> dict[str, str]:
+    """Register and sign in; the Authorization header for the new customer."""
+    registered = http.post(
+        "/auth/register",
+        json={
+            "username": username,
+            "password": "a long and private passphrase",
+            "email": f"{username}@mail.example.org",
+            "full_name": full_name,
+            "date_of_birth": "1990-04-01",
+        },
+    )
+    assert registered.status_code == 201, registered.text
+    assert registered.json()["role"] == "customer"
+    login = http.post(
+        "/auth/login", json={"username": username, "password": "a long and private passphrase"}
+    )
+    assert login.status_code == 200, login.text
+    token = login.json()
+    assert token["token_type"] == "bearer"
+    return {"Authorization": f"Bearer {token['access_token']}"}
+
+
+def test_register_login_open_deposit_transfer_balance_statement(server: str) -> None:
+    with httpx.Client(base_url=server, timeout=30) as http:
+        alice = _customer(http, "alice", "Alice Example")
+        bob = _customer(http, "bob", "Bob Example")
+
+        opened = http.post(
+            "/accounts/", json={"account_type": "savings", "currency": "USD"}, headers=alice
+        )
+        assert opened.status_code == 201, opened.text
+        savings = opened.json()
+        assert (savings["account_type"], savings["currency"], savings["balance"]) == (
+            "savings",
+            "USD",
+            "0.00",
+        )
+        bobs = http.post("/accounts/", json={"account_type": "checking"}, headers=bob).json()
+
+        deposit = http.post(
+            "/transactions/deposit",
+            json={"account_id": savings["id"], "amount": "500.00", "description": "first pay"},
+            headers={**alice, "Idempotency-Key": "deposit-1"},
+        )
+        assert deposit.status_code == 201, deposit.text
+        assert deposit.json()["amount"] == "500.00"
+
+        transfer = http.post(
+            "/transactions/transfer",
+            json={
+                "from_account_id": savings["id"],
+                "to_account_id": bobs["id"],
+                "amount": 125.5,
+                "description": "concert tickets",
+            },
+            headers={**alice, "Idempotency-Key": "transfer-1"},
+        )
+        assert transfer.status_code == 201, transfer.text
+        assert transfer.json()["amount"] == "125.50"
+        assert transfer.json()["risk"]["verdict"] in ("SAFE", "SUSPICIOUS")
+
+        balance = http.get(f"/accounts/{savings['id']}/balance", headers=alice)
+        assert balance.status_code == 200
+        assert balance.json()["balance"] == "374.50"
+        assert balance.json()["available_balance"] == "374.50"
+        assert http.get(f"/accounts/{bobs['id']}/balance", headers=bob).json()["balance"] == (
+            "125.50"
+        )
+        # bob cannot read alice's account
+        assert http.get(f"/accounts/{savings['id']}/balance", headers=bob).status_code == 404
+
+        statement = http.get(f"/accounts/{savings['id']}/statement", headers=alice).json()
+        assert statement["opening_balance"] == "0.00"
+        assert statement["closing_balance"] == "374.50"
+        assert [(e["type"], e["amount"], e["balance_after"]) for e in statement["entries"]] == [
+            ("deposit", "500.00", "500.00"),
+            ("transfer", "-125.50", "374.50"),
+        ]
+        download = http.get(
+            f"/accounts/{savings['id']}/statement", params={"format": "csv"}, headers=alice
+        )
+        assert download.status_code == 200
+        rows = list(csv.DictReader(io.StringIO(download.text)))
+        assert [r["balance_after"] for r in rows] == ["500.00", "374.50"]
