@@ -11,7 +11,14 @@ from functools import partial
 from typing import Any
 
 import pytest
-from ledger_helpers import assert_ledger_sound, balances, create_funded_account, create_user
+from ledger_helpers import (
+    assert_ledger_sound,
+    balance_sheet,
+    balances,
+    create_account,
+    create_funded_account,
+    create_user,
+)
 from sqlalchemy import Connection, func, select
 
 from ledgerbank import errors
@@ -249,3 +256,29 @@ def test_concurrent_reversals_of_one_transaction_reverse_it_once(database: Datab
         assert_ledger_sound(conn)
     assert reversals == 1
     assert money == {payer: 10000, payee: 1}
+
+
+def test_first_cash_postings_in_a_new_currency_open_one_vault(database: Database) -> None:
+    owner = database.write(create_user)
+    customers = database.write(
+        lambda c: [create_account(c, owner, currency="EUR") for _ in range(WRITERS)]
+    )
+    outcomes: list[object] = []
+
+    def cash_in(account: int) -> None:
+        outcomes.append(
+            database.write(
+                lambda c: posting.deposit(c, account_id=account, amount="12.34", actor_id=None)
+            )
+        )
+
+    assert race([partial(cash_in, account) for account in customers]) == []
+    assert len(outcomes) == WRITERS
+    with database.read() as conn:
+        vaults = conn.execute(
+            select(accounts.c.id).where(accounts.c.internal_key == "cash_vault:EUR")
+        ).all()
+        sheet = balance_sheet(conn)
+        assert_ledger_sound(conn)
+    assert len(vaults) == 1
+    assert sheet["EUR"].assets == sheet["EUR"].liabilities == 1234 * WRITERS
