@@ -180,7 +180,7 @@ def get_statement(
         )
     return Response(
         render_statement_pdf(
-            {"full_name": owner}, account, found, period_start=start, period_end=end
+            {"full_name": owner}, dict(account), found, period_start=start, period_end=end
         ),
         media_type=PDF_MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},

@@ -1,4 +1,4 @@
-"""Downloads of statements and transaction lists: CSV (spreadsheet-safe) and PDF statements."""
+"""CSV downloads of statements and transaction lists (PDF statements: analytics.statement_pdf)."""
 
 from __future__ import annotations
 
@@ -47,57 +47,3 @@ def transactions_csv(transactions: Iterable[Transaction]) -> Iterator[bytes]:
             [csv_value(column, row) for column in TRANSACTION_COLUMNS]
         )
         yield buffer.getvalue().encode()
-
-
-def statement_pdf(statement: Statement, *, owner: str) -> bytes:
-    """A one-table PDF statement: header, opening balance, entries, closing balance."""
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4, landscape
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
-    styles = getSampleStyleSheet()
-    buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=landscape(A4),
-        title=f"Statement {statement.account_number}",
-        author="ledgerbank",
-    )
-    period = (
-        f"{statement.from_.isoformat() if statement.from_ else 'opening'} – "
-        f"{statement.to.isoformat() if statement.to else 'now'}"
-    )
-    header = [
-        Paragraph(f"Account statement {statement.account_number}", styles["Title"]),
-        Paragraph(f"{owner} · {statement.currency} · {period}", styles["Normal"]),
-        Spacer(1, 12),
-    ]
-    cells = [["Posted at", "Transaction", "Type", "Description", "Amount", "Balance"]]
-    cells.append(["", "", "", "Opening balance", "", statement.opening_balance])
-    for entry in statement.entries:
-        cells.append(
-            [
-                entry.posted_at.strftime("%Y-%m-%d %H:%M:%S"),
-                str(entry.transaction_id),
-                entry.type,
-                Paragraph(entry.description or "", styles["BodyText"]),
-                entry.amount,
-                entry.balance_after,
-            ]
-        )
-    cells.append(["", "", "", "Closing balance", "", statement.closing_balance])
-    table = Table(cells, repeatRows=1, colWidths=[110, 70, 70, 330, 90, 90])
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
-                ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
-                ("ALIGN", (4, 0), (5, -1), "RIGHT"),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("FONTNAME", (0, -1), (-1, -1), "Helvetica-Bold"),
-            ]
-        )
-    )
-    document.build([*header, table])
-    return buffer.getvalue()
