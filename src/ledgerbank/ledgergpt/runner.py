@@ -4,7 +4,8 @@
   handler that interrupts the statement at the deadline.
 - PostgreSQL: a READ ONLY transaction (the session defaults to read-only too) with
   `SET LOCAL statement_timeout`.
-- MySQL/MariaDB: `START TRANSACTION READ ONLY` with `max_statement_time` (MariaDB, seconds) or
+- MySQL/MariaDB: a read-only session (so DDL, which commits implicitly, is refused too) and
+  `START TRANSACTION READ ONLY`, with `max_statement_time` (MariaDB, seconds) or
   `max_execution_time` (MySQL, milliseconds), whichever the server has.
 
 Every transaction is rolled back. Connections are not pooled: each question gets a fresh one,
@@ -86,6 +87,8 @@ class ReadOnlyRunner:
                     conn.exec_driver_sql(f"SET LOCAL statement_timeout = {milliseconds}")
                 else:
                     conn.exec_driver_sql(self._mysql_time_limit(conn, timeout_seconds))
+                    # The session too: DDL commits implicitly, ending any one transaction.
+                    conn.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
                     conn.exec_driver_sql("START TRANSACTION READ ONLY")
                 yield conn
             except DBAPIError as exc:
@@ -123,6 +126,7 @@ class ReadOnlyRunner:
                 elif self.dialect == "postgresql":
                     conn.exec_driver_sql("SET TRANSACTION READ ONLY")
                 else:
+                    conn.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
                     conn.exec_driver_sql("START TRANSACTION READ ONLY")
                 result = conn.exec_driver_sql(sql)
                 if result.returns_rows:

@@ -38,7 +38,10 @@ _SQL_START = re.compile(
     r"|select\b.*\bfrom|with\s+(?:recursive\s+)?\w+\s*(?:\([^)]*\)\s*)?as\s*\()\b",
     re.IGNORECASE | re.DOTALL,
 )
-_SQL_MARKS = re.compile(r";|--|/\*|\*/|\bunion\s+(?:all\s+)?select\b|^\s*select\s", re.IGNORECASE)
+_SQL_MARKS = re.compile(
+    r";|--|/\*|\*/|\bunion\s+(?:all\s+)?select\b|^\s*select\b(?=.*[(*,'\"=]|\s+\d)",
+    re.IGNORECASE,
+)
 _STORED_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?$")
 
 

@@ -1,0 +1,265 @@
+"""The safety gate and the read-only runner against hostile input, on every database.
+
+Each hostile input is asked as a question; whatever happens, nothing but a safe SELECT may
+run: no secret comes back, and afterwards every table (the audit trail aside, which only
+gains the questions' own records) is exactly as it was.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ledgergpt_bank import NOW, build, last_audit_id, snapshot
+from sqlalchemy import text
+
+from ledgerbank import errors
+from ledgerbank.config import Settings
+from ledgerbank.identity.permissions import Role
+from ledgerbank.kit.db import Database
+from ledgerbank.ledgergpt import allowlist, gate
+from ledgerbank.ledgergpt.runner import ReadOnlyRunner
+from ledgerbank.ledgergpt.service import Asker, LedgerGPT
+
+HOSTILE = [
+    # straight at the base tables and secrets
+    "SELECT * FROM users",
+    "SELECT password_hash FROM users",
+    "select username, pin_hash from users",
+    "SELECT CAST(password_hash AS TEXT) FROM users",
+    "SELECT * FROM (SELECT * FROM users) t",
+    "SELECT * FROM vw_customers, users",
+    "SELECT * FROM vw_customers JOIN users ON users.id = vw_customers.id",
+    "SELECT * FROM vw_customers NATURAL JOIN users",
+    "TABLE users",
+    # stacked statements and comments
+    "SELECT * FROM vw_customers; DROP TABLE users",
+    "SELECT 1; DELETE FROM transactions",
+    "SELECT * FROM vw_customers; COMMIT; DELETE FROM users",
+    "SELECT * FROM vw_customers -- ; DROP TABLE users",
+    "SELECT * FROM vw_customers /* ; DELETE FROM users */",
+    "SELECT 1 /*!50000 , (SELECT password_hash FROM users LIMIT 1) */ FROM vw_customers",
+    "SELECT * FROM vw_customers; VACUUM",
+    # writes and DDL
+    "DROP TABLE users",
+    "DELETE FROM transactions",
+    "UPDATE accounts SET balance = 1000000",
+    "INSERT INTO users (username) VALUES ('mallory')",
+    "REPLACE INTO users (id) VALUES (1)",
+    "TRUNCATE audit_log",
+    "ALTER TABLE users ADD COLUMN x INT",
+    "CREATE TABLE stolen AS SELECT * FROM users",
+    "MERGE INTO users USING vw_customers ON 1 = 1 WHEN MATCHED THEN DELETE",
+    "GRANT ALL ON users TO PUBLIC",
+    "SELECT * INTO stolen FROM vw_customers",
+    # writes hidden in a CTE
+    "WITH d AS (DELETE FROM users RETURNING *) SELECT * FROM d",
+    "WITH x AS (UPDATE accounts SET balance = 0 RETURNING id) SELECT * FROM x",
+    "WITH x AS (INSERT INTO users (username) VALUES ('y') RETURNING id) SELECT * FROM x",
+    "WITH users AS (SELECT 1 AS x) SELECT * FROM (SELECT password_hash FROM users) t",
+    "SELECT * FROM (WITH users AS (SELECT 1 AS x) SELECT x FROM users) t "
+    "UNION SELECT password_hash FROM users",
+    "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT * FROM r",
+    # UNION into the users table and other ways round the allow-list
+    "SELECT username FROM vw_customers UNION SELECT password_hash FROM users",
+    "SELECT username FROM vw_customers UNION ALL SELECT pin_hash FROM users",
+    "SELECT (SELECT password_hash FROM users LIMIT 1) AS h FROM vw_customers",
+    "SELECT * FROM vw_customers WHERE EXISTS (SELECT 1 FROM users WHERE password_hash LIKE 'a%')",
+    "SELECT username FROM vw_customers WHERE username = 'a' UNION SELECT sql FROM sqlite_master",
+    "SELECT * FROM sqlite_master",
+    "SELECT * FROM information_schema.tables",
+    "SELECT * FROM pg_catalog.pg_user",
+    "SELECT * FROM mysql.user",
+    "SELECT * FROM main.users",
+    "SELECT email FROM vw_customers",  # a personal column the auditor may not read
+    "SELECT username FROM vw_customers WHERE username = :x",
+    # locks
+    "SELECT * FROM vw_accounts FOR UPDATE",
+    "SELECT * FROM vw_accounts LOCK IN SHARE MODE",
+    # sleep, files, extensions, session state
+    "SELECT load_extension('/tmp/evil.so')",
+    "SELECT load_extension('x') FROM vw_customers",
+    "SELECT pg_sleep(10) FROM vw_customers",
+    "SELECT sleep(10) FROM vw_customers",
+    "SELECT benchmark(100000000, md5('x')) FROM vw_customers",
+    "SELECT pg_read_file('/etc/passwd') FROM vw_customers",
+    "SELECT load_file('/etc/passwd') FROM vw_customers",
+    "SELECT readfile('/etc/passwd') FROM vw_customers",
+    "SELECT writefile('/tmp/x', 'y') FROM vw_customers",
+    "SELECT * FROM vw_customers INTO OUTFILE '/tmp/x'",
+    "SELECT lo_export(1, '/tmp/x') FROM vw_customers",
+    "SELECT set_config('default_transaction_read_only', 'off', false) FROM vw_customers",
+    "SELECT nextval('users_id_seq') FROM vw_customers",
+    "SELECT pg_advisory_lock(1) FROM vw_customers",
+    "SELECT dblink_exec('DROP TABLE users') FROM vw_customers",
+    "SELECT @@version FROM vw_customers",
+    "COPY users TO '/tmp/users.csv'",
+    "PRAGMA query_only = OFF",
+    "ATTACH DATABASE '/tmp/x.db' AS x",
+    "EXPLAIN ANALYZE DELETE FROM users",
+    "SHOW GRANTS",
+    "SET GLOBAL read_only = 0",
+    "CALL drop_everything()",
+    "DO $$ BEGIN DELETE FROM users; END $$",
+    "LOAD DATA INFILE '/etc/passwd' INTO TABLE users",
+    "VALUES (1)",
+    # injection through the English engine
+    "show transactions for alice'; DROP TABLE users; --",
+    "show transactions for alice' OR '1'='1",
+    "show all transactions for robert'); DROP TABLE students;--",
+    "transactions for alice; delete from users",
+    "who changed bob's role' UNION SELECT password_hash FROM users --",
+    # very long input
+    "show transactions " * 400,
+    "SELECT username FROM vw_customers WHERE username IN (" + ", ".join(["'a'"] * 3000) + ")",
+]
+
+
+def _engine(database: Database, tmp_path: Path) -> LedgerGPT:
+    url = database.engine.url.render_as_string(hide_password=False)
+    settings = Settings(database_url=url, data_dir=tmp_path, query_timeout_seconds=2.0)
+    return LedgerGPT(database, settings, clock=lambda: NOW)
+
+
+def test_the_corpus_is_large_enough() -> None:
+    assert len(HOSTILE) >= 50
+
+
+def test_no_hostile_input_runs_anything_but_a_safe_select(
+    database: Database, tmp_path: Path
+) -> None:
+    bank = build(database)
+    with database.read() as conn:
+        secrets = {
+            value
+            for row in conn.execute(text("SELECT password_hash, pin_hash FROM users"))
+            for value in row
+            if value
+        }
+    before = snapshot(database)
+    first_audit = last_audit_id(database)
+    engine = _engine(database, tmp_path)
+    asker = Asker(bank.users["auditor"], "auditor", Role.AUDITOR)
+    answered = []
+    try:
+        for hostile in HOSTILE:
+            try:
+                answer = engine.ask(hostile, asker)
+            except (errors.UnsafeQuery, errors.NotUnderstood, errors.QueryFailed):
+                continue
+            answered.append(hostile)
+            assert answer.sql.upper().startswith(("SELECT", "WITH")), hostile
+            assert " LIMIT " in answer.sql.upper(), hostile
+            shown = {str(value) for row in answer.rows for value in row}
+            assert not shown & secrets, hostile
+            assert "password_hash" not in answer.columns and "email" not in answer.columns
+    finally:
+        engine.close()
+    assert snapshot(database) == before
+    with database.read() as conn:
+        actions = conn.execute(
+            text("SELECT action FROM audit_log WHERE id > :id"), {"id": first_audit}
+        ).scalars()
+        assert set(actions) == {"ledgergpt.asked"}
+    # Only the harmless ones got through (a comment dropped, a limit clamped).
+    assert set(answered) <= {
+        "SELECT * FROM vw_customers -- ; DROP TABLE users",
+        "SELECT * FROM vw_customers /* ; DELETE FROM users */",
+        "SELECT 1 /*!50000 , (SELECT password_hash FROM users LIMIT 1) */ FROM vw_customers",
+    }
+
+
+def test_every_question_is_audited_with_its_decision(database: Database, tmp_path: Path) -> None:
+    bank = build(database)
+    engine = _engine(database, tmp_path)
+    asker = Asker(bank.users["auditor"], "auditor", Role.AUDITOR)
+    first = last_audit_id(database)
+    try:
+        answer = engine.ask("which accounts are frozen", asker)
+        with pytest.raises(errors.NotUnderstood):
+            engine.ask("what is the meaning of life", asker)
+        with pytest.raises(errors.UnsafeQuery):
+            engine.ask("DELETE FROM users", asker)
+    finally:
+        engine.close()
+    assert answer.row_count == 1
+    with database.read() as conn:
+        rows = conn.execute(
+            text("SELECT actor_id, action, after FROM audit_log WHERE id > :id ORDER BY id"),
+            {"id": first},
+        ).all()
+    import json
+
+    records = [json.loads(row.after) for row in rows]
+    assert [row.actor_id for row in rows] == [bank.users["auditor"]] * 3
+    assert [r["decision"] for r in records] == ["answered", "not_understood", "refused"]
+    assert records[0]["question"] == "which accounts are frozen"
+    assert records[0]["row_count"] == 1 and "vw_accounts" in records[0]["sql"]
+    assert records[2]["sql"] == "DELETE FROM users"
+
+
+def test_the_row_limit_is_added_and_clamped() -> None:
+    readable = allowlist.readable_views(Role.ADMIN)
+    schema = allowlist.schema_for(Role.ADMIN)
+    checked = gate.check(
+        "SELECT id FROM vw_transactions", dialect="sqlite", readable=readable, schema=schema,
+        row_limit=50,
+    )  # fmt: skip
+    assert checked.sql.endswith("LIMIT 50")
+    clamped = gate.check(
+        "SELECT id FROM vw_transactions LIMIT 100000", dialect="postgresql", readable=readable,
+        schema=schema, row_limit=50,
+    )  # fmt: skip
+    assert clamped.sql.endswith("LIMIT 50")
+    kept = gate.check(
+        "SELECT id FROM vw_transactions LIMIT 7", dialect="mysql", readable=readable,
+        schema=schema, row_limit=50,
+    )  # fmt: skip
+    assert kept.sql.endswith("LIMIT 7")
+
+
+def test_stars_expand_to_the_columns_the_role_may_read() -> None:
+    checked = gate.check(
+        "SELECT * FROM vw_customers",
+        dialect="sqlite",
+        readable=allowlist.readable_views(Role.AUDITOR),
+        schema=allowlist.schema_for(Role.AUDITOR),
+        row_limit=10,
+    )
+    assert "email" not in checked.sql and "username" in checked.sql
+
+
+def test_the_connection_itself_is_read_only(database: Database) -> None:
+    build(database)
+    before = snapshot(database)
+    runner = ReadOnlyRunner(database.engine.url.render_as_string(hide_password=False))
+    try:
+        for write in (
+            "DELETE FROM transactions",
+            "UPDATE accounts SET balance = 0",
+            "CREATE TABLE stolen (x INTEGER)",
+            "UPDATE users SET full_name = 'owned'",
+            "DROP VIEW vw_customers",
+        ):
+            with pytest.raises(Exception) as refused:  # noqa: PT011 - each database words it its own way
+                runner.execute_unchecked(write)
+            assert "read" in str(refused.value).lower() or "denied" in str(refused.value).lower()
+    finally:
+        runner.dispose()
+    assert snapshot(database) == before
+
+
+def test_a_slow_statement_is_stopped_at_the_time_limit(database: Database) -> None:
+    runner = ReadOnlyRunner(database.engine.url.render_as_string(hide_password=False))
+    slow = {
+        "sqlite": "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
+        "SELECT COUNT(*) FROM r",
+        "postgresql": "SELECT pg_sleep(30)",
+        "mysql": "SELECT SLEEP(30)",
+    }["mysql" if database.dialect == "mariadb" else database.dialect]
+    query = gate.CheckedQuery(sql=slow, template=slow, views=(), row_limit=10)
+    try:
+        with pytest.raises(errors.QueryTimeout):
+            runner.run(query, {}, timeout_seconds=0.3)
+    finally:
+        runner.dispose()
