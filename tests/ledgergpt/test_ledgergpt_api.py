@@ -67,7 +67,8 @@ def test_an_answer_has_the_sql_the_rows_and_exact_money(
     }  # fmt: skip
     assert body["question"] == "find transfers over $500"
     assert body["engine"] == "offline"
-    assert body["sql"].startswith("SELECT") and "vw_transactions" in body["sql"]
+    assert body["sql"].startswith("SELECT")
+    assert "vw_transactions" in body["sql"]
     assert body["parameters"]["amount_0"] == "500"
     amount = body["columns"].index("amount")
     assert sorted(row[amount] for row in body["rows"]) == ["640.00", "980.00"]
@@ -97,7 +98,8 @@ def test_personal_details_depend_on_the_role(api: tuple[TestClient, SmallBank]) 
     client, bank = api
     question = "SELECT username, email FROM vw_customers WHERE role = 'customer'"
     refused = _ask(client, bank, "auditor", question)
-    assert refused.status_code == 422 and refused.json()["code"] == "unsafe_query"
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "unsafe_query"
     allowed = _ask(client, bank, "compliance_officer", question)
     assert allowed.status_code == 200
     assert sorted(allowed.json()["rows"]) == [

@@ -76,11 +76,14 @@ def test_time_phrases_become_utc_periods(question: str, start: str, end: str) ->
 
 def test_open_ended_periods() -> None:
     since = plan("transfers since 2026-01-01").period
-    assert since is not None and (since.start, since.end) == (at("2026-01-01"), None)
+    assert since is not None
+    assert (since.start, since.end) == (at("2026-01-01"), None)
     before = plan("transfers before 2026-02-01").period
-    assert before is not None and (before.start, before.end) == (None, at("2026-02-01"))
+    assert before is not None
+    assert (before.start, before.end) == (None, at("2026-02-01"))
     after = plan("transfers after 2026-02-01").period
-    assert after is not None and after.start == at("2026-02-02")
+    assert after is not None
+    assert after.start == at("2026-02-02")
 
 
 @pytest.mark.parametrize(
@@ -149,14 +152,19 @@ def test_figures_groups_and_rankings() -> None:
         (GroupKey.CUSTOMER,),
         5,
     )
-    assert top.order is not None and top.order.key is SortKey.VALUE and top.order.descending
+    assert top.order is not None
+    assert top.order.key is SortKey.VALUE
+    assert top.order.descending
     largest = plan("largest transfer this year")
     assert (largest.metric, largest.limit) == (None, 1)
-    assert largest.order is not None and largest.order.key is SortKey.AMOUNT
+    assert largest.order is not None
+    assert largest.order.key is SortKey.AMOUNT
     per_customer = plan("largest withdrawal by customer")
     assert (per_customer.metric, per_customer.limit) == (Metric.LARGEST, None)
     recent = plan("5 most recent transactions")
-    assert recent.order is not None and recent.order.key is SortKey.DATE and recent.limit == 5
+    assert recent.order is not None
+    assert recent.order.key is SortKey.DATE
+    assert recent.limit == 5
     assert plan("transactions per month").metric is Metric.COUNT
     assert plan("which accounts are frozen").account_statuses == ("frozen",)
 
