@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -260,10 +261,21 @@ def post_rows(
                 _post_one(conn, item, actor_id=actor_id, screen=screen)
             outcome.posted += 1
         except errors.LedgerbankError as exc:
-            outcome.errors.append(RowError(item.row.line, exc.detail))
+            outcome.errors.append(RowError(item.row.line, _by_number(exc.detail, item)))
         if row_done is not None:
             row_done()
     return outcome
+
+
+def _by_number(detail: str, item: PlannedRow) -> str:
+    """The engine names accounts by id; the file named them by account number."""
+    for account_id, number in (
+        (item.from_account_id, item.row.from_number),
+        (item.to_account_id, item.row.to_number),
+    ):
+        if account_id is not None:
+            detail = re.sub(rf"\baccount {account_id}\b", f"account {number}", detail)
+    return detail
 
 
 def _post_one(conn: Connection, item: PlannedRow, *, actor_id: int | None, screen: Screen) -> None:
