@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from api_helpers import Bank, ThresholdScreen
 from sqlalchemy import select
 
 from ledgerbank.ledger.tables import entries, transactions
+from ledgerbank.risk.screen import build_screen
+from ledgerbank.risk.tables import risk_scores
 
 BLOCK_FROM = 1000_00  # minor units: 1000.00 and above are CRITICAL for the test screen
 
@@ -78,6 +81,7 @@ def test_a_blocked_transfer_is_recorded_moves_nothing_and_answers_422(bank: Bank
         "verdict": "SAFE",
         "reasons": [],
         "model_version": "test-1",
+        "scored_at": None,
     }
     assert bank.balance(theirs) == 999_99
 
@@ -131,3 +135,24 @@ def test_batches_with_a_blocked_transfer(bank: Bank) -> None:
     assert result["items"][1]["transaction"]["risk"]["verdict"] == "CRITICAL"
     assert bank.balance(mine) == 5000_00 - 30_00
     assert bank.balance(theirs) == 30_00
+
+
+def test_the_risk_engines_stored_score_is_what_a_transaction_shows(bank: Bank) -> None:
+    settings = bank.app.state.settings.model_copy(update={"risk_enabled": True})
+    bank.set_screen(build_screen(settings))  # the real engine (rules alone: no model trained)
+    mine = bank.open_account("alice")
+    posted = bank.post("alice", "/transactions/deposit", {"account_id": mine, "amount": "20.00"})
+    assert posted.status_code == 201, posted.text
+    transaction_id = posted.json()["id"]
+    stored_score = bank.read(
+        lambda conn: conn.execute(
+            select(risk_scores.c.verdict, risk_scores.c.scored_at).where(
+                risk_scores.c.transaction_id == transaction_id
+            )
+        ).one()
+    )
+    shown = bank.get("alice", f"/transactions/{transaction_id}").json()["risk"]
+    assert shown["verdict"] == stored_score.verdict == posted.json()["risk"]["verdict"]
+    assert datetime.fromisoformat(shown["scored_at"]) == stored_score.scored_at
+    listed = bank.get("alice", "/transactions/history").json()["items"]
+    assert listed[0]["risk"] == shown

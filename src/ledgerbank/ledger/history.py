@@ -22,6 +22,8 @@ from ledgerbank.kit.db import Database
 from ledgerbank.kit.money import EXPONENTS, exponent
 from ledgerbank.kit.pagination import decode_cursor, encode_cursor
 from ledgerbank.ledger.tables import transactions
+from ledgerbank.risk.service import score_view
+from ledgerbank.risk.tables import risk_scores
 
 T = transactions.c
 SORTS = ("-created_at", "created_at", "-amount", "amount", "-id", "id")
@@ -183,23 +185,30 @@ def iter_history(
 
 
 def recorded_risks(conn: Connection, transaction_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """The risk assessment each transaction got when it was posted or blocked.
-
-    The posting engine records it in the transaction's audit record; transactions posted
-    without screening (fees, journals, reversals) have none.
-    """
+    """Each transaction's risk score: the risk engine's stored score (kept current when
+    transactions are re-scored), else the assessment the posting got from its screen, which
+    the posting engine records in the transaction's audit record. Fees, journals and
+    reversals are never screened and have neither."""
     if not transaction_ids:
         return {}
+    found = {
+        int(row["transaction_id"]): score_view(row)
+        for row in conn.execute(
+            select(risk_scores).where(risk_scores.c.transaction_id.in_(transaction_ids))
+        ).mappings()
+    }
+    unscored = [str(i) for i in transaction_ids if i not in found]
+    if not unscored:
+        return found
     rows = conn.execute(
         select(audit_log.c.entity_id, audit_log.c.after)
         .where(
             audit_log.c.entity_type == "transaction",
-            audit_log.c.entity_id.in_([str(i) for i in transaction_ids]),
+            audit_log.c.entity_id.in_(unscored),
             audit_log.c.action.like("transaction.%"),
         )
         .order_by(audit_log.c.id)
     )
-    found: dict[int, dict[str, Any]] = {}
     for entity_id, after in rows:
         risk = json.loads(after).get("risk") if after else None
         if risk is not None:

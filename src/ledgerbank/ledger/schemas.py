@@ -220,6 +220,7 @@ class Risk(BaseModel):
     verdict: Literal["SAFE", "SUSPICIOUS", "CRITICAL"]
     reasons: list[dict[str, Any]]
     model_version: str | None = None
+    scored_at: datetime | None = None
 
 
 class Transaction(BaseModel):
