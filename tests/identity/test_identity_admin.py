@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from identity_bank import Bank
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from conftest import Bank
 from ledgerbank.cli import app as cli
 from ledgerbank.config import get_settings
 from ledgerbank.identity.tables import users

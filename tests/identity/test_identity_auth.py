@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import jwt
+from identity_bank import JWT_SECRET, PASSWORD, Bank
 from sqlalchemy import update
 
-from conftest import JWT_SECRET, PASSWORD, Bank
 from ledgerbank.identity import passwords
 from ledgerbank.identity.tables import users
 from ledgerbank.kit.clock import utcnow

@@ -6,9 +6,9 @@ import json
 from datetime import timedelta
 
 import pytest
+from identity_bank import PASSWORD, Bank
 from sqlalchemy import update
 
-from conftest import PASSWORD, Bank
 from ledgerbank import errors
 from ledgerbank.identity.service import check_pin
 from ledgerbank.identity.tables import users
