@@ -483,3 +483,36 @@ def test_money_leaving_an_account_needs_the_pin_once_one_is_set(bank: Bank) -> N
         == 201
     )
     assert bank.balance(mine) == 100_00 - 3_00 + 1_00
+
+
+def _metric(bank: Bank, name: str) -> float:
+    text = bank.client.get("/metrics").text
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_postings_and_refusals_are_counted(bank: Bank) -> None:
+    mine = bank.open_account("alice")
+    theirs = bank.open_account("bob")
+    names = (
+        "ledgerbank_deposits_posted_total",
+        "ledgerbank_withdrawals_posted_total",
+        "ledgerbank_transfers_posted_total",
+        'ledgerbank_postings_refused_total{code="insufficient_funds"}',
+    )
+    before = {name: _metric(bank, name) for name in names}
+    bank.post("alice", "/transactions/deposit", {"account_id": mine, "amount": "10"}, key="m-1")
+    bank.post("alice", "/transactions/deposit", {"account_id": mine, "amount": "10"}, key="m-1")
+    bank.post("alice", "/transactions/withdraw", {"account_id": mine, "amount": "1"})
+    transfer = {"from_account_id": mine, "to_account_id": theirs, "amount": "1"}
+    bank.post("alice", "/transactions/batch", {"transfers": [transfer, transfer]})
+    bank.post("alice", "/transactions/withdraw", {"account_id": mine, "amount": "100"})
+    after = {name: _metric(bank, name) for name in names}
+    assert {name: after[name] - before[name] for name in names} == {
+        "ledgerbank_deposits_posted_total": 1,  # the replay posts nothing and counts nothing
+        "ledgerbank_withdrawals_posted_total": 1,
+        "ledgerbank_transfers_posted_total": 2,
+        'ledgerbank_postings_refused_total{code="insufficient_funds"}': 1,
+    }
