@@ -68,7 +68,7 @@ def check_database(database: Database, *, force: bool) -> None:
         others = conn.execute(
             select(func.count())
             .select_from(users)
-            .where(users.c.username.not_like(f"{BENCH_PREFIX}%"))
+            .where(~users.c.username.startswith(BENCH_PREFIX, autoescape=True))
         ).scalar_one()
     if others and not force:
         raise errors.Conflict(
