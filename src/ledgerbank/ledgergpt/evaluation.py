@@ -128,6 +128,7 @@ class Outcome:
     milliseconds: float  # until the answer was ready
     total_milliseconds: float  # with the audit record written
     detail: str = ""
+    gold_rows: int = 0
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,7 @@ def _run_case(engine: LedgerGPT, database: Database, asker: Asker, case: Case) -
     theirs = [tuple(normal(value) for value in row) for row in gold_rows]
     same = ours == theirs if case.ordered else Counter(ours) == Counter(theirs)
     detail = "" if same else f"{answer.sql} -> {ours[:5]} vs gold {theirs[:5]}"
-    return Outcome(case, same, elapsed, total, detail)
+    return Outcome(case, same, elapsed, total, detail, gold_rows=len(theirs))
 
 
 def gold(database: Database, case: Case) -> tuple[list[str], list[tuple[Any, ...]]]:
