@@ -16,7 +16,6 @@ from sqlalchemy import Connection, func, insert, select, text
 from typer.testing import CliRunner
 
 from ledgerbank.audit.tables import audit_log
-from ledgerbank.cli import app as cli_app
 from ledgerbank.config import get_settings
 from ledgerbank.identity.tables import users
 from ledgerbank.kit.clock import utcnow
@@ -133,17 +132,26 @@ def assert_ledger_sound(conn: Connection) -> None:
     assert negative == 0
 
 
-def run_ledger_verify(database_url: str) -> Any:
-    """`ledgerbank ledger verify` in-process (Typer's runner) against the given database."""
+def run_cli(database_url: str, *args: str) -> Any:
+    """A `ledgerbank` command run in-process (Typer's runner) against the given database.
+
+    In-process because starting the real command costs seconds of imports; one test per
+    backend runs the real command in a subprocess.
+    """
+    from ledgerbank.cli import app as cli_app
+
     get_settings.cache_clear()
     try:
         return CliRunner().invoke(
-            cli_app,
-            ["ledger", "verify"],
-            env={"LEDGERBANK_DATABASE_URL": database_url, "COLUMNS": "200"},
+            cli_app, list(args), env={"LEDGERBANK_DATABASE_URL": database_url, "COLUMNS": "200"}
         )
     finally:
         get_settings.cache_clear()
+
+
+def run_ledger_verify(database_url: str) -> Any:
+    """`ledgerbank ledger verify`, in-process."""
+    return run_cli(database_url, "ledger", "verify")
 
 
 def cli_env(database_url: str) -> dict[str, str]:

@@ -83,7 +83,7 @@ class Bank:
         assert "ledger sound" in result.output
 
 
-def test_worked_examples(database: Database, database_url: str, tmp_path: Path) -> None:
+def test_worked_examples(database: Database, database_url: str) -> None:
     bank = Bank(database, database_url)
     alice, bob, carol, kenji = (bank.ids[n] for n in ("alice", "bob", "carol", "kenji"))
     write = database.write
@@ -186,19 +186,6 @@ def test_worked_examples(database: Database, database_url: str, tmp_path: Path) 
     write(lambda c: posting.deposit(c, account_id=kenji, amount="50000", actor_id=None))
     bank.check("JPY deposit", alice=73249, bob=21501, carol=0, usd=(95000, 94750, 250), kenji=50000)
 
-    # The real command, as an operator runs it.
-    done = subprocess.run(
-        [sys.executable, "-m", "ledgerbank", "ledger", "verify"],
-        env=cli_env(database_url),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "ledger sound" in done.stdout
-
 
 def test_verify_fails_and_names_the_problem(
     database: Database, database_url: str, tmp_path: Path
@@ -218,13 +205,14 @@ def test_verify_fails_and_names_the_problem(
             update(accounts).where(accounts.c.id == bob).values(balance=accounts.c.balance + 1)
         )
     )
+    # The real command, as an operator runs it (the other checks run it in-process).
     done = subprocess.run(
         [sys.executable, "-m", "ledgerbank", "ledger", "verify"],
         env=cli_env(database_url),
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
     assert done.returncode == 1, done.stdout + done.stderr
