@@ -23,7 +23,9 @@ from ledgerbank.kit.http import LedgerRoute, RequestIdMiddleware, install_error_
 from ledgerbank.kit.logging import AccessLogMiddleware, configure_logging
 from ledgerbank.kit.security import SecurityHeadersMiddleware, install_cors
 from ledgerbank.ledger.router import router as ledger_router
-from ledgerbank.ledger.screening import NO_SCREEN
+from ledgerbank.ledgergpt.router import router as ledgergpt_router
+from ledgerbank.risk.router import router as risk_router
+from ledgerbank.risk.screen import build_screen
 from ledgerbank.web import events as web_events
 from ledgerbank.web import router as web
 
@@ -54,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.resolved_database_url, pool_size=settings.db_pool_size
         )
         app.state.db = database
-        app.state.screen = NO_SCREEN
+        app.state.screen = build_screen(settings)  # the newest model, or the rules alone
         stop = threading.Event()
         sealer = threading.Thread(
             target=_audit_sealer, args=(database, stop), name="audit-sealer", daemon=True
@@ -93,6 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(identity_router)
     app.include_router(audit_router)
     app.include_router(analytics_router)
+    app.include_router(ledgergpt_router)
+    app.include_router(risk_router)
     install_docs(app)
     app.include_router(web_events.router)
     web.mount(app)  # the web app last: its few explicit paths never shadow an API route

@@ -16,6 +16,8 @@ from ledgerbank.kit.commands import app as db_app
 from ledgerbank.kit.commands import serve
 from ledgerbank.ledger.commands import app as ledger_app
 from ledgerbank.ledger.import_commands import app as import_app
+from ledgerbank.ledgergpt.commands import ask_command
+from ledgerbank.risk.commands import app as risk_app
 
 app = typer.Typer(
     name="ledgerbank",
@@ -31,6 +33,8 @@ app.add_typer(users_app, name="users")
 app.add_typer(import_app, name="import")
 app.add_typer(demo_app, name="demo")
 app.add_typer(bench_app, name="bench")
+app.command("ask")(ask_command)
+app.add_typer(risk_app, name="risk")
 
 err = Console(stderr=True)
 

@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     risk_train_burn_in_days: int = 30  # the first days only warm up the rolling statistics
     risk_model_floor: float = 0.9  # the model adds nothing below this training percentile,
     risk_model_alert: float = 0.98  # raises an alert on its own from this one,
-    risk_model_cap: float = 0.75  # and alone never scores above this (never blocks)
+    risk_model_cap: float = 0.65  # and alone never scores above this (never blocks)
     risk_cash_threshold: str = "10000.00"  # large_cash: cash at or above this is reported
     risk_structuring_band: float = 0.15  # structuring: cash within this share below it,
     risk_structuring_days: float = 7.0  # repeated within this many days,

@@ -46,6 +46,8 @@ risk_account_stats = Table(
     Column("hour_x", Double, nullable=False, server_default="0"),
     Column("hour_y", Double, nullable=False, server_default="0"),
     Column("counterparties", Integer, nullable=False, server_default="0"),
+    # The most payments out the account ever made within one velocity window: its own pace.
+    Column("peak_burst", Integer, nullable=False, server_default="0"),
     Column("counterparty_sketch", LargeBinary(256), nullable=True),
     Column("first_activity_at", UTCDateTime, nullable=True),
     Column("last_activity_at", UTCDateTime, nullable=True),

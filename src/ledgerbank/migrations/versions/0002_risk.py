@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("hour_x", sa.Double(), server_default="0", nullable=False),
         sa.Column("hour_y", sa.Double(), server_default="0", nullable=False),
         sa.Column("counterparties", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("peak_burst", sa.Integer(), server_default="0", nullable=False),
         sa.Column("counterparty_sketch", sa.LargeBinary(length=256), nullable=True),
         sa.Column("first_activity_at", UTCDateTime(), nullable=True),
         sa.Column("last_activity_at", UTCDateTime(), nullable=True),

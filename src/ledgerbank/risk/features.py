@@ -1,0 +1,338 @@
+"""The features of one proposed movement, computed in O(1) from the accounts' rolling statistics.
+
+`compute` is shared by the inline screen, the history replay (`risk score`, `risk train`) and
+the offline evaluation, so a transaction gets the same features whichever path scores it.
+`apply` then folds the movement into the statistics, as the posting itself does.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from ledgerbank.risk.params import Limits, Params
+from ledgerbank.risk.stats import (
+    CASH,
+    NEW_COUNTERPARTY,
+    SAME_OWNER,
+    AccountStats,
+    count_since,
+    counterparty_bits,
+    knows,
+    observe_blocked,
+    observe_in,
+    observe_out,
+    scan,
+    shrunk_z,
+    sum_since,
+)
+
+# The model's inputs, in order. The first four are the original design's.
+FEATURES: tuple[str, ...] = (
+    "amount_log",  # log(1 + amount in major units)
+    "hour",  # local hour of day, with minutes as a fraction
+    "day_of_week",  # Monday 0 .. Sunday 6
+    "sender_frequency",  # the initiating account's payments in the last 24 hours
+    "is_deposit",
+    "is_withdrawal",
+    "amount_vs_history",  # z-score of the log amount against the initiator's own history
+    "amount_vs_receiver",  # ... against what the receiving account usually receives
+    "new_counterparty",  # a transfer to an account the sender never dealt with
+    "same_owner",  # a transfer between two accounts of one customer
+    "account_age",  # log(1 + days) since the initiating account was opened
+    "receiver_age",
+    "idle_days",  # log(1 + days) since the initiating account last moved money
+    "receiver_idle_days",
+    "out_last_minute",  # the initiator's payments in the last minute, hour
+    "out_last_hour",
+    "hour_unusual",  # 0: the customer's usual time of day .. 1: the opposite side of the clock
+    "balance_drain",  # the share of the balance this payment takes
+    "pass_through",  # money sent on in the window / money received in it
+    "fan_out",  # new counterparties paid in the fan window, this one included
+    "fan_in",  # new counterparties the receiver was paid by in the window
+    "near_threshold_cash",  # cash just under the reporting threshold
+    "near_threshold_recent",  # such cash movements of the account within the window
+    "round_amount",  # trailing zeros of a whole amount
+    "blocked_recent",  # attempts blocked in the last hour
+)
+BASELINE_FEATURES: tuple[str, ...] = ("amount", "hour", "day_of_week", "sender_frequency")
+
+DEPOSIT, WITHDRAWAL, TRANSFER = 0, 1, 2
+KINDS = {"deposit": DEPOSIT, "withdrawal": WITHDRAWAL, "transfer": TRANSFER}
+_TAU = 2 * math.pi / 24
+_PRIOR_LOG_AMOUNT = math.log1p(100.0)  # a typical payment, for accounts with little history
+
+
+@dataclass(slots=True)
+class Facts:
+    """What the model and the rules know about one movement."""
+
+    kind: int
+    t: int
+    amount: int
+    currency: str
+    limits: Limits
+    major: float  # amount in major units, for statistics only (money stays integer)
+    log_amount: float
+    hour: float
+    day_of_week: int
+    hour_cos: float
+    hour_sin: float
+    sender_frequency: int
+    new_to_sender: bool
+    new_to_receiver: bool
+    same_owner: bool
+    initiator_age: float  # days
+    receiver_age: float
+    initiator_idle: float  # days since the last movement (or since opening)
+    receiver_idle: float
+    velocity_count: int  # payments out within the velocity window, this one included
+    usual_burst: int  # the most the sender ever made within that window before
+    inflow_window: int  # minor units received within the pass-through window
+    outflow_window: int  # ... and sent on, this one included
+    balance_after: int | None  # the sender's balance after this payment
+    fan_out: int
+    fan_in: int
+    sender_counterparties: int  # after this movement
+    receiver_counterparties: int
+    near_threshold_cash: bool
+    near_threshold_count: int  # this one included
+    blocked_recent: int
+    vector: list[float]
+
+    @property
+    def is_cash(self) -> bool:
+        return self.kind != TRANSFER
+
+    def baseline(self) -> list[float]:
+        """The original design's four features."""
+        return [self.major, float(int(self.hour)), float(self.day_of_week), self.vector[3]]
+
+
+def local_clock(t: int, params: Params) -> tuple[float, int]:
+    """Hour of day (with minutes) and day of week of an epoch second in the bank's time zone."""
+    if params.timezone is None:
+        seconds = t % 86400
+        return seconds / 3600.0, (t // 86400 + 3) % 7  # 1970-01-01 was a Thursday
+    local = datetime.fromtimestamp(t, params.timezone)
+    return local.hour + local.minute / 60.0, local.weekday()
+
+
+def _days(t: int, since: int | None) -> float:
+    return 0.0 if since is None else max(t - since, 0) / 86400.0
+
+
+def _hour_unusual(stats: AccountStats, cos_h: float, sin_h: float) -> float:
+    shrink = stats.hour_count / (stats.hour_count + 3.0)
+    spread = math.hypot(stats.hour_x, stats.hour_y)
+    return max(0.0, shrink * (spread - (stats.hour_x * cos_h + stats.hour_y * sin_h)) / 2.0)
+
+
+def compute(
+    params: Params,
+    *,
+    kind: int,
+    amount: int,
+    currency: str,
+    t: int,
+    src: AccountStats | None,
+    dst: AccountStats | None,
+    src_owner: int | None,
+    dst_owner: int | None,
+    src_opened: int | None,
+    dst_opened: int | None,
+    src_balance: int | None,
+) -> Facts:
+    """The features of a movement of `amount` minor units at epoch second `t`."""
+    limits = params.limits(currency)
+    scale = limits.scale
+    major = amount / scale
+    log_amount = math.log1p(major)
+    hour, day_of_week = local_clock(t, params)
+    cos_h, sin_h = math.cos(hour * _TAU), math.sin(hour * _TAU)
+
+    velocity_since = t - params.velocity_seconds
+    fan_since = t - params.fan_seconds
+    pass_since = t - params.pass_through_seconds
+    if kind == DEPOSIT:
+        assert dst is not None
+        initiator, opened = dst, dst_opened
+        amount_z = shrunk_z(
+            log_amount, dst.in_count, dst.in_log_mean, dst.in_log_m2, _PRIOR_LOG_AMOUNT
+        )
+        last_minute, last_hour, sender_frequency, _, _, _ = scan(
+            dst.recent_in,
+            t,
+            own_mask=CASH,
+            velocity_since=t,
+            fan_since=t,
+            pass_since=t,
+        )
+        velocity_count = fan_out = outflow = 0
+    else:
+        assert src is not None
+        initiator, opened = src, src_opened
+        amount_z = shrunk_z(
+            log_amount, src.out_count, src.out_log_mean, src.out_log_m2, _PRIOR_LOG_AMOUNT
+        )
+        last_minute, last_hour, sender_frequency, velocity_count, fan_out, outflow = scan(
+            src.recent_out,
+            t,
+            own_mask=0,
+            velocity_since=velocity_since,
+            fan_since=fan_since,
+            pass_since=pass_since,
+        )
+        velocity_count += 1
+    initiator_age = _days(t, opened)
+    initiator_idle = _days(t, initiator.last_activity or opened)
+
+    new_to_sender = new_to_receiver = same_owner = False
+    receiver_z = 0.0
+    receiver_age, receiver_idle = initiator_age, initiator_idle
+    fan_in = 0
+    sender_cps = receiver_cps = initiator.counterparties
+    if kind == TRANSFER:
+        assert src is not None
+        assert dst is not None
+        new_to_sender = not knows(src, counterparty_bits(dst.account_id))
+        new_to_receiver = not knows(dst, counterparty_bits(src.account_id))
+        same_owner = src_owner is not None and src_owner == dst_owner
+        receiver_z = shrunk_z(
+            log_amount, dst.in_count, dst.in_log_mean, dst.in_log_m2, _PRIOR_LOG_AMOUNT
+        )
+        receiver_age = _days(t, dst_opened)
+        receiver_idle = _days(t, dst.last_activity or dst_opened)
+        fan_out += new_to_sender
+        fan_in = count_since(dst.recent_in, fan_since, mask=NEW_COUNTERPARTY) + new_to_receiver
+        sender_cps = src.counterparties + new_to_sender
+        receiver_cps = dst.counterparties + new_to_receiver
+
+    inflow = 0
+    balance_after: int | None = None
+    drain = pass_through = 0.0
+    if kind != DEPOSIT:
+        assert src is not None
+        if src_balance is not None:
+            balance_after = src_balance - amount
+            drain = min(amount / src_balance, 1.0) if src_balance > 0 else 1.0
+        if same_owner:
+            outflow = 0
+        else:
+            inflow = sum_since(src.recent_in, pass_since, exclude=SAME_OWNER)
+            outflow += amount
+            pass_through = min(outflow / inflow, 2.0) if inflow else 0.0
+
+    near_cash = kind != TRANSFER and limits.structuring_floor <= amount < limits.cash_threshold
+    near_recent = count_since(initiator.recent_cash, t - params.structuring_seconds, stride=1)
+    round_zeros = 0
+    if amount % scale == 0:
+        whole = amount // scale
+        while whole % 10 == 0 and round_zeros < 6:
+            whole //= 10
+            round_zeros += 1
+    blocked_recent = count_since(initiator.recent_blocked, t - 3600, stride=1)
+
+    vector = [
+        log_amount,
+        hour,
+        float(day_of_week),
+        float(sender_frequency),
+        1.0 if kind == DEPOSIT else 0.0,
+        1.0 if kind == WITHDRAWAL else 0.0,
+        amount_z,
+        receiver_z,
+        1.0 if new_to_sender else 0.0,
+        1.0 if same_owner else 0.0,
+        math.log1p(initiator_age),
+        math.log1p(receiver_age),
+        math.log1p(initiator_idle),
+        math.log1p(receiver_idle),
+        float(last_minute),
+        float(last_hour),
+        _hour_unusual(initiator, cos_h, sin_h),
+        drain,
+        pass_through,
+        float(fan_out),
+        float(fan_in),
+        1.0 if near_cash else 0.0,
+        float(near_recent),
+        float(round_zeros),
+        float(blocked_recent),
+    ]
+    return Facts(
+        kind=kind,
+        t=t,
+        amount=amount,
+        currency=currency,
+        limits=limits,
+        major=major,
+        log_amount=log_amount,
+        hour=hour,
+        day_of_week=day_of_week,
+        hour_cos=cos_h,
+        hour_sin=sin_h,
+        sender_frequency=sender_frequency,
+        new_to_sender=new_to_sender,
+        new_to_receiver=new_to_receiver,
+        same_owner=same_owner,
+        initiator_age=initiator_age,
+        receiver_age=receiver_age,
+        initiator_idle=initiator_idle,
+        receiver_idle=receiver_idle,
+        velocity_count=velocity_count,
+        usual_burst=src.peak_burst if src is not None else 0,
+        inflow_window=inflow,
+        outflow_window=outflow,
+        balance_after=balance_after,
+        fan_out=fan_out,
+        fan_in=fan_in,
+        sender_counterparties=sender_cps,
+        receiver_counterparties=receiver_cps,
+        near_threshold_cash=near_cash,
+        near_threshold_count=near_recent + near_cash,
+        blocked_recent=blocked_recent,
+        vector=vector,
+    )
+
+
+def apply(
+    facts: Facts, src: AccountStats | None, dst: AccountStats | None, *, posted: bool
+) -> None:
+    """Fold a written movement into the statistics: all of it if posted, else the attempt."""
+    if not posted:
+        initiator = dst if facts.kind == DEPOSIT else src
+        if initiator is not None:
+            observe_blocked(initiator, t=facts.t)
+        return
+    same = SAME_OWNER if facts.same_owner else 0
+    if src is not None:
+        observe_out(
+            src,
+            t=facts.t,
+            amount=facts.amount,
+            log_amount=facts.log_amount,
+            flags=(NEW_COUNTERPARTY if facts.new_to_sender else 0)
+            | same
+            | (CASH if facts.kind == WITHDRAWAL else 0),
+            counterparty_bits=counterparty_bits(dst.account_id) if dst is not None else 0,
+            hour_cos=facts.hour_cos,
+            hour_sin=facts.hour_sin,
+            near_threshold_cash=facts.near_threshold_cash,
+            burst=facts.velocity_count,
+        )
+    if dst is not None:
+        observe_in(
+            dst,
+            t=facts.t,
+            amount=facts.amount,
+            log_amount=facts.log_amount,
+            flags=(NEW_COUNTERPARTY if facts.new_to_receiver else 0)
+            | same
+            | (CASH if facts.kind == DEPOSIT else 0),
+            counterparty_bits=counterparty_bits(src.account_id) if src is not None else 0,
+            hour_cos=facts.hour_cos,
+            hour_sin=facts.hour_sin,
+            near_threshold_cash=facts.near_threshold_cash,
+        )

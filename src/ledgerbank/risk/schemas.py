@@ -1,0 +1,149 @@
+"""Request and response models of the risk, fraud and compliance API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ledgerbank.kit.pagination import Page
+
+Verdict = Literal["SAFE", "SUSPICIOUS", "CRITICAL"]
+Severity = Literal["low", "medium", "high"]
+AlertStatus = Literal["open", "investigating", "escalated", "reported", "closed"]
+
+
+class Risk(BaseModel):
+    """A transaction's score: what the screen made of it, why, with which model, when."""
+
+    score: float = Field(ge=0, le=1)
+    verdict: Verdict
+    reasons: list[dict[str, Any]] = Field(
+        description="rules fired ({kind: rule, rule, version, score, account_id, detail}) and "
+        "the model's view ({kind: model, percentile, score, features: [...]})"
+    )
+    model_version: str | None = Field(description="null: the rules alone decided")
+    scored_at: datetime
+
+
+class RiskScore(Risk):
+    transaction_id: int
+    amount: str
+    currency: str
+    type: str
+    created_at: datetime
+
+
+RiskScorePage = Page[RiskScore]
+
+
+class Alert(BaseModel):
+    id: int
+    queue: Literal["fraud", "compliance"]
+    transaction_id: int = Field(description="the transaction that raised it")
+    account_id: int | None = Field(description="the customer account it is about")
+    rule_id: str | None = Field(description="compliance: the AML rule; fraud: null")
+    severity: Severity
+    status: AlertStatus
+    score: float
+    verdict: Verdict
+    summary: str
+    hits: int = Field(description="transactions that hit this rule on this account while open")
+    last_transaction_id: int | None
+    assigned_to: int | None
+    resolution: Literal["fraud", "false_positive", "reported", "no_action"] | None
+    resolution_note: str | None
+    resolved_by: int | None
+    resolved_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+AlertPage = Page[Alert]
+
+
+class AlertAction(BaseModel):
+    id: int
+    alert_id: int
+    action: str
+    note: str | None
+    actor_id: int | None
+    created_at: datetime
+
+
+class TransactionView(BaseModel):
+    id: int
+    type: str
+    status: str
+    amount: str
+    currency: str
+    from_account_id: int | None
+    to_account_id: int | None
+    description: str | None
+    created_at: datetime
+    risk: Risk | None
+
+
+class AccountView(BaseModel):
+    id: int
+    account_number: str
+    owner_id: int | None
+    account_type: str
+    currency: str
+    balance: str
+    status: str
+    status_reason: str | None
+    created_at: datetime
+
+
+class FlagView(BaseModel):
+    id: int
+    transaction_id: int
+    reason: str
+    flagged_by: int | None
+    created_at: datetime
+
+
+class AlertDetail(BaseModel):
+    alert: Alert
+    transaction: TransactionView
+    account: AccountView | None
+    recent_activity: list[TransactionView] = Field(
+        description="the account's latest transactions, either side, with their scores"
+    )
+    flags: list[FlagView]
+    actions: list[AlertAction] = Field(description="the case history, oldest first")
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Resolve(Body):
+    resolution: Literal["fraud", "false_positive"]
+    note: str = Field(default="", max_length=2000)
+
+
+class ComplianceAction(Body):
+    action: Literal["escalate", "file_report", "freeze_account", "close"]
+    note: str = Field(default="", max_length=2000)
+
+
+class RuleInfo(BaseModel):
+    id: str
+    version: int
+    kind: Literal["aml", "fraud"]
+    score: float = Field(description="what the rule alone makes of a transaction")
+    severity: Severity
+    alerts: bool = Field(description="opens a compliance alert on its own")
+    summary: str
+
+
+class ModelInfo(BaseModel):
+    version: str | None = Field(description="null: no model yet, the rules alone decide")
+    features: list[str]
+    trained: dict[str, Any] = Field(description="what the model was trained on")
+    thresholds: dict[str, float]
+    settings: dict[str, Any] = Field(description="the risk settings in force")
+    rules: list[RuleInfo]

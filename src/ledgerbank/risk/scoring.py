@@ -1,0 +1,94 @@
+"""One score from 0.0 to 1.0: the rules that fired and the calibrated model, combined.
+
+Each piece of evidence is read as an independent chance that the transaction is bad, and the
+score is the chance that at least one of them is right (a noisy OR): a rule scoring 0.55 and
+the model contributing 0.5 give 1 - 0.45 * 0.5 = 0.775. A single AML rule alerts
+(SUSPICIOUS, 0.5 and above) but does not block; blocking (CRITICAL, 0.8 and above) takes two
+independent signals, such as a velocity burst the model also finds anomalous. The model alone
+never exceeds `risk_model_cap`, so it cannot block on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ledgerbank.ledger.screening import Assessment, Verdict
+from ledgerbank.risk import rules
+from ledgerbank.risk.features import Facts
+from ledgerbank.risk.model import AnomalyModel, FloatArray
+from ledgerbank.risk.params import Params
+
+SUSPICIOUS_AT = 0.5
+CRITICAL_AT = 0.8
+
+
+def verdict_of(score: float) -> Verdict:
+    if score >= CRITICAL_AT:
+        return Verdict.CRITICAL
+    if score >= SUSPICIOUS_AT:
+        return Verdict.SUSPICIOUS
+    return Verdict.SAFE
+
+
+class Scorer:
+    """Scores `Facts` with the rules and, when one is loaded, the anomaly model."""
+
+    def __init__(self, params: Params, model: AnomalyModel | None) -> None:
+        self.params = params
+        self.model = model
+        self._curve_x = [params.model_floor, params.model_alert, 1.0]
+        self._curve_y = [0.0, SUSPICIOUS_AT, params.model_cap]
+
+    @property
+    def model_version(self) -> str | None:
+        return self.model.version if self.model else None
+
+    def contribution(self, percentile: float) -> float:
+        """What the model adds for a transaction at this percentile of the training scores."""
+        return float(np.interp(percentile, self._curve_x, self._curve_y, left=0.0))
+
+    def contributions(self, percentiles: FloatArray) -> FloatArray:
+        return np.interp(percentiles, self._curve_x, self._curve_y, left=0.0)
+
+    def assess(self, facts: Facts, src: int | None, dst: int | None) -> Assessment:
+        hits = rules.evaluate(facts, self.params, src, dst)
+        percentile = None
+        if self.model is not None:
+            percentile = self.model.percentile(self.model.forest.score_one(facts.vector))
+        return self.combine(facts, hits, percentile)
+
+    def assess_many(
+        self, facts: Sequence[Facts], hits: Sequence[list[rules.Hit]]
+    ) -> list[Assessment]:
+        """Score many movements at once (the model runs on all rows in one pass)."""
+        if self.model is None or not facts:
+            return [self.combine(f, h, None) for f, h in zip(facts, hits, strict=True)]
+        rows = np.array([f.vector for f in facts], dtype=np.float64)
+        percentiles = self.model.percentiles(self.model.forest.score(rows))
+        return [
+            self.combine(f, h, float(p)) for f, h, p in zip(facts, hits, percentiles, strict=True)
+        ]
+
+    def combine(self, facts: Facts, hits: list[rules.Hit], percentile: float | None) -> Assessment:
+        keep = 1.0
+        reasons: list[dict[str, Any]] = []
+        for hit in sorted(hits, key=lambda h: -h.score):
+            keep *= 1.0 - hit.score
+            reasons.append(hit.reason())
+        if percentile is not None and self.model is not None:
+            contribution = self.contribution(percentile)
+            if contribution > 0:
+                keep *= 1.0 - contribution
+                reasons.append(
+                    {
+                        "kind": "model",
+                        "percentile": round(percentile, 5),
+                        "score": round(contribution, 4),
+                        "features": self.model.standouts(facts.vector),
+                    }
+                )
+        score = min(max(1.0 - keep, 0.0), 1.0)
+        return Assessment(score, verdict_of(score), reasons, self.model_version)

@@ -1,0 +1,232 @@
+"""The risk screen the posting engine calls: assess before writing, record after.
+
+`assess` reads the rolling statistics of every account in the proposals with one query,
+computes each proposal's features (a batch's later items see its earlier ones) and scores them;
+it writes nothing. `record`, in the same database transaction, stores one score row per
+transaction, updates the statistics of the accounts involved (rows of accounts the engine has
+already locked; never a row every posting shares) and raises alerts. The work `assess` did is
+handed to `record` through the connection, so the statistics are read once per posting.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from ledgerbank.config import Settings
+from ledgerbank.kit.clock import utcnow
+from ledgerbank.ledger.screening import NO_SCREEN, Assessment, Proposal, Screen, Screened
+from ledgerbank.risk import features as feats
+from ledgerbank.risk import model as anomaly
+from ledgerbank.risk.params import Params
+from ledgerbank.risk.scoring import Scorer
+from ledgerbank.risk.stats import AccountStats, from_row, to_row
+from ledgerbank.risk.tables import risk_account_stats, risk_scores
+
+log = logging.getLogger(__name__)
+_PENDING = "ledgerbank.risk.pending"
+
+
+@dataclass
+class _Pending:
+    """What `assess` worked out, kept on the connection for `record`."""
+
+    proposals: list[Proposal]
+    stats: dict[int, AccountStats]  # as read, before this posting
+    facts: list[feats.Facts]
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _clone(stats: AccountStats) -> AccountStats:
+    return replace(
+        stats,
+        recent_out=list(stats.recent_out),
+        recent_in=list(stats.recent_in),
+        recent_cash=list(stats.recent_cash),
+        recent_blocked=list(stats.recent_blocked),
+    )
+
+
+def _customer_ids(proposals: Sequence[Proposal]) -> list[int]:
+    ids = set()
+    for proposal in proposals:
+        for account in (proposal.source, proposal.destination):
+            if account is not None and not account.is_internal:
+                ids.add(account.id)
+    return sorted(ids)
+
+
+class RiskScreen:
+    """ledgerbank's `Screen`: rolling statistics, AML rules and the calibrated model."""
+
+    def __init__(self, settings: Settings, model: anomaly.AnomalyModel | None = None) -> None:
+        self.settings = settings
+        self.params = Params.from_settings(settings)
+        self.scorer = Scorer(self.params, model)
+
+    @property
+    def model(self) -> anomaly.AnomalyModel | None:
+        return self.scorer.model
+
+    def use_model(self, model: anomaly.AnomalyModel | None) -> None:
+        """Switch to another model (a new one just trained); postings in flight keep theirs."""
+        self.scorer = Scorer(self.params, model)
+
+    def reload(self) -> str | None:
+        """Load the newest model from the data folder; its version, or None (rules alone)."""
+        self.use_model(anomaly.load_newest(models_dir(self.settings), feats.FEATURES))
+        return self.scorer.model_version
+
+    # --- the Screen protocol ----------------------------------------------------------
+
+    def assess(self, conn: Connection, proposals: Sequence[Proposal]) -> list[Assessment]:
+        proposals = list(proposals)
+        stats = self._read(conn, _customer_ids(proposals))
+        facts = self._facts(proposals, stats)
+        scorer = self.scorer
+        assessments = [
+            scorer.assess(
+                f,
+                p.source.id if p.source is not None else None,
+                p.destination.id if p.destination is not None else None,
+            )
+            for p, f in zip(proposals, facts, strict=True)
+        ]
+        conn.info[_PENDING] = _Pending(proposals, stats, facts)
+        return assessments
+
+    def record(self, conn: Connection, screened: Sequence[Screened]) -> None:
+        if not screened:
+            return
+        pending = conn.info.pop(_PENDING, None)
+        position = {}
+        if pending is not None:
+            position = {id(p): i for i, p in enumerate(pending.proposals)}
+        if pending is None or any(
+            id(s.proposal) not in position
+            or pending.proposals[position[id(s.proposal)]] is not s.proposal
+            for s in screened
+        ):
+            # Not what assess saw (another caller's order of calls): work it out again.
+            proposals = [s.proposal for s in screened]
+            stats = self._read(conn, _customer_ids(proposals))
+            pending = _Pending(proposals, stats, self._facts(proposals, stats))
+            position = {id(p): i for i, p in enumerate(proposals)}
+        now = utcnow()
+        conn.execute(
+            insert(risk_scores),
+            [
+                {
+                    "transaction_id": s.transaction_id,
+                    "score": s.assessment.score,
+                    "verdict": s.assessment.verdict.value,
+                    "reasons": json.dumps(s.assessment.reasons, separators=(",", ":")),
+                    "model_version": s.assessment.model_version,
+                    "scored_at": now,
+                }
+                for s in screened
+            ],
+        )
+        touched: set[int] = set()
+        for s in screened:
+            facts = pending.facts[position[id(s.proposal)]]
+            if not s.posted and not s.assessment.blocks:
+                continue  # written as blocked because a sibling in its batch was
+            src = s.proposal.source
+            dst = s.proposal.destination
+            src_stats = pending.stats[src.id] if src is not None else None
+            dst_stats = pending.stats[dst.id] if dst is not None else None
+            feats.apply(facts, src_stats, dst_stats, posted=s.posted)
+            touched.update(a.id for a in (src, dst) if a is not None)
+        self._write(conn, [pending.stats[i] for i in sorted(touched)], now)
+        from ledgerbank.risk import service
+
+        service.raise_alerts(conn, [service.scored_from(s) for s in screened], now=now)
+
+    # --- statistics -------------------------------------------------------------------
+
+    def _read(self, conn: Connection, ids: list[int]) -> dict[int, AccountStats]:
+        found: dict[int, AccountStats] = {}
+        if ids:
+            query = select(risk_account_stats).where(risk_account_stats.c.account_id.in_(ids))
+            for row in conn.execute(query).mappings():
+                found[int(row["account_id"])] = from_row(row)
+        return {i: found.get(i) or AccountStats(i) for i in ids}
+
+    def _facts(
+        self, proposals: list[Proposal], stats: dict[int, AccountStats]
+    ) -> list[feats.Facts]:
+        """Features of each proposal in order, each seeing the earlier ones as posted."""
+        working = stats if len(proposals) == 1 else {i: _clone(s) for i, s in stats.items()}
+        balances = {
+            a.id: a.balance for p in proposals for a in (p.source, p.destination) if a is not None
+        }
+        out = []
+        for index, p in enumerate(proposals):
+            src, dst = p.source, p.destination
+            src_stats = working[src.id] if src is not None else None
+            dst_stats = working[dst.id] if dst is not None else None
+            facts = feats.compute(
+                self.params,
+                kind=feats.KINDS[p.type],
+                amount=p.amount,
+                currency=p.currency,
+                t=_epoch(p.occurred_at),
+                src=src_stats,
+                dst=dst_stats,
+                src_owner=src.owner_id if src is not None else None,
+                dst_owner=dst.owner_id if dst is not None else None,
+                src_opened=_epoch(src.created_at) if src is not None else None,
+                dst_opened=_epoch(dst.created_at) if dst is not None else None,
+                src_balance=balances[src.id] if src is not None else None,
+            )
+            out.append(facts)
+            if index + 1 < len(proposals):
+                feats.apply(facts, src_stats, dst_stats, posted=True)
+                if src is not None:
+                    balances[src.id] -= p.amount
+                if dst is not None:
+                    balances[dst.id] += p.amount
+        return out
+
+    def _write(self, conn: Connection, changed: list[AccountStats], now: datetime) -> None:
+        rows = [(s, to_row(s, now)) for s in changed]
+        new = [row for s, row in rows if not s.stored]
+        old = [{**row, "b_account_id": row["account_id"]} for s, row in rows if s.stored]
+        if new:
+            conn.execute(insert(risk_account_stats), new)
+            for s in changed:
+                s.stored = True
+        if old:
+            table = risk_account_stats
+            values: dict[str, Any] = {
+                k: bindparam(k) for k in old[0] if k not in ("account_id", "b_account_id")
+            }
+            conn.execute(
+                update(table).where(table.c.account_id == bindparam("b_account_id")).values(values),
+                [{k: v for k, v in row.items() if k != "account_id"} for row in old],
+            )
+
+
+def models_dir(settings: Settings) -> Path:
+    return settings.data_dir / "models"
+
+
+def build_screen(settings: Settings) -> Screen:
+    """The screen the app and the CLI post with: the newest model, or the rules alone."""
+    if not settings.risk_enabled:
+        return NO_SCREEN
+    screen = RiskScreen(settings)
+    version = screen.reload()
+    log.info("risk screen ready: %s", f"model {version}" if version else "rules only")
+    return screen

@@ -1,0 +1,527 @@
+"""Alerts and cases: raising them from scores, the fraud and compliance queues and their actions.
+
+Fraud alerts: one per SUSPICIOUS or CRITICAL transaction, worked by fraud analysts
+(open -> investigating -> closed as `fraud` or `false_positive`; those resolutions are the
+labels the next training uses). Compliance alerts: one per AML rule and account while it is
+unresolved (further hits of the same rule on the same account are counted on it), worked by
+compliance officers (escalate, file a report, freeze the account, close). Every action is a
+case note (`risk_alert_actions`) and an audit record.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    RowMapping,
+    Select,
+    and_,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+from ledgerbank import errors
+from ledgerbank.audit import service as audit
+from ledgerbank.kit.clock import utcnow
+from ledgerbank.kit.money import to_decimal_string
+from ledgerbank.kit.pagination import decode_cursor, encode_cursor
+from ledgerbank.ledger import accounts as ledger_accounts
+from ledgerbank.ledger.screening import Assessment, Screened, Verdict
+from ledgerbank.ledger.tables import transactions
+from ledgerbank.risk.rules import RULES_BY_ID
+from ledgerbank.risk.tables import risk_alert_actions, risk_alerts, risk_scores
+
+UNRESOLVED = ("open", "investigating", "escalated", "reported")
+COMPLIANCE_ACTIONS = ("escalate", "file_report", "freeze_account", "close")
+FRAUD_RESOLUTIONS = ("fraud", "false_positive")
+RECENT_ACTIVITY = 20
+
+
+# --- raising alerts (inside the posting's transaction) ---------------------------------
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A transaction just scored, as alerts need it."""
+
+    transaction_id: int
+    account_id: int | None  # the customer account it is about: whoever initiated it
+    assessment: Assessment
+
+
+def scored_from(s: Screened) -> Scored:
+    account = s.proposal.destination if s.proposal.type == "deposit" else s.proposal.source
+    return Scored(s.transaction_id, account.id if account is not None else None, s.assessment)
+
+
+def summarize(verdict: str, score: float, reasons: list[dict[str, Any]]) -> str:
+    """One line for the queue: the verdict and what drove it."""
+    parts = []
+    for reason in reasons:
+        if reason.get("kind") == "rule":
+            parts.append(f"{reason['rule']}: {reason['detail']}")
+        elif reason.get("kind") == "model":
+            rarer = 100 * float(reason.get("percentile", 1.0))
+            names = ", ".join(f["feature"] for f in reason.get("features", []))
+            parts.append(f"anomaly model: rarer than {rarer:.1f}% of history ({names})")
+    text = f"{verdict} {score:.2f}: " + ("; ".join(parts) or "no reason recorded")
+    return text if len(text) <= 500 else text[:497] + "..."
+
+
+def raise_alerts(conn: Connection, scored: Sequence[Scored], *, now: datetime) -> None:
+    """Open fraud alerts for SUSPICIOUS/CRITICAL scores and compliance alerts for AML hits."""
+    fraud = []
+    for s in scored:
+        a = s.assessment
+        if a.verdict is not Verdict.SAFE:
+            fraud.append(
+                {
+                    "queue": "fraud",
+                    "transaction_id": s.transaction_id,
+                    "account_id": s.account_id,
+                    "rule_id": None,
+                    "severity": "high" if a.verdict is Verdict.CRITICAL else "medium",
+                    "status": "open",
+                    "score": a.score,
+                    "verdict": a.verdict.value,
+                    "summary": summarize(a.verdict.value, a.score, a.reasons),
+                    "hits": 1,
+                    "last_transaction_id": s.transaction_id,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        for reason in a.reasons:
+            rule = (
+                RULES_BY_ID.get(str(reason.get("rule"))) if reason.get("kind") == "rule" else None
+            )
+            if rule is not None and rule.alerts:
+                account_id = reason.get("account_id") or s.account_id
+                _compliance_hit(conn, s, rule.id, rule.severity, account_id, reason, now)
+    if fraud:
+        conn.execute(insert(risk_alerts), fraud)
+
+
+def _compliance_hit(
+    conn: Connection,
+    s: Scored,
+    rule_id: str,
+    severity: str,
+    account_id: int | None,
+    reason: dict[str, Any],
+    now: datetime,
+) -> None:
+    a = s.assessment
+    found = conn.execute(
+        select(risk_alerts.c.id, risk_alerts.c.score)
+        .where(
+            risk_alerts.c.queue == "compliance",
+            risk_alerts.c.account_id == account_id,
+            risk_alerts.c.rule_id == rule_id,
+            risk_alerts.c.status.in_(UNRESOLVED),
+        )
+        .order_by(risk_alerts.c.id.desc())
+        .limit(1)
+    ).first()
+    if found is not None:
+        conn.execute(
+            update(risk_alerts)
+            .where(risk_alerts.c.id == found.id)
+            .values(
+                hits=risk_alerts.c.hits + 1,
+                last_transaction_id=s.transaction_id,
+                score=max(float(found.score), a.score),
+                updated_at=now,
+            )
+        )
+        return
+    conn.execute(
+        insert(risk_alerts),
+        {
+            "queue": "compliance",
+            "transaction_id": s.transaction_id,
+            "account_id": account_id,
+            "rule_id": rule_id,
+            "severity": severity,
+            "status": "open",
+            "score": a.score,
+            "verdict": a.verdict.value,
+            "summary": f"{rule_id}: {reason['detail']}"[:500],
+            "hits": 1,
+            "last_transaction_id": s.transaction_id,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+
+
+# --- reading the queues ----------------------------------------------------------------
+
+
+def list_alerts(
+    conn: Connection,
+    *,
+    queue: str,
+    status: str | None = None,
+    severity: str | None = None,
+    rule_id: str | None = None,
+    account_id: int | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[RowMapping], str | None]:
+    """A page of a queue, newest first."""
+    query = select(risk_alerts).where(risk_alerts.c.queue == queue)
+    if status is not None:
+        query = query.where(risk_alerts.c.status == status)
+    if severity is not None:
+        query = query.where(risk_alerts.c.severity == severity)
+    if rule_id is not None:
+        query = query.where(risk_alerts.c.rule_id == rule_id)
+    if account_id is not None:
+        query = query.where(risk_alerts.c.account_id == account_id)
+    if cursor is not None:
+        (after,) = decode_cursor(cursor, int)
+        query = query.where(risk_alerts.c.id < after)
+    rows = list(conn.execute(query.order_by(risk_alerts.c.id.desc()).limit(limit + 1)).mappings())
+    next_cursor = encode_cursor(int(rows[limit - 1]["id"])) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def get_alert(conn: Connection, alert_id: int, *, queue: str, lock: bool = False) -> RowMapping:
+    query = select(risk_alerts).where(risk_alerts.c.id == alert_id, risk_alerts.c.queue == queue)
+    if lock:
+        query = query.with_for_update()
+    row = conn.execute(query).mappings().first()
+    if row is None:
+        raise errors.NotFound(f"{queue} alert {alert_id} not found")
+    return row
+
+
+def score_of(conn: Connection, transaction_id: int) -> dict[str, Any] | None:
+    row = (
+        conn.execute(select(risk_scores).where(risk_scores.c.transaction_id == transaction_id))
+        .mappings()
+        .first()
+    )
+    return None if row is None else score_view(row)
+
+
+def score_view(row: Mapping[Any, Any]) -> dict[str, Any]:
+    return {
+        "score": round(float(row["score"]), 4),
+        "verdict": row["verdict"],
+        "reasons": json.loads(row["reasons"]),
+        "model_version": row["model_version"],
+        "scored_at": row["scored_at"],
+    }
+
+
+def transaction_view(row: RowMapping, risk: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "type": row["type"],
+        "status": row["status"],
+        "amount": to_decimal_string(int(row["amount"]), row["currency"]),
+        "currency": row["currency"],
+        "from_account_id": row["from_account_id"],
+        "to_account_id": row["to_account_id"],
+        "description": row["description"],
+        "created_at": row["created_at"],
+        "risk": risk,
+    }
+
+
+def recent_activity(
+    conn: Connection, account_id: int, *, limit: int = RECENT_ACTIVITY
+) -> list[dict[str, Any]]:
+    """The account's latest transactions, either side, with their risk scores."""
+    found: dict[int, RowMapping] = {}
+    for side in (transactions.c.from_account_id, transactions.c.to_account_id):
+        query = (
+            select(transactions, *[c.label(f"risk_{c.name}") for c in risk_scores.c])
+            .outerjoin(risk_scores, risk_scores.c.transaction_id == transactions.c.id)
+            .where(side == account_id)
+            .order_by(transactions.c.created_at.desc(), transactions.c.id.desc())
+            .limit(limit)
+        )
+        for row in conn.execute(query).mappings():
+            found[int(row["id"])] = row
+    latest = sorted(found.values(), key=lambda r: (r["created_at"], r["id"]), reverse=True)
+    out = []
+    for row in latest[:limit]:
+        risk = None
+        if row["risk_transaction_id"] is not None:
+            risk = score_view(
+                {k.removeprefix("risk_"): row[k] for k in row if k.startswith("risk_")}
+            )
+        out.append(transaction_view(row, risk))
+    return out
+
+
+def alert_actions(conn: Connection, alert_id: int) -> list[RowMapping]:
+    query = (
+        select(risk_alert_actions)
+        .where(risk_alert_actions.c.alert_id == alert_id)
+        .order_by(risk_alert_actions.c.id)
+    )
+    return list(conn.execute(query).mappings())
+
+
+def alert_detail(conn: Connection, alert_id: int, *, queue: str) -> dict[str, Any]:
+    """The alert, its transaction with its score, the account and its recent activity."""
+    from ledgerbank.ledger import flags
+    from ledgerbank.ledger.posting import get_transaction_row
+
+    alert = get_alert(conn, alert_id, queue=queue)
+    transaction = get_transaction_row(conn, int(alert["transaction_id"]))
+    account = None
+    activity: list[dict[str, Any]] = []
+    if alert["account_id"] is not None:
+        account = ledger_accounts.get_account(conn, int(alert["account_id"]))
+        activity = recent_activity(conn, int(alert["account_id"]))
+    return {
+        "alert": dict(alert),
+        "transaction": transaction_view(transaction, score_of(conn, int(transaction["id"]))),
+        "account": None if account is None else account_view(account),
+        "recent_activity": activity,
+        "flags": [dict(f) for f in flags.flags_of(conn, int(transaction["id"]))],
+        "actions": [dict(a) for a in alert_actions(conn, alert_id)],
+    }
+
+
+def account_view(row: RowMapping) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "account_number": row["account_number"],
+        "owner_id": row["owner_id"],
+        "account_type": row["account_type"],
+        "currency": row["currency"],
+        "balance": to_decimal_string(int(row["balance"]), row["currency"]),
+        "status": row["status"],
+        "status_reason": row["status_reason"],
+        "created_at": row["created_at"],
+    }
+
+
+# --- acting on alerts ------------------------------------------------------------------
+
+
+def _act(
+    conn: Connection,
+    alert: RowMapping,
+    *,
+    action: str,
+    note: str | None,
+    actor_id: int,
+    values: dict[str, Any],
+    now: datetime,
+) -> RowMapping:
+    """Change the alert, write the case note and the audit record; the alert afterwards."""
+    if values:
+        conn.execute(
+            update(risk_alerts)
+            .where(risk_alerts.c.id == alert["id"])
+            .values(**values, updated_at=now)
+        )
+    conn.execute(
+        insert(risk_alert_actions),
+        {
+            "alert_id": alert["id"],
+            "action": action,
+            "note": note,
+            "actor_id": actor_id,
+            "created_at": now,
+        },
+    )
+    after = get_alert(conn, int(alert["id"]), queue=alert["queue"])
+    audit.record(
+        conn,
+        actor_id=actor_id,
+        action=f"risk_alert.{action}",
+        entity_type="risk_alert",
+        entity_id=alert["id"],
+        before={"status": alert["status"], "resolution": alert["resolution"]},
+        after={
+            "status": after["status"],
+            "resolution": after["resolution"],
+            "note": note,
+            "transaction_id": alert["transaction_id"],
+            "account_id": alert["account_id"],
+        },
+        at=now,
+    )
+    return after
+
+
+def _require_unresolved(alert: RowMapping) -> None:
+    if alert["status"] == "closed":
+        raise errors.InvalidTransition(f"alert {alert['id']} is already closed")
+
+
+def assign_alert(conn: Connection, alert_id: int, *, actor_id: int) -> RowMapping:
+    """A fraud analyst takes an alert: it moves to `investigating`."""
+    alert = get_alert(conn, alert_id, queue="fraud", lock=True)
+    _require_unresolved(alert)
+    return _act(
+        conn,
+        alert,
+        action="assign",
+        note=None,
+        actor_id=actor_id,
+        values={"status": "investigating", "assigned_to": actor_id},
+        now=utcnow(),
+    )
+
+
+def resolve_fraud_alert(
+    conn: Connection, alert_id: int, *, resolution: str, note: str | None, actor_id: int
+) -> RowMapping:
+    """Close a fraud alert as `fraud` or `false_positive` (a label for the next training)."""
+    if resolution not in FRAUD_RESOLUTIONS:
+        raise errors.ValidationFailed(f"resolution must be one of {', '.join(FRAUD_RESOLUTIONS)}")
+    alert = get_alert(conn, alert_id, queue="fraud", lock=True)
+    _require_unresolved(alert)
+    now = utcnow()
+    return _act(
+        conn,
+        alert,
+        action=f"resolve_{resolution}",
+        note=note,
+        actor_id=actor_id,
+        values={
+            "status": "closed",
+            "resolution": resolution,
+            "resolution_note": note,
+            "resolved_by": actor_id,
+            "resolved_at": now,
+        },
+        now=now,
+    )
+
+
+def compliance_action(
+    conn: Connection, alert_id: int, *, action: str, note: str | None, actor_id: int
+) -> RowMapping:
+    """Escalate, file a report, freeze the account or close a compliance alert."""
+    if action not in COMPLIANCE_ACTIONS:
+        raise errors.ValidationFailed(f"action must be one of {', '.join(COMPLIANCE_ACTIONS)}")
+    alert = get_alert(conn, alert_id, queue="compliance", lock=True)
+    _require_unresolved(alert)
+    now = utcnow()
+    values: dict[str, Any] = {}
+    if action == "escalate":
+        if alert["status"] == "escalated":
+            raise errors.InvalidTransition(f"alert {alert_id} is already escalated")
+        values = {"status": "escalated"}
+    elif action == "file_report":
+        values = {"status": "reported"}
+    elif action == "freeze_account":
+        if alert["account_id"] is None:
+            raise errors.InvalidTransition(f"alert {alert_id} names no account to freeze")
+        reason = f"compliance alert {alert_id}" + (f": {note}" if note else "")
+        ledger_accounts.set_status(
+            conn, int(alert["account_id"]), status="frozen", reason=reason[:500], actor_id=actor_id
+        )
+    else:  # close
+        reported = alert["status"] == "reported"
+        values = {
+            "status": "closed",
+            "resolution": "reported" if reported else "no_action",
+            "resolution_note": note,
+            "resolved_by": actor_id,
+            "resolved_at": now,
+        }
+    return _act(conn, alert, action=action, note=note, actor_id=actor_id, values=values, now=now)
+
+
+# --- scores ----------------------------------------------------------------------------
+
+
+def list_scores(
+    conn: Connection,
+    *,
+    visible: ColumnElement[bool],
+    verdict: str | None = None,
+    min_score: float | None = None,
+    account_id: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Scores with their transactions, newest transaction first, among the `visible` ones."""
+    query: Select[Any] = (
+        select(
+            risk_scores,
+            transactions.c.amount,
+            transactions.c.currency,
+            transactions.c.type,
+            transactions.c.created_at,
+        )
+        .join(transactions, transactions.c.id == risk_scores.c.transaction_id)
+        .where(visible)
+    )
+    if account_id is not None:
+        query = query.where(
+            or_(
+                transactions.c.from_account_id == account_id,
+                transactions.c.to_account_id == account_id,
+            )
+        )
+    if verdict is not None:
+        query = query.where(risk_scores.c.verdict == verdict)
+    if min_score is not None:
+        query = query.where(risk_scores.c.score >= min_score)
+    if start is not None:
+        query = query.where(transactions.c.created_at >= start)
+    if end is not None:
+        query = query.where(transactions.c.created_at <= end)
+    if cursor is not None:
+        (after,) = decode_cursor(cursor, int)
+        query = query.where(risk_scores.c.transaction_id < after)
+    query = query.order_by(risk_scores.c.transaction_id.desc()).limit(limit + 1)
+    rows = list(conn.execute(query).mappings())
+    items = [
+        {
+            "transaction_id": row["transaction_id"],
+            **score_view(row),
+            "amount": to_decimal_string(int(row["amount"]), row["currency"]),
+            "currency": row["currency"],
+            "type": row["type"],
+            "created_at": row["created_at"],
+        }
+        for row in rows[:limit]
+    ]
+    next_cursor = (
+        encode_cursor(int(rows[limit - 1]["transaction_id"])) if len(rows) > limit else None
+    )
+    return items, next_cursor
+
+
+def labelled_fraud(conn: Connection) -> set[int]:
+    """Transactions analysts confirmed as fraud: left out when the next model is trained."""
+    query = select(risk_alerts.c.transaction_id).where(
+        and_(risk_alerts.c.queue == "fraud", risk_alerts.c.resolution == "fraud")
+    )
+    return {int(i) for i in conn.execute(query).scalars()}
+
+
+def train_model(conn_or_db: Any, data_dir: Path, *, settings: Any = None) -> str | None:
+    """Train a model on the bank's history and save it under `data_dir/models`.
+
+    Takes a `Database` (or a `Connection`); returns the new version, or None when there is
+    too little history (the rules keep deciding alone). The demo bank calls this once its
+    history is loaded.
+    """
+    from ledgerbank.risk import training
+
+    return training.train_model(conn_or_db, data_dir, settings=settings)
