@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from ledger_helpers import assert_ledger_sound, balance, create_account, create_user
+import pytest
+from ledger_helpers import assert_ledger_sound, balance, create_account, create_user, row_counts
 from sqlalchemy import Connection
 
+from ledgerbank import errors
 from ledgerbank.kit.db import Database
 from ledgerbank.ledger import posting, statements
 
@@ -145,3 +147,59 @@ def test_entries_pages_return_every_entry_once(database: Database) -> None:
             assert seen == newest_first, limit
             assert pages == -(-len(newest_first) // limit), limit
     assert len(set(newest_first)) == 11
+
+
+def test_a_back_dated_posting_is_refused(database: Database) -> None:
+    """A posting dated before an entry its accounts already have would corrupt balance_at."""
+
+    def work(conn: Connection) -> tuple[int, int]:
+        owner = create_user(conn)
+        alice, bob = create_account(conn, owner), create_account(conn, owner)
+        posting.deposit(conn, account_id=alice, amount="100.00", actor_id=None, occurred_at=T2)
+        posting.deposit(conn, account_id=bob, amount="1.00", actor_id=None, occurred_at=T1)
+        return alice, bob
+
+    alice, bob = database.write(work)
+    with database.read() as conn:
+        before = row_counts(conn)
+    late = [
+        lambda c: posting.deposit(
+            c, account_id=alice, amount="50.00", actor_id=None, occurred_at=T1
+        ),
+        lambda c: posting.withdraw(
+            c, account_id=alice, amount="5.00", actor_id=None, occurred_at=T2 - TICK
+        ),
+        # Bob's side is old enough, Alice's is not.
+        lambda c: posting.transfer(
+            c,
+            from_account_id=bob,
+            to_account_id=alice,
+            amount="0.50",
+            actor_id=None,
+            occurred_at=T1 + TICK,
+        ),
+    ]
+    for attempt in late:
+        with pytest.raises(errors.ValidationFailed, match="time order"):
+            database.write(attempt)
+    with database.read() as conn:
+        assert row_counts(conn) == before
+    # At the same moment as the latest entry, or later, is fine.
+    database.write(
+        lambda c: posting.deposit(c, account_id=alice, amount="1.00", actor_id=None, occurred_at=T2)
+    )
+    database.write(
+        lambda c: posting.transfer(
+            c,
+            from_account_id=bob,
+            to_account_id=alice,
+            amount="0.50",
+            actor_id=None,
+            occurred_at=T3,
+        )
+    )
+    with database.read() as conn:
+        assert statements.balance_at(conn, alice, T1) == 0
+        assert statements.balance_at(conn, alice, T2) == 10100
+        assert statements.balance_at(conn, alice, T3) == balance(conn, alice) == 10150
+        assert_ledger_sound(conn)

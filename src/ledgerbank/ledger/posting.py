@@ -22,6 +22,7 @@ from sqlalchemy import (
     RowMapping,
     Table,
     case,
+    func,
     insert,
     literal,
     select,
@@ -32,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from ledgerbank import errors
 from ledgerbank.audit import service as audit
 from ledgerbank.audit.tables import audit_log
-from ledgerbank.kit.clock import utcnow
+from ledgerbank.kit.clock import as_utc, utcnow
 from ledgerbank.kit.money import DEFAULT_MAX_MAJOR, to_decimal_string, to_minor
 from ledgerbank.ledger.accounts import internal_account_id
 from ledgerbank.ledger.screening import (
@@ -241,8 +242,28 @@ def _movement(
     )
 
 
+def _refuse_back_dating(ctx: _Context) -> None:
+    """A posting dated in the past may not land before an entry its accounts already have.
+
+    Each entry's `balance_after` follows the entries before it in posting order, so an entry
+    dated earlier would make point-in-time balances and statements wrong. The accounts are
+    locked, so no entry can appear behind this check.
+    """
+    customer = [i for i, state in ctx.locked.items() if not state.is_internal]
+    latest = ctx.conn.execute(
+        select(func.max(entries.c.posted_at)).where(entries.c.account_id.in_(customer))
+    ).scalar()
+    if latest is not None and as_utc(ctx.occurred_at) < latest:
+        raise errors.ValidationFailed(
+            f"occurred_at {as_utc(ctx.occurred_at).isoformat()} is earlier than the latest "
+            f"entry of the accounts ({latest.isoformat()}): history must be posted in time order"
+        )
+
+
 def _screen_and_write(ctx: _Context, movements: list[Movement]) -> Posting:
     """Assess, then either write every movement or record the blocked ones and nothing else."""
+    if ctx.is_import:
+        _refuse_back_dating(ctx)
     proposals = [m.proposal for m in movements if m.proposal is not None]
     assessments = ctx.screen.assess(ctx.conn, proposals) if proposals else []
     scored = [m for m in movements if m.proposal is not None]
