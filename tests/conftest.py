@@ -24,8 +24,17 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from ledgerbank.identity import passwords
 from ledgerbank.kit.db import Database, normalize_url
 from ledgerbank.migrations import upgrade
+
+# Every Settings() the suite builds (in process or in a server subprocess) hashes passwords
+# cheaply; production keeps argon2id at RFC 9106's low-memory profile or above.
+os.environ.setdefault("LEDGERBANK_ENVIRONMENT", "test")
+os.environ.setdefault("LEDGERBANK_PASSWORD_HASH_TIME_COST", "1")
+os.environ.setdefault("LEDGERBANK_PASSWORD_HASH_MEMORY_KIB", "8")
+os.environ.setdefault("LEDGERBANK_PASSWORD_HASH_PARALLELISM", "1")
+passwords.configure(time_cost=1, memory_kib=8, parallelism=1)
 
 POSTGRES_URL = os.environ.get("LEDGERBANK_TEST_POSTGRES_URL", "")
 MYSQL_URL = os.environ.get("LEDGERBANK_TEST_MYSQL_URL", "")
