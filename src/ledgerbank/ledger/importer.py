@@ -233,10 +233,11 @@ def post_rows(
 ) -> PostingOutcome:
     """Post planned rows in the caller's transaction; refused rows are reported, not raised.
 
-    The rows' accounts are locked first and the duplicate and time-order checks repeated under
-    those locks, so an import racing another import (or a live posting) stays correct. Without
-    `savepoints` a refused row leaves the transaction for the caller to roll back; the engine
-    refuses before it writes, so the rows after it are still checked against true balances.
+    The rows' accounts are locked first and the duplicate check repeated under those locks, so
+    a concurrent import of the same rows waits and then skips them (the engine itself refuses
+    a row dated before its accounts' latest entry). Without `savepoints` a refused row leaves
+    the transaction for the caller to roll back; the engine refuses before it writes, so the
+    rows after it are still checked against true balances.
     """
     outcome = PostingOutcome()
     account_ids = sorted({i for p in planned for i in p.account_ids})
@@ -250,9 +251,7 @@ def post_rows(
     imported = _imported_external_ids(conn, [p.row.external_id for p in planned])
     fresh = [p for p in planned if p.row.external_id not in imported]
     outcome.skipped_duplicates = len(planned) - len(fresh)
-    in_order, out_of_order = _in_time_order(conn, fresh)
-    outcome.errors.extend(out_of_order)
-    for item in in_order:
+    for item in fresh:
         try:
             if savepoints:
                 with conn.begin_nested():
