@@ -15,6 +15,7 @@ from web_harness import (
     CHROMIUM,
     CHROMIUM_ARGS,
     REQUIRE_BROWSER,
+    SCREENSHOTS,
     Guard,
     LiveServer,
     WebPage,
@@ -53,8 +54,19 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_FAILED] = report.failed
+    return report
+
+
+CALL_FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-def web(browser: Any, demo_server: LiveServer) -> Iterator[WebPage]:
+def web(request: pytest.FixtureRequest, browser: Any, demo_server: LiveServer) -> Iterator[WebPage]:
     context = browser.new_context(
         viewport={"width": 1280, "height": 860}, accept_downloads=True, locale="en-US"
     )
@@ -66,6 +78,11 @@ def web(browser: Any, demo_server: LiveServer) -> Iterator[WebPage]:
     page.on("response", guard.on_response)
     try:
         yield WebPage(page, guard, demo_server)
+        if request.node.stash.get(CALL_FAILED, False):  # what the page looked like when it failed
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(
+                path=str(SCREENSHOTS / f"FAILED-{request.node.name}.png"), full_page=True
+            )
         guard.check()
     finally:
         context.close()

@@ -234,7 +234,9 @@ class WebPage:
 
     def nav(self, name: str, route: str) -> None:
         """Open a view from the main menu, as a user would."""
-        self.page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()
+        self.page.get_by_role("navigation", name="Main").get_by_role(
+            "link", name=name, exact=True
+        ).click()
         self.ready(route)
 
     def charts_drawn(self, count: int = 1) -> None:

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Connection, Table, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Table, func, or_, select
 from starlette.concurrency import run_in_threadpool
 
 from ledgerbank import errors
@@ -29,6 +29,7 @@ from ledgerbank.kit.db import Database
 from ledgerbank.kit.http import problem_responses
 from ledgerbank.kit.money import to_decimal_string
 from ledgerbank.ledger.tables import accounts, transactions
+from ledgerbank.risk.tables import risk_alerts
 
 POLL_SECONDS = 1.5  # how often a stream looks for new rows
 STREAM_SECONDS = 30  # a stream's lifetime; the client reconnects (and re-authenticates)
@@ -42,13 +43,12 @@ router = APIRouter(tags=["events"])
 
 @dataclass
 class _Feed:
-    """One kind of row a stream follows: its event name, table and who may see it."""
+    """One kind of row a stream follows: its event name, its table, the rows the caller may see."""
 
     event: str
     table: Table
-    permission: Permission | None
     render: Callable[[dict[str, Any]], dict[str, Any]]
-    own_filter: bool = False  # customers: only rows touching their own accounts
+    visible: ColumnElement[bool] | None = None  # None: every row
 
 
 @dataclass
@@ -71,12 +71,41 @@ def _transaction_event(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _alert_event(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "queue": row["queue"],
+        "transaction_id": row["transaction_id"],
+        "account_id": row["account_id"],
+        "rule_id": row["rule_id"],
+        "severity": row["severity"],
+        "status": row["status"],
+        "score": row["score"],
+        "verdict": row["verdict"],
+        "summary": row["summary"],
+        "created_at": row["created_at"].isoformat(),
+    }
+
+
 def _feeds(principal: Principal) -> list[_Feed]:
+    """What the caller may follow: its own transactions or all of them, and its alert queues."""
     feeds: list[_Feed] = []
     if principal.can(Permission.TRANSACTIONS_READ_ALL):
-        feeds.append(_Feed("transaction", transactions, None, _transaction_event))
+        feeds.append(_Feed("transaction", transactions, _transaction_event))
     elif principal.can(Permission.TRANSACTIONS_READ_OWN):
-        feeds.append(_Feed("transaction", transactions, None, _transaction_event, own_filter=True))
+        mine = select(accounts.c.id).where(accounts.c.owner_id == principal.id)
+        own = or_(transactions.c.from_account_id.in_(mine), transactions.c.to_account_id.in_(mine))
+        feeds.append(_Feed("transaction", transactions, _transaction_event, own))
+    queues = [
+        queue
+        for queue, permission in (
+            ("fraud", Permission.FRAUD_REVIEW),
+            ("compliance", Permission.COMPLIANCE_REVIEW),
+        )
+        if principal.can(permission)
+    ]
+    if queues:
+        feeds.append(_Feed("alert", risk_alerts, _alert_event, risk_alerts.c.queue.in_(queues)))
     return feeds
 
 
@@ -109,7 +138,7 @@ def _parse_event_id(value: str | None) -> dict[str, int]:
 
 
 def _news(
-    database: Database, principal: Principal, feeds: list[_Feed], heads: dict[str, int]
+    database: Database, feeds: list[_Feed], heads: dict[str, int]
 ) -> list[tuple[str, dict[str, Any], str]]:
     """The rows written since `heads` (advanced in place), each with the event id after it."""
     found: list[tuple[str, dict[str, Any], str]] = []
@@ -117,11 +146,8 @@ def _news(
         for feed in feeds:
             table = feed.table
             query = select(table).where(table.c.id > heads[feed.event])
-            if feed.own_filter:
-                mine = select(accounts.c.id).where(accounts.c.owner_id == principal.id)
-                query = query.where(
-                    or_(table.c.from_account_id.in_(mine), table.c.to_account_id.in_(mine))
-                )
+            if feed.visible is not None:
+                query = query.where(feed.visible)
             rows = conn.execute(query.order_by(table.c.id).limit(BATCH)).mappings().all()
             for row in rows:
                 heads[feed.event] = int(row["id"])
@@ -181,7 +207,7 @@ def stream(
                 await asyncio.sleep(POLL_SECONDS)
                 if await request.is_disconnected():
                     return
-                found = await run_in_threadpool(_news, database, principal, feeds, heads)
+                found = await run_in_threadpool(_news, database, feeds, heads)
                 for event, data, event_id in found:
                     yield _frame(event, data, event_id)
                     last_sent = time.monotonic()

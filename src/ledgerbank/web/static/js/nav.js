@@ -25,6 +25,7 @@ export const NAV = [
 // Pages reached from others rather than from the menu.
 const EXTRA = {
   "/fraud/alerts/:id": ["fraud_analyst", "admin"],
+  "/compliance/alerts/:id": ["compliance_officer", "admin"],
   "/transactions/:id": EVERYONE,
 };
 

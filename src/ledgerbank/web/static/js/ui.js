@@ -181,7 +181,7 @@ export function table({ columns, rows, caption, emptyText = "Nothing to show.", 
     "tr",
     {},
     columns.map((column) => {
-      const props = { scope: "col", class: column.num ? "num" : undefined };
+      const props = { scope: "col", class: [column.num ? "num" : "", column.cls || ""].join(" ").trim() || undefined };
       if (column.sort && onSort) {
         const active = sort && sort.replace(/^-/, "") === column.sort;
         props["aria-sort"] = active ? (sort.startsWith("-") ? "descending" : "ascending") : "none";
@@ -198,7 +198,7 @@ export function table({ columns, rows, caption, emptyText = "Nothing to show.", 
       columns.map((column) => {
         const value = column.render ? column.render(row) : row[column.key];
         if (value instanceof Node && value.tagName === "TD") return value;
-        return h("td", { class: column.num ? "num" : undefined }, value ?? "—");
+        return h("td", { class: [column.num ? "num" : "", column.cls || ""].join(" ").trim() || undefined }, value ?? "—");
       }),
     ),
   );

@@ -107,14 +107,14 @@ async function renderStaff(ctx) {
   await load();
 }
 
-export function freezeButton(account, out, after) {
+export function freezeButton(account, out, after, { small = true } = {}) {
   const frozen = account.status === "frozen";
   if (account.status === "closed") return null;
   return h(
     "button",
     {
       type: "button",
-      class: `btn small ${frozen ? "" : "danger"}`.trim(),
+      class: `btn ${small ? "small" : ""} ${frozen ? "" : "danger"}`.replace(/\s+/g, " ").trim(),
       onclick: async () => {
         const reason = await askReason({
           heading: `${frozen ? "Unfreeze" : "Freeze"} account ${account.account_number}`,

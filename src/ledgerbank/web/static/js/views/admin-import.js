@@ -33,7 +33,8 @@ export default async function render(ctx) {
       });
       clear(out, reportView(report));
     } catch (error) {
-      clear(out, errorBox(error), error.problem?.errors?.length ? null : rowErrors(error.problem?.rows || error.problem?.row_errors || []));
+      // import_rejected carries the report: show which lines were refused and why.
+      clear(out, errorBox(error), error.problem?.report ? rowErrors(error.problem.report.errors || []) : null);
     } finally {
       button.disabled = false;
     }

@@ -76,7 +76,7 @@ export default async function render(ctx) {
         emptyText: "No audit records match.",
         columns: [
           { label: "#", render: (r) => String(r.id) },
-          { label: "When", render: (r) => dateTime(r.created_at) },
+          { label: "When", cls: "when", render: (r) => dateTime(r.created_at) },
           { label: "Actor", render: (r) => (r.actor_id ? `user #${r.actor_id}` : "system") },
           { label: "Action", render: (r) => h("span", { class: "mono" }, r.action) },
           { label: "Entity", render: (r) => `${r.entity_type}${r.entity_id ? ` #${r.entity_id}` : ""}` },

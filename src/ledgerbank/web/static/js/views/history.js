@@ -86,7 +86,7 @@ export default async function render(ctx) {
           load();
         },
         columns: [
-          { label: "Date", sort: "created_at", render: (tx) => dateTime(tx.created_at) },
+          { label: "Date", cls: "when", sort: "created_at", render: (tx) => dateTime(tx.created_at) },
           { label: "ID", sort: "id", render: (tx) => h("a", { href: href(`/transactions/${tx.id}`) }, `#${tx.id}`) },
           { label: "Type", render: (tx) => title(tx.type) },
           { label: "Description", render: (tx) => tx.description || counterparty(tx, byId) },

@@ -1,17 +1,9 @@
 // The LedgerGPT console: a question in plain English, the SQL it became, the result table,
 // example questions, and suggestions when a question is not understood.
 
-import { post } from "../api.js";
+import { get, post } from "../api.js";
 import { count, dateTime, title } from "../format.js";
 import { clear, errorBox, field, formValues, h, loading, table } from "../ui.js";
-
-// Questions DESIGN.md promises the offline engine answers.
-const FALLBACK_EXAMPLES = [
-  "show all transactions for alice",
-  "find transfers over $500 last month",
-  "which accounts are frozen",
-  "total deposits by month this year",
-];
 
 export default async function render(ctx) {
   const { main } = ctx;
@@ -60,7 +52,8 @@ export default async function render(ctx) {
     ),
     out,
   );
-  const examples = FALLBACK_EXAMPLES;
+  const { examples } = await get("/ledgergpt/examples");
+  if (!ctx.alive()) return;
   clear(examplesBox, examples.map((question) => h("button", { type: "button", class: "btn small", onclick: () => ask(question) }, question)));
 }
 
@@ -77,11 +70,14 @@ function answerView(answer) {
       h("div", { class: "spread" }, h("h2", {}, answer.question), h("span", { class: "badge info" }, `${answer.engine} engine`)),
       answer.explanation ? h("p", {}, answer.explanation) : null,
       h("details", { open: true }, h("summary", {}, "SQL"), h("pre", { class: "sql", "aria-label": "Generated SQL" }, answer.sql)),
+      Object.keys(answer.parameters || {}).length
+        ? h("dl", { class: "facts", "aria-label": "Parameters" }, Object.entries(answer.parameters).map(([name, value]) => [h("dt", { class: "mono" }, `:${name}`), h("dd", { class: "mono" }, JSON.stringify(value))]))
+        : null,
     ),
     h(
       "section",
       { class: "card stack" },
-      h("h2", {}, `${count(answer.row_count)} row${answer.row_count === 1 ? "" : "s"}`),
+      h("h2", {}, `${count(answer.row_count)} row${answer.row_count === 1 ? "" : "s"}${answer.truncated ? " (cut at the row limit)" : ""}`),
       table({
         caption: "Result",
         rows,

@@ -37,7 +37,7 @@ export function activityTable(items, accounts = [], { empty = "No transactions."
     emptyText: empty,
     rows: items,
     columns: [
-      { label: "When", render: (tx) => dateTime(tx.created_at) },
+      { label: "When", cls: "when", render: (tx) => dateTime(tx.created_at) },
       { label: "Type", render: (tx) => title(tx.type) },
       { label: "Details", render: (tx) => h("span", {}, tx.description || counterparty(tx, byId)) },
       { label: "Status", render: (tx) => statusBadge(tx.status) },
@@ -57,23 +57,24 @@ export function activityTable(items, accounts = [], { empty = "No transactions."
   });
 }
 
-const REASON_TEXT = (reason) => {
-  if (typeof reason === "string") return reason;
-  if (!reason || typeof reason !== "object") return String(reason);
-  return reason.detail || reason.description || reason.message || reason.rule || reason.feature || reason.code || JSON.stringify(reason);
-};
+// A risk reason in words: a rule that fired ({kind: "rule", rule, detail, score}) or the
+// anomaly model's view ({kind: "model", percentile, features: [{feature, value, typical, direction}]}).
+function reasonItem(reason) {
+  if (typeof reason === "string") return h("li", {}, reason);
+  if (reason && reason.kind === "rule") {
+    return h("li", {}, h("strong", {}, title(reason.rule)), `: ${reason.detail || "fired"}`, reason.score !== undefined ? h("span", { class: "muted" }, ` (adds ${percent(reason.score)})`) : null);
+  }
+  if (reason && reason.kind === "model") {
+    const rarer = percent(Number(reason.percentile ?? 1), 1);
+    const features = (reason.features || []).map((f) => `${title(f.feature)} ${f.direction === "low" ? "unusually low" : "unusually high"} (${f.value}, typically ${f.typical})`);
+    return h("li", {}, h("strong", {}, "Anomaly model"), `: rarer than ${rarer} of this bank's history`, features.length ? h("ul", {}, features.map((text) => h("li", {}, text))) : null);
+  }
+  return h("li", {}, reason?.detail || reason?.message || JSON.stringify(reason));
+}
 
 export function reasonList(reasons) {
-  if (!reasons || !reasons.length) return h("p", { class: "muted" }, "No risk rule fired.");
-  return h(
-    "ul",
-    { class: "reasons" },
-    reasons.map((reason) => {
-      const label = typeof reason === "object" && reason ? reason.rule || reason.code || reason.feature : null;
-      const text = REASON_TEXT(reason);
-      return h("li", {}, label && label !== text ? [h("strong", {}, title(label)), ": ", text] : text);
-    }),
-  );
+  if (!reasons || !reasons.length) return h("p", { class: "muted" }, "No risk rule fired and nothing looked unusual.");
+  return h("ul", { class: "reasons" }, reasons.map(reasonItem));
 }
 
 // The risk verdict of a transaction, with its score and why.

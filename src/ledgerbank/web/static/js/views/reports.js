@@ -19,7 +19,7 @@ export default async function render(ctx) {
   // --- KPIs ---
   const kpiForm = h(
     "form",
-    { class: "fields", "aria-label": "KPI period" },
+    { class: "fields inline", "aria-label": "KPI period" },
     field({ label: "From", name: "from", type: "date", value: isoDay(monthAgo) }),
     field({ label: "To", name: "to", type: "date", value: isoDay(today) }),
     h("div", { class: "field" }, h("button", { type: "submit", class: "btn" }, "Update")),

@@ -96,7 +96,7 @@ export default async function render(ctx) {
             caption: "Flags",
             rows: tx.flags,
             columns: [
-              { label: "When", render: (f) => dateTime(f.created_at) },
+              { label: "When", cls: "when", render: (f) => dateTime(f.created_at) },
               { label: "By", render: (f) => (f.flagged_by ? `user #${f.flagged_by}` : "system") },
               { label: "Reason", key: "reason" },
             ],
