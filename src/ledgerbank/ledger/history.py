@@ -1,4 +1,5 @@
-"""Transaction history: filtered, sorted and keyset-paged, for one page or a whole export.
+"""Reading transactions: the history (filtered, sorted, keyset-paged, or a whole export) and
+one transaction's legs, reversal and risk score.
 
 Pages follow a keyset (the sort column and the id of the last row), never an OFFSET, so every
 page costs the same however deep it is and rows posted meanwhile neither repeat nor vanish.
@@ -14,14 +15,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, RowMapping, Select, and_, func, or_, select
 
 from ledgerbank import errors
 from ledgerbank.audit.tables import audit_log
 from ledgerbank.kit.db import Database
 from ledgerbank.kit.money import EXPONENTS, exponent
 from ledgerbank.kit.pagination import decode_cursor, encode_cursor
-from ledgerbank.ledger.tables import transactions
+from ledgerbank.ledger.tables import accounts, entries, transactions
 from ledgerbank.risk.service import score_view
 from ledgerbank.risk.tables import risk_scores
 
@@ -182,6 +183,24 @@ def iter_history(
         yield from rows
         if cursor is None:
             return
+
+
+def legs_of(conn: Connection, transaction_id: int) -> list[RowMapping]:
+    """The transaction's entries in posting order, each with its account's owner."""
+    query = (
+        select(entries, accounts.c.owner_id)
+        .join(accounts, accounts.c.id == entries.c.account_id)
+        .where(entries.c.transaction_id == transaction_id)
+        .order_by(entries.c.id)
+    )
+    return list(conn.execute(query).mappings())
+
+
+def reversal_of(conn: Connection, transaction_id: int) -> int | None:
+    """The id of the transaction that reversed this one, if any."""
+    query = select(T.id).where(T.reverses_id == transaction_id)
+    found = conn.execute(query).scalar()
+    return None if found is None else int(found)
 
 
 def recorded_risks(conn: Connection, transaction_ids: list[int]) -> dict[int, dict[str, Any]]:

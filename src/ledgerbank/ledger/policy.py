@@ -90,5 +90,10 @@ def require_own_accounts(conn: Connection, principal: Principal, *account_ids: i
         raise errors.NotFound(f"account {account_id} not found", account_id=account_id)
 
 
+def sees_balance_of(principal: Principal, owner_id: int | None) -> bool:
+    """Whether the caller may read the balances of an account with this owner."""
+    return principal.can(Permission.ACCOUNTS_READ_ALL) or owner_id == principal.id
+
+
 def sees_all_transactions(principal: Principal) -> bool:
     return principal.can(Permission.TRANSACTIONS_READ_ALL)

@@ -47,13 +47,8 @@ from ledgerbank.ledger.schemas import (
     Transfer,
     Withdrawal,
 )
-from ledgerbank.ledger.tables import (
-    TRANSACTION_STATUSES,
-    TRANSACTION_TYPES,
-    accounts,
-    entries,
-    transactions,
-)
+from ledgerbank.ledger.screening import Screen
+from ledgerbank.ledger.tables import TRANSACTION_STATUSES, TRANSACTION_TYPES, accounts
 
 router = APIRouter(prefix="/transactions", tags=["transactions"], route_class=LedgerRoute)
 
@@ -190,8 +185,9 @@ def _move_money(
     return _respond(_count(outcome, counter))
 
 
-def _screen(request: Request) -> Any:
-    return request.app.state.screen
+def _screen(request: Request) -> Screen:
+    screen: Screen = request.app.state.screen
+    return screen
 
 
 def _max_major(request: Request) -> Decimal:
@@ -507,38 +503,28 @@ def get_transaction(
     staff = policy.sees_all_transactions(principal)
     with database.read() as conn:
         row = policy.visible_transaction(conn, principal, transaction_id)
-        legs = conn.execute(
-            select(entries, accounts.c.owner_id)
-            .join(accounts, accounts.c.id == entries.c.account_id)
-            .where(entries.c.transaction_id == transaction_id)
-            .order_by(entries.c.id)
-        ).mappings()
-        entry_views = [
-            TransactionEntry(
-                account_id=leg["account_id"],
-                amount=to_decimal_string(int(leg["amount"]), leg["currency"]),
-                currency=leg["currency"],
-                balance_after=None
-                if leg["balance_after"] is None or not (staff or leg["owner_id"] == principal.id)
-                else to_decimal_string(int(leg["balance_after"]), leg["currency"]),
-                posted_at=leg["posted_at"],
-            )
-            for leg in legs
-        ]
-        reversed_by = conn.execute(
-            select(transactions.c.id).where(transactions.c.reverses_id == transaction_id)
-        ).scalar()
+        legs = history.legs_of(conn, transaction_id)
+        reversed_by = history.reversal_of(conn, transaction_id)
         risk = history.recorded_risks(conn, [transaction_id]).get(transaction_id)
-        flag_views = (
-            [Flag.model_validate(dict(f)) for f in flags.flags_of(conn, transaction_id)]
-            if staff
-            else None
+        flagged = flags.flags_of(conn, transaction_id) if staff else None
+    entry_views = [
+        TransactionEntry(
+            account_id=leg["account_id"],
+            amount=to_decimal_string(int(leg["amount"]), leg["currency"]),
+            currency=leg["currency"],
+            balance_after=None
+            if leg["balance_after"] is None
+            or not policy.sees_balance_of(principal, leg["owner_id"])
+            else to_decimal_string(int(leg["balance_after"]), leg["currency"]),
+            posted_at=leg["posted_at"],
         )
+        for leg in legs
+    ]
     return TransactionDetail(
         **Transaction.from_row(row, risk).model_dump(),
         entries=entry_views,
         reversed_by_id=reversed_by,
-        flags=flag_views,
+        flags=None if flagged is None else [Flag.model_validate(dict(f)) for f in flagged],
     )
 
 
