@@ -202,20 +202,19 @@ def test_every_question_is_audited_with_its_decision(database: Database, tmp_pat
 
 def test_the_row_limit_is_added_and_clamped() -> None:
     readable = allowlist.readable_views(Role.ADMIN)
-    schema = allowlist.schema_for(Role.ADMIN)
     checked = gate.check(
-        "SELECT id FROM vw_transactions", dialect="sqlite", readable=readable, schema=schema,
-        row_limit=50,
+        "SELECT id FROM vw_transactions", dialect="sqlite", readable=readable, row_limit=50,
     )  # fmt: skip
     assert checked.sql.endswith("LIMIT 50")
     clamped = gate.check(
-        "SELECT id FROM vw_transactions LIMIT 100000", dialect="postgresql", readable=readable,
-        schema=schema, row_limit=50,
-    )  # fmt: skip
+        "SELECT id FROM vw_transactions LIMIT 100000",
+        dialect="postgresql",
+        readable=readable,
+        row_limit=50,
+    )
     assert clamped.sql.endswith("LIMIT 50")
     kept = gate.check(
-        "SELECT id FROM vw_transactions LIMIT 7", dialect="mysql", readable=readable,
-        schema=schema, row_limit=50,
+        "SELECT id FROM vw_transactions LIMIT 7", dialect="mysql", readable=readable, row_limit=50,
     )  # fmt: skip
     assert kept.sql.endswith("LIMIT 7")
 
@@ -225,7 +224,6 @@ def test_stars_expand_to_the_columns_the_role_may_read() -> None:
         "SELECT * FROM vw_customers",
         dialect="sqlite",
         readable=allowlist.readable_views(Role.AUDITOR),
-        schema=allowlist.schema_for(Role.AUDITOR),
         row_limit=10,
     )
     assert "email" not in checked.sql

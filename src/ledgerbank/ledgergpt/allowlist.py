@@ -150,14 +150,6 @@ def readable_views(role: Role) -> dict[str, frozenset[str]]:
     return readable
 
 
-def schema_for(role: Role) -> dict[str, dict[str, str]]:
-    """The allowed views as a sqlglot schema: view -> column -> type."""
-    return {
-        view: {c: t for c, t in ALLOW_LIST[view].columns.items() if c in columns}
-        for view, columns in readable_views(role).items()
-    }
-
-
 def describe(role: Role) -> str:
     """The allowed views in words, for a language model's prompt."""
     lines = []

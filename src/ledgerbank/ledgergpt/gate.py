@@ -23,6 +23,7 @@ from sqlglot.optimizer.scope import traverse_scope
 from sqlglot.schema import MappingSchema
 
 from ledgerbank.errors import UnsafeQuery
+from ledgerbank.ledgergpt.allowlist import ALLOW_LIST
 
 MAX_SQL_LENGTH: Final = 8_000
 SQLGLOT_DIALECTS: Final = {"sqlite": "sqlite", "postgresql": "postgres", "mysql": "mysql"}
@@ -101,7 +102,6 @@ def check(
     *,
     dialect: str,
     readable: dict[str, frozenset[str]],
-    schema: dict[str, dict[str, str]],
     row_limit: int,
     params: Collection[str] = (),
 ) -> CheckedQuery:
@@ -111,30 +111,30 @@ def check(
     values are all parameters) are checked once and remembered.
     """
     dialect = "mysql" if dialect == "mariadb" else dialect
-    frozen_readable = tuple(sorted((v, tuple(sorted(c))) for v, c in readable.items()))
-    frozen_schema = tuple(sorted((v, tuple(c.items())) for v, c in schema.items()))
-    return _check_cached(
-        sql, dialect, frozen_readable, frozen_schema, row_limit, tuple(sorted(params))
-    )
+    frozen = tuple((view, frozenset(columns)) for view, columns in readable.items())
+    return _check_cached(sql, dialect, frozen, row_limit, tuple(sorted(params)))
 
 
-@lru_cache(maxsize=512)
-def _mapping_schema(
-    frozen_schema: tuple[tuple[str, tuple[tuple[str, str], ...]], ...], dialect: str
-) -> MappingSchema:
-    return MappingSchema({view: dict(columns) for view, columns in frozen_schema}, dialect=dialect)
+@lru_cache(maxsize=64)
+def _mapping_schema(frozen: tuple[tuple[str, frozenset[str]], ...], dialect: str) -> MappingSchema:
+    """The readable views as sqlglot's schema (types from the allow-list), in column order."""
+    schema: dict[str, object] = {}
+    for view, columns in frozen:
+        declared = ALLOW_LIST[view].columns if view in ALLOW_LIST else {}
+        ordered = [c for c in declared if c in columns] + sorted(columns - declared.keys())
+        schema[view] = {column: declared.get(column, "TEXT") for column in ordered}
+    return MappingSchema(schema, dialect=dialect)
 
 
 @lru_cache(maxsize=2048)
 def _check_cached(
     sql: str,
     dialect: str,
-    frozen_readable: tuple[tuple[str, tuple[str, ...]], ...],
-    frozen_schema: tuple[tuple[str, tuple[tuple[str, str], ...]], ...],
+    frozen: tuple[tuple[str, frozenset[str]], ...],
     row_limit: int,
     params: tuple[str, ...],
 ) -> CheckedQuery:
-    readable = {view: frozenset(columns) for view, columns in frozen_readable}
+    readable = dict(frozen)
     read_as = SQLGLOT_DIALECTS[dialect]
     if len(sql) > MAX_SQL_LENGTH:
         raise refuse(f"statement longer than {MAX_SQL_LENGTH} characters")
@@ -155,7 +155,7 @@ def _check_cached(
     _check_nodes(tree, params)
     views = _check_tables(tree, readable)
     if not _simple_columns_allowed(tree, readable):
-        qualified = _check_columns(tree, _mapping_schema(frozen_schema, read_as), read_as)
+        qualified = _check_columns(tree, _mapping_schema(frozen, read_as), read_as)
         if _has_star_projection(tree):
             tree = qualified  # stars expanded to the columns this role may read, nothing more
     _limit(tree, row_limit)

@@ -8,8 +8,8 @@
   `START TRANSACTION READ ONLY`, with `max_statement_time` (MariaDB, seconds) or
   `max_execution_time` (MySQL, milliseconds), whichever the server has.
 
-Every transaction is rolled back. Connections are not pooled: each question gets a fresh one,
-so no session setting outlives it.
+Every transaction is rolled back. The runner keeps a small pool of its own connections, all
+of them read-only for their whole life, apart from the application's.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from typing import Any
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.pool import NullPool
 
 from ledgerbank import errors
 from ledgerbank.kit.clock import as_utc
@@ -52,18 +51,19 @@ class ReadOnlyRunner:
     def __init__(self, database_url: str) -> None:
         url = normalize_url(database_url)
         self.dialect = make_url(url).get_backend_name()
+        pool: dict[str, Any] = {"pool_size": 2, "max_overflow": 4, "pool_recycle": 600}
         if self.dialect == "sqlite":
             self.engine = create_engine(
                 _sqlite_read_only_url(url),
-                poolclass=NullPool,
                 connect_args={"check_same_thread": False},
+                **pool,
             )
             event.listen(self.engine, "connect", _sqlite_read_only)
         else:
             connect_args: dict[str, Any] = {}
             if self.dialect == "postgresql":
                 connect_args["options"] = "-c default_transaction_read_only=on"
-            self.engine = create_engine(url, poolclass=NullPool, connect_args=connect_args)
+            self.engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True, **pool)
         self._mariadb: bool | None = None
 
     def dispose(self) -> None:
@@ -86,15 +86,15 @@ class ReadOnlyRunner:
                     milliseconds = max(1, int(timeout_seconds * 1000))
                     conn.exec_driver_sql(f"SET LOCAL statement_timeout = {milliseconds}")
                 else:
-                    conn.exec_driver_sql(self._mysql_time_limit(conn, timeout_seconds))
-                    # The session too: DDL commits implicitly, ending any one transaction.
-                    conn.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
+                    self._mysql_session(conn, timeout_seconds)
                     conn.exec_driver_sql("START TRANSACTION READ ONLY")
                 yield conn
             except DBAPIError as exc:
                 raise _translate(exc) from None
             finally:
                 conn.rollback()
+                if self.dialect == "sqlite":  # a pooled connection must not keep the deadline
+                    conn.connection.dbapi_connection.set_progress_handler(None, 0)  # type: ignore[union-attr]
 
     def run(
         self,
@@ -126,7 +126,7 @@ class ReadOnlyRunner:
                 elif self.dialect == "postgresql":
                     conn.exec_driver_sql("SET TRANSACTION READ ONLY")
                 else:
-                    conn.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
+                    self._mysql_session(conn, 5.0)
                     conn.exec_driver_sql("START TRANSACTION READ ONLY")
                 result = conn.exec_driver_sql(sql)
                 if result.returns_rows:
@@ -134,6 +134,17 @@ class ReadOnlyRunner:
                 return Rows([], [])
             finally:
                 conn.rollback()
+
+    def _mysql_session(self, conn: Connection, timeout_seconds: float) -> None:
+        """Read-only for the whole session (DDL commits implicitly, ending any one transaction)
+        and the statement time limit; each set once per pooled connection."""
+        info = conn.connection.info
+        if not info.get("ledgergpt_read_only"):
+            conn.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
+            info["ledgergpt_read_only"] = True
+        if info.get("ledgergpt_timeout") != timeout_seconds:
+            conn.exec_driver_sql(self._mysql_time_limit(conn, timeout_seconds))
+            info["ledgergpt_timeout"] = timeout_seconds
 
     def _mysql_time_limit(self, conn: Any, timeout_seconds: float) -> str:
         if self._mariadb is None:

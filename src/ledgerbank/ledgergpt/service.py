@@ -213,7 +213,6 @@ class LedgerGPT:
             sql,
             dialect=self.dialect,
             readable=allowlist.readable_views(asker.role),
-            schema=allowlist.schema_for(asker.role),
             row_limit=self.row_limit,
             params=params.keys(),
         )
@@ -337,6 +336,6 @@ def plain(name: str, value: Any) -> Any:
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value).hex()
     text = str(value)
-    if _STORED_DATETIME.match(text):
+    if 19 <= len(text) <= 26 and text[:1].isdigit() and _STORED_DATETIME.match(text):
         return as_utc(datetime.fromisoformat(text)).isoformat()
     return text
