@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -157,6 +158,27 @@ def run_ledger_verify(database_url: str) -> Any:
 def cli_env(database_url: str) -> dict[str, str]:
     """The environment for running the real `ledgerbank` command in a subprocess."""
     return {**os.environ, "LEDGERBANK_DATABASE_URL": database_url, "COLUMNS": "200"}
+
+
+def race(workers: list[Callable[[], Any]]) -> list[BaseException]:
+    """Run the workers in threads started together; return what they raised."""
+    start = threading.Barrier(len(workers))
+    failures: list[BaseException] = []
+
+    def run(work: Callable[[], Any]) -> None:
+        try:
+            start.wait()
+            work()
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(work,)) for work in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not any(thread.is_alive() for thread in threads), "a worker hung"
+    return failures
 
 
 @contextmanager

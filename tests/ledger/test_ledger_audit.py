@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+from functools import partial
 
 from ledger_helpers import (
     append_only_lifted,
     create_account,
     create_funded_account,
     create_user,
+    race,
     run_cli,
 )
 from sqlalchemy import Connection, delete, func, select, update
@@ -232,3 +236,45 @@ def test_a_removed_or_rewritten_chain_link_is_found(database: Database) -> None:
             2,
         )
         assert "missing" in report.detail
+
+
+def test_sealing_while_posting_keeps_the_chain_intact(database: Database) -> None:
+    owner = database.write(create_user)
+    alice = create_funded_account(database, owner, "100.00")
+    bob = create_funded_account(database, owner, "100.00")
+    posting_done = threading.Event()
+
+    def customer(source: int, destination: int) -> None:
+        for _ in range(12):
+            database.write(
+                lambda c: posting.transfer(
+                    c,
+                    from_account_id=source,
+                    to_account_id=destination,
+                    amount="0.25",
+                    actor_id=None,
+                )
+            )
+
+    def sealer() -> None:
+        while not posting_done.is_set():
+            audit.try_seal(database.write)  # losing a race to the other sealer is fine
+            time.sleep(0.002)
+
+    sealers = [threading.Thread(target=sealer) for _ in range(2)]
+    for thread in sealers:
+        thread.start()
+    try:
+        failures = race([partial(customer, alice, bob), partial(customer, bob, alice)] * 2)
+    finally:
+        posting_done.set()
+        for thread in sealers:
+            thread.join(timeout=300)
+    assert failures == []
+    database.write(audit.seal)
+    with database.read() as conn:
+        report = audit.verify(conn)
+        total = conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
+        links = conn.execute(select(func.count()).select_from(audit_chain)).scalar_one()
+    assert (report.ok, report.checked, report.unsealed) == (True, total, 0)
+    assert links == total == 2 + 2 + 4 * 12  # two openings, two deposits, the transfers

@@ -8,7 +8,6 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 import pytest
 from ledger_helpers import (
@@ -18,6 +17,7 @@ from ledger_helpers import (
     create_account,
     create_funded_account,
     create_user,
+    race,
 )
 from sqlalchemy import Connection, func, select
 
@@ -31,27 +31,6 @@ WRITERS = 8
 ACCOUNTS = 6
 OPERATIONS = 240  # in all, shared by the writers
 OPENING = 100_000  # 1000.00 in each account
-
-
-def race(workers: list[Callable[[], Any]]) -> list[BaseException]:
-    """Run the workers in threads started together; return what they raised."""
-    start = threading.Barrier(len(workers))
-    failures: list[BaseException] = []
-
-    def run(work: Callable[[], Any]) -> None:
-        try:
-            start.wait()
-            work()
-        except BaseException as exc:
-            failures.append(exc)
-
-    threads = [threading.Thread(target=run, args=(work,)) for work in workers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung"
-    return failures
 
 
 def test_hot_accounts_under_concurrent_transfers(database: Database) -> None:
