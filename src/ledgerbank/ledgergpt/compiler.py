@@ -22,6 +22,7 @@ VIEWS = {
     Subject.ACCOUNTS: "vw_accounts",
     Subject.CUSTOMERS: "vw_customers",
     Subject.AUDIT_EVENTS: "vw_audit_events",
+    Subject.ALERTS: "vw_alerts",
     Subject.BALANCE_SHEET: "vw_balance_sheet",
     Subject.INTEGRITY: "vw_ledger_integrity_check",
 }
@@ -161,6 +162,36 @@ def _shapes(dialect: str) -> dict[Subject, _Shape]:
             groups=dates
             | {GroupKey.ROLE: ("role", "role"), GroupKey.KYC: ("kyc_status", "kyc_status")},
         ),
+        Subject.ALERTS: _Shape(
+            listing=(
+                "id",
+                "created_at",
+                "queue",
+                "severity",
+                "status",
+                "rule_id",
+                "username",
+                "account_number",
+                "transaction_id",
+                "verdict",
+                "summary",
+                "assigned_to",
+                "resolution",
+            ),
+            default_order="created_at DESC, id DESC",
+            by_amount="score {dir}, id {dir}",
+            by_date="created_at {dir}, id {dir}",
+            by_name="username {dir}, id",
+            measured=None,
+            groups=dates
+            | {
+                GroupKey.STATUS: ("status", "status"),
+                GroupKey.QUEUE: ("queue", "queue"),
+                GroupKey.SEVERITY: ("severity", "severity"),
+                GroupKey.RULE: ("rule_id", "rule_id"),
+                GroupKey.CUSTOMER: ("username", "customer"),
+            },
+        ),
         Subject.AUDIT_EVENTS: _Shape(
             listing=(
                 "created_at",
@@ -298,6 +329,7 @@ def _filters(plan: QueryPlan, params: _Params) -> list[str]:
                 Subject.ACCOUNTS: f"username IN ({names})",
                 Subject.CUSTOMERS: f"username IN ({names})",
                 Subject.AUDIT_EVENTS: f"subject_username IN ({names})",
+                Subject.ALERTS: f"username IN ({names})",
             }[subject]
         )
     if plan.senders:
@@ -334,6 +366,12 @@ def _filters(plan: QueryPlan, params: _Params) -> list[str]:
         where.append(f"risk_verdict IN ({params.many('verdict', plan.verdicts)})")
     if plan.flagged:
         where.append("id IN (SELECT transaction_id FROM vw_flagged_transactions)")
+    if plan.alert_statuses:
+        where.append(f"status IN ({params.many('status', plan.alert_statuses)})")
+    if plan.alert_queues:
+        where.append(f"queue IN ({params.many('queue', plan.alert_queues)})")
+    if plan.severities:
+        where.append(f"severity IN ({params.many('severity', plan.severities)})")
     if plan.roles:
         where.append(f"role IN ({params.many('role', plan.roles)})")
     if plan.kyc_statuses:
@@ -419,8 +457,13 @@ def explain(plan: QueryPlan, notes: list[str] | None = None) -> str:
         *(v.lower() for v in plan.verdicts),
         *(["flagged"] if plan.flagged else []),
         *plan.kyc_statuses,
+        *plan.alert_statuses,
+        *(f"{q} queue" for q in plan.alert_queues),
+        *(f"{s} severity" for s in plan.severities),
     ]
-    if plan.roles:
+    if plan.subject is Subject.CUSTOMERS and plan.roles != ("customer",):
+        subject = "users"
+    if plan.roles and plan.roles != ("customer",):
         qualifiers.append("/".join(plan.roles))
     if qualifiers:
         subject = f"{', '.join(qualifiers)} {subject}"

@@ -183,6 +183,11 @@ CASES: Final[list[Case]] = [
     _q("audit events for mallory", Case("", "SELECT l.action AS action FROM audit_log l LEFT JOIN accounts a ON l.entity_type = 'account' AND CAST(a.id AS CHAR(20)) = l.entity_id WHERE (l.entity_type = 'user' AND l.entity_id = (SELECT CAST(id AS CHAR(20)) FROM users WHERE username = 'mallory')) OR a.owner_id = (SELECT id FROM users WHERE username = 'mallory')")),
     _q("how many role changes", Case("", "SELECT COUNT(*) AS count FROM audit_log WHERE action LIKE '%role%'")),
     _q("audit events by compliance", Case("", "SELECT l.action AS action FROM audit_log l JOIN users au ON au.id = l.actor_id WHERE au.username = 'compliance' AND l.action NOT LIKE 'ledgergpt.%'")),
+    # --- risk alerts ---
+    _q("list open alerts", Case("", "SELECT id FROM risk_alerts WHERE status = 'open'")),
+    _q("number of alerts by rule", Case("", "SELECT rule_id, COUNT(*) AS count FROM risk_alerts GROUP BY rule_id")),
+    _q("alerts for mallory", Case("", "SELECT r.id AS id FROM risk_alerts r JOIN accounts a ON a.id = r.account_id JOIN users u ON u.id = a.owner_id WHERE u.username = 'mallory'")),
+    _q("how many high severity fraud alerts", Case("", "SELECT COUNT(*) AS count FROM risk_alerts WHERE severity = 'high' AND queue = 'fraud'")),
     # --- the books ---
     _q("show the balance sheet", Case("", "SELECT a.currency AS currency, -SUM(e.amount) AS difference_minor FROM entries e JOIN accounts a ON a.id = e.account_id GROUP BY a.currency")),
     _q("is the ledger sound", Case("", "SELECT 1 AS check_name FROM users WHERE 1 = 0")),

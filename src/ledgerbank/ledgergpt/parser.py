@@ -155,6 +155,8 @@ def _facts(reading: Reading, directory: Directory) -> Facts:
     for index, word in enumerate(words):
         if index in skip:
             continue
+        if word in ("who", "that") and index > 0 and _is_noun(words[index - 1]):
+            continue  # "customers who joined": a relative pronoun, not a question
         following = words[index + 1] if index + 1 < len(words) else ""
         if word in ("by", "per", "sort_by") or (word == "each" and following in vocab.GROUP_WORDS):
             if following in vocab.GROUP_WORDS and (following != "account" or word != "sort_by"):
@@ -181,6 +183,10 @@ def _facts(reading: Reading, directory: Directory) -> Facts:
             continue
         _read_word(word, facts)
     return facts
+
+
+def _is_noun(word: str) -> bool:
+    return any(kind in ("noun", "ttype", "role") for kind, _ in vocab.tags(word))
 
 
 def _measure(word: str) -> str | None:
@@ -258,6 +264,8 @@ def _subject(facts: Facts) -> Subject | None:
         return Subject.INTEGRITY
     if _is_audit(facts):
         return Subject.AUDIT_EVENTS
+    if facts.has("noun", "alerts"):
+        return Subject.ALERTS
     if any(facts.has(k) for k in ("ttype", "verdict", "flagged")) or facts.has(
         "noun", "transactions"
     ):
@@ -319,6 +327,7 @@ class _Builder:
             Subject.ACCOUNTS: self._accounts,
             Subject.CUSTOMERS: self._customers,
             Subject.AUDIT_EVENTS: self._audit,
+            Subject.ALERTS: self._alerts,
             Subject.BALANCE_SHEET: self._ledger_view,
             Subject.INTEGRITY: self._ledger_view,
         }[self.subject]
@@ -677,6 +686,42 @@ class _Builder:
             self.fields["order"] = Order(key=SortKey.DATE, descending=newest)
             self.fields["limit"] = limit or (1 if self._singular() and not facts.has("who")
                                              else DEFAULT_TOP)  # fmt: skip
+        else:
+            self.fields["limit"] = limit
+
+    def _alerts(self) -> None:
+        facts = self.facts
+        words = set(facts.values("word"))
+        statuses = list(facts.values("alert_status"))
+        statuses += [s for s in ("open", "closed") if s in words]
+        self.fields["alert_statuses"] = tuple(dict.fromkeys(statuses))
+        self.fields["alert_queues"] = tuple(facts.values("queue"))
+        self.fields["severities"] = tuple(facts.values("severity"))
+        self.use("alert_status", "queue", "severity", "astatus", "active", "action")
+        self._people_as("customers", {})
+        self._period()
+        metric = self._metric()
+        if metric not in (None, Metric.COUNT):
+            raise self.refuse("for alerts I can count")
+        groups = self._groups(
+            {
+                "status": GroupKey.STATUS,
+                "queue": GroupKey.QUEUE,
+                "severity": GroupKey.SEVERITY,
+                "rule": GroupKey.RULE,
+                "customer": GroupKey.CUSTOMER,
+                "month": GroupKey.MONTH,
+                "day": GroupKey.DAY,
+            }
+        )
+        self.fields["metric"] = Metric.COUNT if groups else metric
+        self.fields["group_by"] = tuple(groups)
+        limit, word = self._limit_words()
+        self.use("recency")
+        if facts.has("recency") or word:
+            newest = not (facts.has("recency", "oldest") or word in ("first", "oldest"))
+            self.fields["order"] = Order(key=SortKey.DATE, descending=newest)
+            self.fields["limit"] = limit or (1 if self._singular() else DEFAULT_TOP)
         else:
             self.fields["limit"] = limit
 

@@ -33,7 +33,7 @@ _ATOM = re.compile(
     re.VERBOSE,
 )
 _OPEN_START = re.compile(
-    r"\b(?:since|after|starting(?:\s+(?:from|on|in))?|beginning(?:\s+(?:from|on|in))?|from)\s+$"
+    r"\b(?:since|after|starting(?:\s+(?:from|on|in))?|beginning(?:\s+(?:from|on|in))?)\s+$"
 )
 _OPEN_END = re.compile(r"\b(?:before|prior\s+to|until|till|through|up\s+to)\s+$")
 _PLAIN = re.compile(r"\b(?:in|on|during|for|of|over|within|from|at)\s+(?:the\s+)?$")

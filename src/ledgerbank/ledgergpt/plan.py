@@ -20,6 +20,7 @@ class Subject(StrEnum):
     ACCOUNTS = "accounts"
     CUSTOMERS = "customers"
     AUDIT_EVENTS = "audit_events"
+    ALERTS = "alerts"
     BALANCE_SHEET = "balance_sheet"
     INTEGRITY = "integrity"
 
@@ -47,6 +48,9 @@ class GroupKey(StrEnum):
     KYC = "kyc_status"
     ACTION = "action"
     ACTOR = "actor"
+    QUEUE = "queue"
+    SEVERITY = "severity"
+    RULE = "rule"
 
 
 class SortKey(StrEnum):
@@ -68,6 +72,9 @@ RoleName = Literal[
     "customer", "admin", "auditor", "fraud_analyst", "financial_manager", "compliance_officer"
 ]
 KycStatus = Literal["pending", "verified", "rejected"]
+AlertStatus = Literal["open", "investigating", "escalated", "reported", "closed"]
+AlertQueue = Literal["fraud", "compliance"]
+Severity = Literal["low", "medium", "high"]
 # Audit actions are matched with LIKE; patterns are letters, dots, underscores and %.
 ActionPattern = Annotated[str, StringConstraints(pattern=r"^[a-z_.%]{1,64}$")]
 
@@ -141,6 +148,9 @@ class QueryPlan(BaseModel):
     roles: tuple[RoleName, ...] = ()
     kyc_statuses: tuple[KycStatus, ...] = ()
     active: bool | None = None
+    alert_statuses: tuple[AlertStatus, ...] = ()
+    alert_queues: tuple[AlertQueue, ...] = ()
+    severities: tuple[Severity, ...] = ()
     actions: tuple[ActionPattern, ...] = ()
     description_contains: Annotated[str, StringConstraints(max_length=100)] | None = None
     amount: AmountFilter | None = None

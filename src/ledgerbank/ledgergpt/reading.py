@@ -30,11 +30,13 @@ _COUNTED = (
     r"times|customers?|users?|people|events?|alerts?|days?|weeks?|months?|years?|%))"
 )
 _COMPARATORS = {
+    "ge": r"at least|no less than|not less than|minimum of|min of|>=|(?:greater|more|larger)"
+    r" than or equal to|over or equal to",
+    "le": r"at most|no more than|not more than|up to|maximum of|max of|<=|(?:less|smaller)"
+    r" than or equal to",
     "gt": r"over|above|more than|greater than|larger than|bigger than|higher than|exceeding"
     r"|exceeds|exceed|in excess of|>",
-    "ge": r"at least|no less than|not less than|minimum of|min of|>=",
     "lt": r"under|below|less than|smaller than|lower than|beneath|<",
-    "le": r"at most|no more than|not more than|up to|maximum of|max of|<=",
     "eq": r"exactly|equal to|equals|of|for|=",
 }
 _RANGE = re.compile(

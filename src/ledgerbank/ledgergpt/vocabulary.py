@@ -96,6 +96,9 @@ PHRASES: Final[list[tuple[str, str]]] = [
     (r"\bcash (?:deposits?|in)\b", "deposits"),
     (r"\bcash (?:withdrawals?|out)\b", "withdrawals"),
     (r"\bmoney movements?\b", "transactions"),
+    (r"\b(low|medium|high)[ -]severity\b", r"\1"),
+    (r"\bseverity (low|medium|high)\b", r"\1"),
+    (r"\b(fraud|compliance|aml) queue\b", r"\1"),
     (r"\bblocked by (?:the )?risk(?: engine| screening| scoring)?\b", "blocked"),
     (r"\bjournal entries\b", "journals"),
 ]
@@ -117,6 +120,15 @@ _add("customer customers client clients", ("noun", "customers"))
 _add("user users people person members member", ("noun", "users"))
 _add("staff employees employee", ("noun", "staff"))
 _add("audit events event changes", ("noun", "audit"))
+_add("alert alerts cases", ("noun", "alerts"))
+_add("investigating investigated", ("alert_status", "investigating"))
+_add("escalated", ("alert_status", "escalated"))
+_add("reported", ("alert_status", "reported"))
+_add("fraud", ("queue", "fraud"))
+_add("aml compliance", ("queue", "compliance"))
+_add("low", ("severity", "low"))
+_add("medium", ("severity", "medium"))
+_add("high severe", ("severity", "high"))
 _add("balance_sheet", ("subject", "balance_sheet"))
 _add("integrity", ("subject", "integrity"))
 # transaction types (singular and plural)
@@ -203,7 +215,8 @@ GROUP_WORDS: Final[dict[str, str]] = {
     "verdict": "verdict", "verdicts": "verdict", "verdict_key": "verdict", "risk": "verdict",
     "role": "role", "roles": "role", "kyc_key": "kyc_status", "kyc": "kyc_status",
     "action": "action", "actions": "action", "actor": "actor", "actors": "actor",
-    "transaction_type": "type",
+    "transaction_type": "type", "queue": "queue", "queues": "queue", "severity": "severity",
+    "rule": "rule", "rules": "rule",
 }  # fmt: skip
 
 # Words that carry no meaning of their own here.
@@ -268,7 +281,12 @@ EXAMPLES: Final[dict[str, tuple[str, ...]]] = {
         "who froze accounts last week",
         "audit events for alice",
     ),
-    "risk": ("show flagged transactions", "suspicious transfers this month"),
+    "risk": (
+        "show flagged transactions",
+        "suspicious transfers this month",
+        "open fraud alerts",
+        "number of alerts by rule",
+    ),
     "ledger": ("show the balance sheet", "is the ledger sound"),
 }
 
