@@ -148,6 +148,15 @@ class Bank:
             return fn(conn)
 
 
+def problem(response: Response, status: int, code: str) -> dict[str, Any]:
+    """Check that `response` is an RFC 9457 problem with this status and code; its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["code"] == code, body
+    return body
+
+
 class ThresholdScreen:
     """A risk screen for tests: CRITICAL at or above `block_from` minor units, SAFE below.
 

@@ -6,7 +6,7 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
-from api_helpers import Bank
+from api_helpers import Bank, problem
 from sqlalchemy import select, update
 
 from ledgerbank.audit.tables import audit_log
@@ -23,14 +23,6 @@ ACCOUNT_FIELDS = {
     "status",
     "created_at",
 }
-
-
-def _problem(response: object, status: int, code: str) -> dict[str, object]:
-    assert response.status_code == status, response.text  # type: ignore[attr-defined]
-    assert response.headers["content-type"].startswith("application/problem+json")  # type: ignore[attr-defined]
-    body: dict[str, object] = response.json()  # type: ignore[attr-defined]
-    assert body["code"] == code, body
-    return body
 
 
 def test_open_account_answers_201_with_the_account(bank: Bank) -> None:
@@ -66,14 +58,14 @@ def test_open_account_refuses_bad_input_and_writes_nothing(bank: Bank) -> None:
         return len(bank.read(lambda conn: conn.execute(select(accounts.c.id)).all()))
 
     before = account_count()
-    _problem(
+    problem(
         bank.post("alice", "/accounts/", {"account_type": "savings", "currency": "XYZ"}),
         422,
         "unknown_currency",
     )
-    _problem(bank.post("alice", "/accounts/", {"account_type": "loan"}), 422, "validation_error")
-    _problem(bank.post("alice", "/accounts/", {"currency": "USD"}), 422, "validation_error")
-    _problem(
+    problem(bank.post("alice", "/accounts/", {"account_type": "loan"}), 422, "validation_error")
+    problem(bank.post("alice", "/accounts/", {"currency": "USD"}), 422, "validation_error")
+    problem(
         bank.post(
             "alice", "/accounts/", {"account_type": "savings", "owner_id": bank.users["bob"]}
         ),
@@ -85,7 +77,7 @@ def test_open_account_refuses_bad_input_and_writes_nothing(bank: Bank) -> None:
         content=b'{"account_type": ',
         headers={**bank.headers("alice"), "Content-Type": "application/json"},
     )
-    _problem(malformed, 400, "malformed_request")
+    problem(malformed, 400, "malformed_request")
     assert account_count() == before
 
 
@@ -119,21 +111,19 @@ def test_staff_list_everyone_filter_by_owner_and_page(bank: Bank) -> None:
         if cursor is None:
             break
     assert seen == alice + bob
-    _problem(
-        bank.get("admin", "/accounts/", params={"cursor": "garbage!"}), 422, "validation_error"
-    )
-    _problem(bank.get("admin", "/accounts/", params={"limit": 501}), 422, "validation_error")
+    problem(bank.get("admin", "/accounts/", params={"cursor": "garbage!"}), 422, "validation_error")
+    problem(bank.get("admin", "/accounts/", params={"limit": 501}), 422, "validation_error")
 
 
 def test_another_customers_account_answers_404_like_a_missing_one(bank: Bank) -> None:
     theirs = bank.open_account("bob")
     for path in ("", "/balance", "/statement"):
-        hidden = _problem(bank.get("alice", f"/accounts/{theirs}{path}"), 404, "not_found")
-        missing = _problem(bank.get("alice", f"/accounts/{theirs + 1000}{path}"), 404, "not_found")
+        hidden = problem(bank.get("alice", f"/accounts/{theirs}{path}"), 404, "not_found")
+        missing = problem(bank.get("alice", f"/accounts/{theirs + 1000}{path}"), 404, "not_found")
         assert hidden["title"] == missing["title"]
         assert str(theirs) in str(hidden["detail"])
-    _problem(bank.get("alice", "/accounts/9223372036854775808"), 422, "validation_error")
-    _problem(bank.get("alice", "/accounts/0"), 422, "validation_error")
+    problem(bank.get("alice", "/accounts/9223372036854775808"), 422, "validation_error")
+    problem(bank.get("alice", "/accounts/0"), 422, "validation_error")
 
 
 def test_balance_now_and_at_a_past_moment(bank: Bank) -> None:
@@ -169,12 +159,12 @@ def test_balance_now_and_at_a_past_moment(bank: Bank) -> None:
     assert early.json()["balance"] == "0.00"
     assert datetime.fromisoformat(early.json()["as_of"]) == before_anything
     future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
-    _problem(
+    problem(
         bank.get("alice", f"/accounts/{account}/balance", params={"at": future}),
         422,
         "validation_error",
     )
-    _problem(
+    problem(
         bank.get("alice", f"/accounts/{account}/balance", params={"at": "yesterday"}),
         422,
         "validation_error",
@@ -239,7 +229,7 @@ def test_statement_json_for_a_period(bank: Bank) -> None:
     ).json()
     assert empty["entries"] == []
     assert empty["opening_balance"] == empty["closing_balance"] == "0.00"
-    _problem(
+    problem(
         bank.get(
             "alice",
             f"/accounts/{account}/statement",
@@ -266,7 +256,7 @@ def test_statement_csv_and_pdf_downloads(bank: Bank) -> None:
     assert pdf.status_code == 200
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF-")
-    _problem(
+    problem(
         bank.get("alice", f"/accounts/{account}/statement", params={"format": "docx"}),
         422,
         "validation_error",
@@ -284,8 +274,8 @@ def test_freeze_and_unfreeze(bank: Bank) -> None:
     refused = bank.post(
         "alice", "/transactions/withdraw", {"account_id": account, "amount": "1.00"}
     )
-    _problem(refused, 422, "account_frozen")
-    _problem(
+    problem(refused, 422, "account_frozen")
+    problem(
         bank.post("compliance_officer", f"/accounts/{account}/freeze", {"reason": "again"}),
         409,
         "invalid_transition",
@@ -293,16 +283,16 @@ def test_freeze_and_unfreeze(bank: Bank) -> None:
     thawed = bank.post("compliance_officer", f"/accounts/{account}/unfreeze", {"reason": "cleared"})
     assert thawed.status_code == 200
     assert thawed.json()["status"] == "active"
-    _problem(
+    problem(
         bank.post("admin", f"/accounts/{account}/unfreeze", {"reason": "again"}),
         409,
         "invalid_transition",
     )
-    _problem(
+    problem(
         bank.post("admin", f"/accounts/{account}/freeze", {"reason": ""}), 422, "validation_error"
     )
-    _problem(bank.post("admin", f"/accounts/{account}/freeze", {}), 422, "validation_error")
-    _problem(bank.post("admin", "/accounts/999999/freeze", {"reason": "x"}), 404, "not_found")
+    problem(bank.post("admin", f"/accounts/{account}/freeze", {}), 422, "validation_error")
+    problem(bank.post("admin", "/accounts/999999/freeze", {"reason": "x"}), 404, "not_found")
     recorded = bank.read(
         lambda conn: conn.execute(
             select(audit_log.c.action, audit_log.c.actor_id)

@@ -6,18 +6,10 @@ import threading
 from typing import Any
 
 import pytest
-from api_helpers import Bank
+from api_helpers import Bank, problem
 from sqlalchemy import func, select
 
 from ledgerbank.ledger.tables import idempotency_keys, transactions
-
-
-def problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code, body
-    return body
 
 
 def transaction_count(bank: Bank) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from api_helpers import Bank, ThresholdScreen
+from api_helpers import Bank, ThresholdScreen, problem
 from sqlalchemy import select
 
 from ledgerbank.ledger.tables import entries, transactions
@@ -13,14 +13,6 @@ from ledgerbank.risk.screen import build_screen
 from ledgerbank.risk.tables import risk_scores
 
 BLOCK_FROM = 1000_00  # minor units: 1000.00 and above are CRITICAL for the test screen
-
-
-def problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code, body
-    return body
 
 
 def stored(bank: Bank, transaction_id: int) -> tuple[str, int]:

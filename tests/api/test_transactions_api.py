@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from api_helpers import Bank
+from api_helpers import Bank, problem
 from sqlalchemy import select
 
 from ledgerbank.audit.tables import audit_log
@@ -25,14 +25,6 @@ TRANSACTION_FIELDS = {
     "created_at",
     "risk",
 }
-
-
-def problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code, body
-    return body
 
 
 def test_deposit_withdraw_transfer_answer_201_with_the_transaction(bank: Bank) -> None:

@@ -155,17 +155,14 @@ def _move_money(
     key: str | None,
     body: BaseModel,
     unit: Callable[[Connection], Outcome],
-    *,
     counter: Any,
-    pin: str | None = None,
-    needs_pin: bool = False,
 ) -> JSONResponse:
     """Post through `unit` once per Idempotency-Key; money leaving an account needs the PIN."""
     settings = request.app.state.settings
 
     def check_pin() -> None:
-        if needs_pin:
-            auth.check_pin(database, principal.id, pin, settings=settings)
+        if isinstance(body, Withdrawal | Transfer | Batch):
+            auth.check_pin(database, principal.id, body.pin, settings=settings)
 
     request_hash = idempotency.fingerprint(
         request.method, request.url.path, body.model_dump(mode="json", exclude={"pin"})
@@ -185,13 +182,18 @@ def _move_money(
     return _respond(_count(outcome, counter))
 
 
+def _posting_args(request: Request, principal: Principal) -> dict[str, Any]:
+    """What every customer posting is called with: who, the risk screen, the largest amount."""
+    return {
+        "actor_id": principal.id,
+        "screen": _screen(request),
+        "max_major": Decimal(request.app.state.settings.max_amount),
+    }
+
+
 def _screen(request: Request) -> Screen:
     screen: Screen = request.app.state.screen
     return screen
-
-
-def _max_major(request: Request) -> Decimal:
-    return Decimal(request.app.state.settings.max_amount)
 
 
 # --- money movements --------------------------------------------------------------------
@@ -208,6 +210,8 @@ def _max_major(request: Request) -> Decimal:
 def deposit(
     request: Request, body: Deposit, principal: MoneyMove, database: DB, key: IdempotencyKey = None
 ) -> JSONResponse:
+    common = _posting_args(request, principal)
+
     def unit(conn: Connection) -> Outcome:
         policy.require_own_accounts(conn, principal, body.account_id)
         return _posted_one(
@@ -215,16 +219,12 @@ def deposit(
                 conn,
                 account_id=body.account_id,
                 amount=body.amount,
-                actor_id=principal.id,
                 description=body.description,
-                screen=_screen(request),
-                max_major=_max_major(request),
+                **common,
             )
         )
 
-    return _move_money(
-        request, principal, database, key, body, unit, counter=metrics.deposits_posted
-    )
+    return _move_money(request, principal, database, key, body, unit, metrics.deposits_posted)
 
 
 @router.post(
@@ -245,6 +245,8 @@ def withdraw(
     database: DB,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
+    common = _posting_args(request, principal)
+
     def unit(conn: Connection) -> Outcome:
         policy.require_own_accounts(conn, principal, body.account_id)
         return _posted_one(
@@ -252,24 +254,12 @@ def withdraw(
                 conn,
                 account_id=body.account_id,
                 amount=body.amount,
-                actor_id=principal.id,
                 description=body.description,
-                screen=_screen(request),
-                max_major=_max_major(request),
+                **common,
             )
         )
 
-    return _move_money(
-        request,
-        principal,
-        database,
-        key,
-        body,
-        unit,
-        counter=metrics.withdrawals_posted,
-        pin=body.pin,
-        needs_pin=True,
-    )
+    return _move_money(request, principal, database, key, body, unit, metrics.withdrawals_posted)
 
 
 @router.post(
@@ -296,6 +286,8 @@ def transfer(
     database: DB,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
+    common = _posting_args(request, principal)
+
     def unit(conn: Connection) -> Outcome:
         policy.require_own_accounts(conn, principal, body.from_account_id)
         return _posted_one(
@@ -304,24 +296,12 @@ def transfer(
                 from_account_id=body.from_account_id,
                 to_account_id=body.to_account_id,
                 amount=body.amount,
-                actor_id=principal.id,
                 description=body.description,
-                screen=_screen(request),
-                max_major=_max_major(request),
+                **common,
             )
         )
 
-    return _move_money(
-        request,
-        principal,
-        database,
-        key,
-        body,
-        unit,
-        counter=metrics.transfers_posted,
-        pin=body.pin,
-        needs_pin=True,
-    )
+    return _move_money(request, principal, database, key, body, unit, metrics.transfers_posted)
 
 
 @router.post(
@@ -349,7 +329,7 @@ def batch(
     database: DB,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    screen, max_major = _screen(request), _max_major(request)
+    common = _posting_args(request, principal)
 
     def atomic(conn: Connection) -> Outcome:
         policy.require_own_accounts(conn, principal, *(t.from_account_id for t in body.transfers))
@@ -357,9 +337,7 @@ def batch(
             posting.TransferOrder(t.from_account_id, t.to_account_id, t.amount, t.description)
             for t in body.transfers
         ]
-        result = posting.transfer_batch(
-            conn, orders, actor_id=principal.id, screen=screen, max_major=max_major
-        )
+        result = posting.transfer_batch(conn, orders, **common)
         if result.blocked:
             return _blocked(result)
         items = [
@@ -390,10 +368,8 @@ def batch(
                         from_account_id=order.from_account_id,
                         to_account_id=order.to_account_id,
                         amount=order.amount,
-                        actor_id=principal.id,
                         description=order.description,
-                        screen=screen,
-                        max_major=max_major,
+                        **common,
                     )
             except E.LedgerbankError as exc:
                 items.append(BatchItem(index=index, status="failed", error=_problem_body(exc)))
@@ -416,17 +392,8 @@ def batch(
         )
         return Outcome(200, answer.model_dump(mode="json"))
 
-    return _move_money(
-        request,
-        principal,
-        database,
-        key,
-        body,
-        atomic if body.atomic else one_by_one,
-        counter=metrics.transfers_posted,
-        pin=body.pin,
-        needs_pin=True,
-    )
+    unit = atomic if body.atomic else one_by_one
+    return _move_money(request, principal, database, key, body, unit, metrics.transfers_posted)
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -563,9 +530,7 @@ def reverse_transaction(
             posting.reverse(conn, transaction_id, reason=body.reason, actor_id=principal.id)
         )
 
-    return _move_money(
-        request, principal, database, key, body, unit, counter=metrics.reversals_posted
-    )
+    return _move_money(request, principal, database, key, body, unit, metrics.reversals_posted)
 
 
 @router.post(
