@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from api_helpers import Bank, problem
 from sqlalchemy import select, update
@@ -223,6 +223,12 @@ def test_statement_json_for_a_period(bank: Bank) -> None:
         "alice", f"/accounts/{account}/statement", params={"from": str(today), "to": str(today)}
     ).json()
     assert len(by_day["entries"]) == 2
+    assert datetime.fromisoformat(by_day["from"]) == datetime.combine(today, time(), UTC)
+    assert datetime.fromisoformat(by_day["to"]) == datetime.combine(
+        today, time(23, 59, 59, 999999), UTC
+    )
+    assert whole["from"] is None
+    assert whole["to"] is None
     yesterday = str(today - timedelta(days=1))
     empty = bank.get(
         "alice", f"/accounts/{account}/statement", params={"from": yesterday, "to": yesterday}
