@@ -85,24 +85,30 @@ class Bank:
 
     # --- set-up through the services (not under test here) ---
 
-    def add_user(self, name: str, role: str = "customer") -> int:
-        row = self.database.write(
-            lambda conn: identity.create_user(
-                conn,
-                username=name,
-                password=PASSWORD,
-                email=f"{name}@example.test",
-                full_name=name.title(),
-                role=role,
-                kyc_status="verified",
+    def add_users(self, people: dict[str, str]) -> None:
+        """Create users (name -> role) in one transaction and give each a token."""
+
+        def create(conn: Connection) -> dict[str, int]:
+            return {
+                name: int(
+                    identity.create_user(
+                        conn,
+                        username=name,
+                        password=PASSWORD,
+                        email=f"{name}@example.test",
+                        full_name=name.title(),
+                        role=role,
+                        kyc_status="verified",
+                    )["id"]
+                )
+                for name, role in people.items()
+            }
+
+        for name, user_id in self.database.write(create).items():
+            self.users[name] = user_id
+            self.tokens[name], _ = tokens.issue(
+                user_id=user_id, role=people[name], secret=JWT_SECRET, ttl_minutes=30
             )
-        )
-        user_id = int(row["id"])
-        self.users[name] = user_id
-        self.tokens[name], _ = tokens.issue(
-            user_id=user_id, role=role, secret=JWT_SECRET, ttl_minutes=30
-        )
-        return user_id
 
     def open_account(self, who: str, *, currency: str = "USD", kind: str = "checking") -> int:
         row = self.database.write(

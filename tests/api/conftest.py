@@ -17,9 +17,6 @@ def bank(database_url: str, tmp_path: Path) -> Iterator[Bank]:
     app = create_app(api_settings(database_url, tmp_path))
     with TestClient(app) as client:
         world = Bank(app=app, client=client, database=app.state.db)
-        world.add_user("alice")
-        world.add_user("bob")
-        for role in STAFF_ROLES:
-            world.add_user(role, role)
+        world.add_users({"alice": "customer", "bob": "customer"} | {r: r for r in STAFF_ROLES})
         yield world
         assert world.violations() == [], "the ledger must stay sound after every API test"
