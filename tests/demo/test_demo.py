@@ -105,10 +105,26 @@ def test_demo_load_builds_a_sound_bank_with_every_role_and_the_suspicious_patter
         ).all()
         history = movements(conn)
         before = counts(conn)
+        opened_after_first_entry = conn.execute(
+            select(accounts.c.account_number)
+            .join(entries, entries.c.account_id == accounts.c.id)
+            .where(entries.c.posted_at < accounts.c.created_at, accounts.c.is_internal == 0)
+        ).all()
+        joined_after_opening = conn.execute(
+            select(users.c.username)
+            .join(accounts, accounts.c.owner_id == users.c.id)
+            .where(accounts.c.created_at <= users.c.created_at)
+        ).all()
+        joined = dict(conn.execute(select(users.c.username, users.c.created_at)).all())
     assert {row[0] for row in sheet} == {"USD", "EUR"}
     for _currency, assets, liabilities, difference in sheet:
         assert (difference, assets) == (0, liabilities)
     assert (before["users"], before["accounts"]) == (len(USERS), len(ACCOUNTS))
+    # the bank has been running for months: people and accounts date from before their history
+    assert opened_after_first_entry == joined_after_opening == []
+    assert joined["alice"] < history[0].at
+    assert joined["mallory"] > history[-1].at - timedelta(days=30)
+    assert joined["admin"] < joined["alice"]
     assert len(history) > 500
     last = history[-1].at
     assert history[0].at < last - timedelta(days=175)
@@ -173,8 +189,10 @@ def test_demo_history_is_deterministic_and_never_overdraws() -> None:
     assert first != other
     assert [e.at for e in first] == sorted(e.at for e in first)
     assert first[-1].at < end
+    opened = {account.key: account.opened_at(end.date()) for account in ACCOUNTS}
     balances: dict[str, int] = defaultdict(int)
     for event in first:
+        assert all(opened[key] <= event.at for key in (event.source, event.destination) if key)
         if event.source:
             balances[event.source] -= event.amount
             assert balances[event.source] >= 0, event

@@ -61,6 +61,10 @@ class DemoAccount:
     def owner(self) -> str:
         return self.key.split(".")[0]
 
+    def opened_at(self, today: date) -> datetime:
+        """When the account was opened: 08:00 UTC, its history days before `today`."""
+        return datetime.combine(today - timedelta(days=self.opened_days_ago), time(8), tzinfo=UTC)
+
 
 ACCOUNTS = (
     DemoAccount("alice.checking", "checking", "USD", HISTORY_DAYS),
@@ -131,6 +135,7 @@ class _Story:
 
     def __init__(self, rng: random.Random, end: datetime) -> None:
         self.rng, self.end, self.events = rng, end, list[Event]()
+        self.opened = {account.key: account.opened_at(end.date()) for account in ACCOUNTS}
 
     def at(self, day: date, earliest: int = 7, latest: int = 21) -> datetime:
         hour = self.rng.randint(earliest, latest)
@@ -154,7 +159,9 @@ class _Story:
         self._add(Event(at, "transfer", source, destination, amount, description, _owner(source)))
 
     def _add(self, event: Event) -> None:
-        if event.at < self.end:
+        """Keep events of the past that touch only accounts already open."""
+        touched = [key for key in (event.source, event.destination) if key is not None]
+        if event.at < self.end and all(self.opened[key] <= event.at for key in touched):
             self.events.append(event)
 
 

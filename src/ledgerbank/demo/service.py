@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Table, select, update
@@ -108,7 +108,8 @@ def _open_bank(conn: Connection, now: datetime) -> _Opened:
     }
     account_ids: dict[str, int] = {}
     opened: list[DemoAccountOpened] = []
-    joined = {u.username: now - timedelta(days=STAFF_SINCE_DAYS) for u in USERS}
+    staff_since = now - timedelta(days=STAFF_SINCE_DAYS)
+    joined = {u.username: staff_since for u in USERS if u.role != "customer"}
     for account in ACCOUNTS:
         row = open_account(
             conn,
@@ -123,11 +124,10 @@ def _open_bank(conn: Connection, now: datetime) -> _Opened:
             )
         )
         # The bank has been running for months: accounts and customers date from then.
-        since = datetime.combine(
-            (now - timedelta(days=account.opened_days_ago)).date(), time(8), tzinfo=now.tzinfo
-        )
+        since = account.opened_at(now.date())
         _backdate(conn, accounts, int(row["id"]), since)
-        joined[account.owner] = min(joined[account.owner], since - timedelta(days=1))
+        day_before = since - timedelta(days=1)
+        joined[account.owner] = min(joined.get(account.owner, day_before), day_before)
     for username, since in joined.items():
         _backdate(conn, users, user_ids[username], since)
     return _Opened(user_ids, account_ids, opened)
