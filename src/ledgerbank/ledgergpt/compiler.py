@@ -230,9 +230,9 @@ class _Params:
         return ", ".join(self.bind(prefix, value) for value in values)
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
-    return f"%{escaped}%"
+def escape_like(text: str) -> str:
+    """`text` as a literal inside a LIKE pattern written with ESCAPE '!'."""
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
 
 
 def compile_plan(
@@ -382,7 +382,7 @@ def _filters(plan: QueryPlan, params: _Params) -> list[str]:
         likes = [f"action LIKE {params.bind('action', a)}" for a in plan.actions]
         where.append(likes[0] if len(likes) == 1 else "(" + " OR ".join(likes) + ")")
     if plan.description_contains:
-        pattern = params.bind("description", _like_pattern(plan.description_contains))
+        pattern = params.bind("description", f"%{escape_like(plan.description_contains.lower())}%")
         where.append(f"LOWER(description) LIKE {pattern} ESCAPE '!'")
     if plan.amount is not None:
         column = "balance" if subject is Subject.ACCOUNTS else "amount"

@@ -126,7 +126,7 @@ def _mapping_schema(frozen: tuple[tuple[str, frozenset[str]], ...], dialect: str
     return MappingSchema(schema, dialect=dialect)
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=1024)
 def _check_cached(
     sql: str,
     dialect: str,

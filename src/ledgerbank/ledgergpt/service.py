@@ -22,9 +22,9 @@ from ledgerbank.identity.permissions import Role
 from ledgerbank.identity.tables import users
 from ledgerbank.kit.clock import as_utc, utcnow
 from ledgerbank.kit.db import Database
-from ledgerbank.kit.money import EXPONENTS
+from ledgerbank.kit.money import EXPONENTS, to_decimal_string
 from ledgerbank.ledgergpt import allowlist, gate, llm
-from ledgerbank.ledgergpt.compiler import CompiledQuery, MoneyColumn, compile_plan
+from ledgerbank.ledgergpt.compiler import CompiledQuery, MoneyColumn, compile_plan, escape_like
 from ledgerbank.ledgergpt.parser import Person, parse
 from ledgerbank.ledgergpt.plan import QueryPlan
 from ledgerbank.ledgergpt.runner import ReadOnlyRunner, Rows
@@ -89,7 +89,7 @@ class UsersDirectory:
         name = func.lower(users.c.full_name)
         conditions = [func.lower(users.c.username).in_(lowered), name.in_(lowered)]
         for word in lowered:
-            literal = word.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+            literal = escape_like(word)
             conditions.append(name.like(f"{literal} %", escape="!"))
             conditions.append(name.like(f"% {literal}", escape="!"))
         rows = self.conn.execute(
@@ -313,7 +313,10 @@ def present(rows: Rows, money: dict[str, MoneyColumn]) -> list[list[Any]]:
 
 
 def money_text(value: Any, currency: Any, *, minor: bool) -> str:
+    """Exact decimal text in the currency's minor-unit places (2 when the currency is unknown)."""
     places = EXPONENTS.get(str(currency), 2) if currency else 2
+    if minor and isinstance(value, int) and str(currency) in EXPONENTS:
+        return to_decimal_string(value, str(currency))
     number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     if minor:
         number = number.scaleb(-places)
