@@ -12,7 +12,8 @@ from ledgerbank.errors import NotUnderstood
 from ledgerbank.identity.permissions import Role
 from ledgerbank.ledgergpt.allowlist import readable_views
 from ledgerbank.ledgergpt.compiler import compile_plan
-from ledgerbank.ledgergpt.parser import Person, parse
+from ledgerbank.ledgergpt.facts import Person
+from ledgerbank.ledgergpt.parser import parse
 from ledgerbank.ledgergpt.plan import GroupKey, Metric, QueryPlan, SortKey, Subject
 from ledgerbank.ledgergpt.service import looks_like_sql
 

@@ -25,7 +25,8 @@ from ledgerbank.kit.db import Database
 from ledgerbank.kit.money import EXPONENTS, to_decimal_string
 from ledgerbank.ledgergpt import allowlist, gate, llm
 from ledgerbank.ledgergpt.compiler import CompiledQuery, MoneyColumn, compile_plan, escape_like
-from ledgerbank.ledgergpt.parser import Person, parse
+from ledgerbank.ledgergpt.facts import Person
+from ledgerbank.ledgergpt.parser import parse
 from ledgerbank.ledgergpt.plan import QueryPlan
 from ledgerbank.ledgergpt.runner import ReadOnlyRunner, Rows
 
