@@ -7,8 +7,10 @@ import sys
 import typer
 from rich.console import Console
 
+from ledgerbank.analytics.commands import app as analytics_app
 from ledgerbank.audit.commands import app as audit_app
 from ledgerbank.bench.commands import app as bench_app
+from ledgerbank.dashboard.commands import app as dashboard_app
 from ledgerbank.demo.commands import app as demo_app
 from ledgerbank.errors import LedgerbankError
 from ledgerbank.identity.commands import app as users_app
@@ -35,6 +37,8 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(bench_app, name="bench")
 app.command("ask")(ask_command)
 app.add_typer(risk_app, name="risk")
+app.add_typer(analytics_app, name="analytics")
+app.add_typer(dashboard_app, name="dashboard")
 
 err = Console(stderr=True)
 

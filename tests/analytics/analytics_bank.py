@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Connection, create_engine, insert, select, text
@@ -208,6 +209,7 @@ class Bank:
     database: Database
     client: TestClient
     now: datetime
+    url: str
     users: dict[str, int] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     accounts: dict[str, int] = field(default_factory=dict)
@@ -459,7 +461,7 @@ def open_bank(database_url: str, data_dir: Path) -> Iterator[Bank]:
     app = create_app(settings_for(database_url, data_dir))
     with TestClient(app) as client:
         now = utcnow()
-        bank = Bank(database=app.state.db, client=client, now=now)
+        bank = Bank(database=app.state.db, client=client, now=now, url=database_url)
         joined = month_start(now, HISTORY_MONTHS + 1)
         for index, name in enumerate(("alice", "bob", "carol")):
             bank.add_user(name, "customer", joined + timedelta(days=40 * index))
@@ -488,3 +490,20 @@ def open_bank(database_url: str, data_dir: Path) -> Iterator[Bank]:
         score_and_alert(bank)
         yield bank
         assert bank.violations() == [], "the ledger must stay sound"
+
+
+def shared_bank(
+    backend: str, templates: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Bank]:
+    """The body of a module-scoped `bank` fixture: a fresh database per module and backend."""
+    template = templates[backend]
+    if template.error:
+        if os.environ.get("LEDGERBANK_TEST_REQUIRE_DATABASES") == "1":
+            pytest.fail(template.error)
+        pytest.skip(template.error)
+    data_dir = tmp_path_factory.mktemp(f"analytics-{backend}")
+    with (
+        fresh_database(backend, template.url, data_dir) as url,
+        open_bank(url, data_dir) as opened,
+    ):
+        yield opened

@@ -7,12 +7,11 @@ from the same migrated template as the `database_url` fixture's.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from analytics_bank import BACKENDS, Bank, fresh_database, open_bank
+from analytics_bank import BACKENDS, Bank, shared_bank
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -21,14 +20,4 @@ def bank(
     templates: dict[str, Any],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Bank]:
-    template = templates[request.param]
-    if template.error:
-        if os.environ.get("LEDGERBANK_TEST_REQUIRE_DATABASES") == "1":
-            pytest.fail(template.error)
-        pytest.skip(template.error)
-    data_dir = tmp_path_factory.mktemp(f"analytics-{request.param}")
-    with (
-        fresh_database(request.param, template.url, data_dir) as url,
-        open_bank(url, data_dir) as opened,
-    ):
-        yield opened
+    yield from shared_bank(request.param, templates, tmp_path_factory)

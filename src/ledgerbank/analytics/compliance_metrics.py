@@ -12,11 +12,12 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, select
 
-from ledgerbank.analytics.periods import Period, bucket
-from ledgerbank.analytics.reports import BOOKED, amount_condition, money
+from ledgerbank.analytics.amounts import BOOKED, money
+from ledgerbank.analytics.cube import Filters, aggregate
+from ledgerbank.analytics.periods import Period
 from ledgerbank.config import Settings
 from ledgerbank.kit.clock import as_utc
-from ledgerbank.ledger.tables import accounts, transactions
+from ledgerbank.ledger.tables import accounts
 from ledgerbank.risk.tables import risk_alert_actions, risk_alerts
 
 # Age brackets of unresolved alerts, in days: [0, 1), [1, 7), [7, 30), [30, ...).
@@ -196,31 +197,19 @@ def _large_cash_by_day(
 ) -> list[dict[str, Any]]:
     """Cash deposits and withdrawals at or above the reporting threshold, per day and currency."""
     threshold = Decimal(str(getattr(settings, "risk_cash_threshold", "10000.00")))
-    day = bucket(transactions.c.created_at, "day", conn.dialect.name).label("day")
+    large_cash = Filters(types=CASH_TYPES, statuses=BOOKED, min_amount=threshold, period=period)
     rows = conn.execute(
-        select(
-            day,
-            transactions.c.currency,
-            transactions.c.type,
-            func.count().label("n"),
-            func.sum(transactions.c.amount).label("total"),
-        )
-        .where(
-            transactions.c.type.in_(CASH_TYPES),
-            transactions.c.status.in_(BOOKED),
-            amount_condition(threshold, None),
-            *period.clauses(transactions.c.created_at),
-        )
-        .group_by(day, transactions.c.currency, transactions.c.type)
-        .order_by(day, transactions.c.currency, transactions.c.type)
-    )
+        aggregate(
+            ["day", "currency", "type"], large_cash, conn.dialect.name, ("count", "sum")
+        ).order_by("day", "currency", "type")
+    ).mappings()
     return [
         {
-            "day": r.day,
-            "currency": r.currency,
-            "type": r.type,
-            "count": int(r.n),
-            "total": money(r.total, r.currency),
+            "day": r["day"],
+            "currency": r["currency"],
+            "type": r["type"],
+            "count": int(r["count"]),
+            "total": money(r["sum"], r["currency"]),
         }
         for r in rows
     ]

@@ -10,33 +10,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
 
 from ledgerbank import errors
+from ledgerbank.analytics.amounts import BOOKED, average, money
+from ledgerbank.analytics.cube import Filters, aggregate
 from ledgerbank.analytics.periods import Period, bucket, span_labels
 from ledgerbank.identity.tables import users
-from ledgerbank.kit.money import EXPONENTS, exponent, to_decimal_string
-from ledgerbank.ledger.tables import accounts, entries, transactions
+from ledgerbank.ledger.tables import accounts, entries
 
-# Transactions that moved money (a reversed one did, and so did its reversal).
-BOOKED = ("posted", "reversed")
 TREND_METRICS = ("count", "volume", "average", "blocked", "new_accounts", "new_customers")
-
-
-def money(minor: int | None, currency: str) -> str | None:
-    return None if minor is None else to_decimal_string(int(minor), currency)
-
-
-def average(total: int, count: int, currency: str) -> str | None:
-    """An exact mean in the currency's minor units, rounded half to even."""
-    if not count:
-        return None
-    places = exponent(currency)
-    mean = (Decimal(int(total)) / Decimal(count)).scaleb(-places)
-    return str(mean.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN))
 
 
 def _customer_accounts() -> ColumnElement[bool]:
@@ -52,31 +37,28 @@ def _internal_ids() -> Any:
 
 def kpis(conn: Connection, period: Period, *, now: datetime) -> dict[str, Any]:
     """Counts and volumes by type, blocked attempts, activity, growth and average balances."""
-    booked = and_(transactions.c.status.in_(BOOKED), *period.clauses(transactions.c.created_at))
+    dialect = conn.dialect.name
+    booked = Filters(statuses=BOOKED, period=period)
     by_type = [
         {
             "type": row.type,
             "currency": row.currency,
-            "count": int(row.n),
-            "volume": money(row.volume, row.currency),
+            "count": int(row.count),
+            "volume": money(row.sum, row.currency),
         }
         for row in conn.execute(
-            select(
-                transactions.c.type,
-                transactions.c.currency,
-                func.count().label("n"),
-                func.sum(transactions.c.amount).label("volume"),
+            aggregate(["type", "currency"], booked, dialect, ("count", "sum")).order_by(
+                "type", "currency"
             )
-            .where(booked)
-            .group_by(transactions.c.type, transactions.c.currency)
-            .order_by(transactions.c.type, transactions.c.currency)
-        )
+        ).mappings()
     ]
-    blocked = conn.execute(
-        select(func.count()).where(
-            transactions.c.status == "blocked", *period.clauses(transactions.c.created_at)
+    blocked = (
+        conn.execute(
+            aggregate([], Filters(statuses=["blocked"], period=period), dialect, ("count",))
         )
-    ).scalar_one()
+        .mappings()
+        .one()["count"]
+    )
     active_accounts = conn.execute(
         select(func.count(func.distinct(entries.c.account_id))).where(
             entries.c.account_id.not_in(_internal_ids()), *period.clauses(entries.c.posted_at)
@@ -180,33 +162,29 @@ def trends(conn: Connection, query: TrendQuery, *, now: datetime) -> dict[str, A
             _customer_accounts() if table is accounts else users.c.role == "customer",
             *query.period.clauses(table.c.created_at),
         ]
-        stmt = select(period_column, func.count().label("value")).where(*where)
-        series_keys: list[Any] = []
+        stmt: Any = select(period_column, func.count().label("value")).where(*where)
+        series_keys: list[str] = []
+        stmt = stmt.group_by(period_column)
     else:
-        period_column = bucket(transactions.c.created_at, query.interval, dialect).label("period")
         status = ["blocked"] if query.metric == "blocked" else list(BOOKED)
-        where = [
-            transactions.c.status.in_(status),
-            *query.period.clauses(transactions.c.created_at),
-        ]
-        if query.types:
-            where.append(transactions.c.type.in_(query.types))
-        if query.currencies:
-            where.append(transactions.c.currency.in_(query.currencies))
-        series_keys = [transactions.c.type] if query.by_type else []
+        filters = Filters(
+            types=query.types, currencies=query.currencies, statuses=status, period=query.period
+        )
+        dims = [query.interval] + (["type"] if query.by_type else [])
         if query.metric in ("volume", "average"):
-            series_keys.append(transactions.c.currency)
+            dims.append("currency")
+        series_keys = dims[1:]
+        stmt = aggregate(dims, filters, dialect, ("count", "sum")).subquery("trend")
         stmt = select(
-            period_column,
-            *series_keys,
-            func.count().label("value"),
-            func.sum(transactions.c.amount).label("total"),
-        ).where(*where)
-    stmt = stmt.group_by(period_column, *series_keys)
+            stmt.c[query.interval].label("period"),
+            *(stmt.c[k] for k in series_keys),
+            stmt.c["count"].label("value"),
+            stmt.c["sum"].label("total"),
+        )
     rows = list(conn.execute(stmt).mappings())
     labels = span_labels(query.period, {row["period"] for row in rows}, query.interval, now)
     # One series per type and/or currency, each listing every period, empty ones too.
-    names = [c.name for c in series_keys]
+    names = series_keys
     series: dict[tuple[str, ...], dict[str, Any]] = {} if names else {(): {}}
     for row in rows:
         series.setdefault(tuple(row[name] for name in names), {})[row["period"]] = row
@@ -230,22 +208,3 @@ def trends(conn: Connection, query: TrendQuery, *, now: datetime) -> dict[str, A
         **query.period.as_dict(),
         "points": points,
     }
-
-
-# --- custom reports -------------------------------------------------------------------------
-
-
-def amount_condition(minimum: Decimal | None, maximum: Decimal | None) -> ColumnElement[bool]:
-    """Amount bounds in major units, applied in each currency's own minor units."""
-    arms = []
-    for places in sorted(set(EXPONENTS.values())):
-        codes = sorted(c for c, p in EXPONENTS.items() if p == places)
-        bounds: list[ColumnElement[bool]] = [transactions.c.currency.in_(codes)]
-        if minimum is not None:
-            lowest = minimum.scaleb(places).to_integral_value(rounding=ROUND_CEILING)
-            bounds.append(transactions.c.amount >= int(lowest))
-        if maximum is not None:
-            highest = maximum.scaleb(places).to_integral_value(rounding=ROUND_FLOOR)
-            bounds.append(transactions.c.amount <= int(highest))
-        arms.append(and_(*bounds))
-    return or_(*arms)

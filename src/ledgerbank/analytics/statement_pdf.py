@@ -80,7 +80,7 @@ class _NumberedCanvas(Canvas):  # type: ignore[misc]
 
 def render_statement_pdf(
     holder: Mapping[str, Any],
-    account: Mapping[str, Any],
+    account: Mapping[Any, Any],
     statement: Statement,
     *,
     period_start: datetime | None = None,

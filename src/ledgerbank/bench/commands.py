@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ledgerbank.analytics.commands import reports_bench_command
 from ledgerbank.bench import ledger
 from ledgerbank.bench.report import Measurement, results_table
 from ledgerbank.config import get_settings
@@ -25,6 +26,7 @@ from ledgerbank.ledger import integrity
 
 app = typer.Typer(help="Benchmarks: throughput and latency percentiles.")
 console = Console()
+app.command("reports")(reports_bench_command)
 
 
 @app.callback(invoke_without_command=True)

@@ -1,0 +1,1 @@
+"""The Streamlit monitoring dashboard (the optional `ledgerbank[dashboard]` extra)."""
