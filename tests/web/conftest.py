@@ -65,12 +65,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 CALL_FAILED = pytest.StashKey[bool]()
 
 
-@pytest.fixture
-def web(request: pytest.FixtureRequest, browser: Any, demo_server: LiveServer) -> Iterator[WebPage]:
+@pytest.fixture(scope="module")
+def browser_context(browser: Any) -> Iterator[Any]:
+    """One browser profile per module, so Plotly is fetched and compiled once; each test gets
+    its own tab, and with it its own sign-in (the token lives in the tab's sessionStorage)."""
     context = browser.new_context(
         viewport={"width": 1280, "height": 860}, accept_downloads=True, locale="en-US"
     )
-    page = context.new_page()
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def web(
+    request: pytest.FixtureRequest, browser_context: Any, demo_server: LiveServer
+) -> Iterator[WebPage]:
+    page = browser_context.new_page()
     guard = Guard(demo_server.url)
     page.on("console", guard.on_console)
     page.on("pageerror", guard.on_page_error)
@@ -85,4 +95,4 @@ def web(request: pytest.FixtureRequest, browser: Any, demo_server: LiveServer) -
             )
         guard.check()
     finally:
-        context.close()
+        page.close()

@@ -171,7 +171,39 @@ def test_register_set_pin_and_move_money_with_it(web: WebPage) -> None:
     web.shot("customer-withdraw-refused")
 
     web.nav("Dashboard", "/dashboard")
-    expect(page.get_by_text("$70.00").first).to_be_visible()
+    expect(page.locator(".stat").filter(has_text="Total balance")).to_contain_text("$70.00")
+
+    # Risk screening: every result shows its verdict and why; a burst of payments to many new
+    # recipients (velocity, fan-out) is soon blocked, and the page says what happened and why.
+    with web.server.client(web.server.token(*demo_user("admin"))) as client:
+        listed = client.get("/accounts/", params={"limit": 100, "status": "active"}).json()
+    recipients = [a["id"] for a in listed["items"] if a["currency"] == "USD"][:10]
+    web.nav("Transactions", "/move")
+    page.get_by_role("tab", name="Deposit").click()
+    deposit = page.get_by_role("form", name="Deposit")
+    deposit.get_by_label("Account").select_option(index=1)
+    deposit.get_by_label("Amount").fill("2500.00")
+    deposit.get_by_role("button", name="Deposit").click()
+    expect(result).to_contain_text("Deposited $2,500.00")
+    expect(result).to_contain_text("Risk verdict")
+    page.get_by_role("tab", name="Transfer").click()
+    transfer = page.get_by_role("form", name="Transfer")
+    transfer.get_by_label("From account").select_option(index=1)
+    transfer.get_by_label("To account").select_option("other")
+    with web.guard.expect(422, r"^/transactions/transfer$"):
+        for n, recipient in enumerate(recipients, start=1):
+            transfer.get_by_label("Recipient account id").fill(str(recipient))
+            transfer.get_by_label("Amount").fill(f"{n}.00")
+            transfer.get_by_label("Transaction PIN").fill("4321")
+            transfer.get_by_role("button", name="Transfer").click()
+            expect(result).to_contain_text(re.compile(rf"Transferred \${n}\.00|no money moved"))
+            if result.get_by_role("alert").count():
+                break
+        blocked = result.get_by_role("alert")
+        expect(blocked).to_contain_text("no money moved")
+    expect(blocked).to_contain_text("CRITICAL")
+    expect(blocked.get_by_role("listitem").first).to_be_visible()  # the rules that fired
+    web.shot("customer-blocked")
 
 
 def test_live_updates_reach_an_open_dashboard(web: WebPage) -> None:
@@ -283,14 +315,17 @@ def visit_every_view(web: WebPage, role: str) -> list[str]:
 
 def test_fraud_analyst_works_an_alert(web: WebPage) -> None:
     page = web.page
-    transaction_id = raise_alerts(web)
     sign_in_as(web, "fraud_analyst")
     web.ready("/fraud")
     queue = page.get_by_role("search", name="Filter fraud alerts")
     expect(queue.get_by_label("Status")).to_have_value("open")
+    expect(page.get_by_role("status").filter(has_text="Live")).to_be_visible(timeout=15_000)
+    transaction_id = raise_alerts(web)
+    # The new alert appears in the open queue without a reload.
     alerts = page.get_by_role("region", name="Fraud alert queue")
     row = alerts.locator("tbody tr").filter(has_text=f"#{transaction_id}").first
-    expect(row).to_be_visible()
+    expect(row).to_be_visible(timeout=20_000)
+    expect(alerts.get_by_text(re.compile(r"New fraud alert #\d+"))).to_be_visible()
     web.shot("analyst-fraud-queue")
     row.get_by_role("link").first.click()
     web.ready()

@@ -15,8 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
-from web_harness import LiveServer, run_ledgerbank
+from web_harness import LiveServer
 
+from ledgerbank.identity.service import create_user
+from ledgerbank.kit.db import Database
 from ledgerbank.web.router import STATIC, plotly_bundle
 
 pytestmark = pytest.mark.http
@@ -136,10 +138,12 @@ def event_stream(
         yield events
     finally:
         stop.set()
-        for answer in opened:  # unblocks the reader's pending read
+        for answer in opened:
             answer.close()
         client.close()
-        reader.join(timeout=10)
+        # A read blocked on an idle stream returns when the server ends the stream (after its
+        # lifetime, or at shutdown); the daemon reader then stops without reporting anything.
+        reader.join(timeout=0.5)
 
 
 def _next(events: queue.Queue[tuple[str, Any, str | None]], kind: str) -> tuple[Any, str | None]:
@@ -167,11 +171,18 @@ def test_customers_see_only_their_own_transactions_and_staff_see_all(
     alice = _register(empty_server, f"alice{uuid.uuid4().hex[:6]}")
     bob = _register(empty_server, f"bob{uuid.uuid4().hex[:6]}")
     auditor_name = f"auditor{uuid.uuid4().hex[:6]}"
-    run_ledgerbank(
-        empty_server.env,
-        "users", "create", "--username", auditor_name, "--password", PASSWORD,
-        "--email", f"{auditor_name}@example.com", "--role", "auditor",
-    )  # fmt: skip
+    database = Database.from_url(empty_server.database_url)
+    database.write(
+        lambda conn: create_user(
+            conn,
+            username=auditor_name,
+            password=PASSWORD,
+            email=f"{auditor_name}@example.com",
+            full_name="Audrey Auditor",
+            role="auditor",
+        )
+    )
+    database.dispose()
     auditor = empty_server.token(auditor_name, PASSWORD)
     alice_account = _open_account(empty_server, alice)
     bob_account = _open_account(empty_server, bob)
