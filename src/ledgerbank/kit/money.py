@@ -64,10 +64,16 @@ def to_minor(
         raise InvalidAmount("amount must be greater than zero")
     if amount > max_major:
         raise InvalidAmount(f"amount must not exceed {max_major} {currency}")
-    scaled = amount.scaleb(places)
-    if scaled != scaled.to_integral_value():
+    # Integer arithmetic on the digits: Decimal operations would round past 28 digits.
+    _, digits, exp = amount.as_tuple()
+    coefficient = int("".join(map(str, digits)))
+    shift: int = int(exp) + places
+    if shift >= 0:
+        return coefficient * int(10**shift)
+    minor, rest = divmod(coefficient, int(10**-shift))
+    if rest:
         raise InvalidAmount(f"{currency} allows at most {places} decimal places")
-    return int(scaled)
+    return minor
 
 
 def to_decimal_string(minor: int, currency: str) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ledgerbank import errors
 from ledgerbank.audit import service as audit
+from ledgerbank.identity.tables import users
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.money import normalize_currency
 from ledgerbank.ledger.tables import CUSTOMER_ACCOUNT_TYPES, accounts, entries
@@ -47,7 +48,8 @@ def _insert_account(conn: Connection, values: dict[str, Any]) -> int:
                 result = conn.execute(insert(accounts), {**values, "account_number": number})
             return int(result.inserted_primary_key[0])  # type: ignore[index]
         except IntegrityError:
-            continue  # an account number collision: draw again
+            if find_by_number(conn, number) is None:
+                raise  # not a number collision: the caller knows what else can clash
     raise errors.Conflict("could not allocate a unique account number")
 
 
@@ -66,6 +68,8 @@ def open_account(
         )
     currency = normalize_currency(currency)
     now = utcnow()
+    if conn.execute(select(users.c.id).where(users.c.id == owner_id)).first() is None:
+        raise errors.NotFound(f"user {owner_id} not found")
     account_id = _insert_account(
         conn,
         {
@@ -117,7 +121,7 @@ def internal_account_id(conn: Connection, currency: str, account_type: str) -> i
                     "updated_at": now,
                 },
             )
-    except errors.Conflict:
+    except IntegrityError:  # another transaction opened it first
         return int(conn.execute(query).scalar_one())
 
 

@@ -133,19 +133,31 @@ def _context(
 
 
 def lock_accounts(ctx: _Context, account_ids: Iterable[int], *, customer_only: bool) -> None:
-    """Lock the accounts in ascending id order (one statement) and remember their state."""
+    """Lock customer accounts in ascending id order (one statement) and remember their state.
+
+    With `customer_only=False` (journal postings, reversals) the bank's internal accounts may
+    take part too: they are read, never locked, since their balances derive from entries.
+    """
     wanted = sorted({i for i in account_ids if i not in ctx.locked})
     if not wanted:
         return
+    if not customer_only:
+        kinds = select(accounts).where(accounts.c.id.in_(wanted))
+        for row in ctx.conn.execute(kinds).mappings():
+            if row["is_internal"]:
+                ctx.locked[row["id"]] = _state(row)
+        wanted = [i for i in wanted if i not in ctx.locked]
+        if not wanted:
+            return
     query = select(accounts).where(accounts.c.id.in_(wanted)).order_by(accounts.c.id)
     rows = {row["id"]: row for row in ctx.conn.execute(query.with_for_update()).mappings()}
     for account_id in wanted:
-        row = rows.get(account_id)
-        if row is None or (customer_only and row["is_internal"]):
+        found = rows.get(account_id)
+        if found is None or found["is_internal"]:
             raise errors.NotFound(f"account {account_id} not found", account_id=account_id)
-        ctx.locked[account_id] = _state(row)
-        ctx.balances[account_id] = int(row["balance"])
-        ctx.limits[account_id] = int(row["overdraft_limit"])
+        ctx.locked[account_id] = _state(found)
+        ctx.balances[account_id] = int(found["balance"])
+        ctx.limits[account_id] = int(found["overdraft_limit"])
 
 
 def _state(row: RowMapping) -> AccountState:
