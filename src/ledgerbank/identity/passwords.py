@@ -21,7 +21,7 @@ def configure(*, time_cost: int, memory_kib: int, parallelism: int) -> None:
 
     Existing hashes keep verifying: each carries its own parameters.
     """
-    global _hasher, _DUMMY_HASH
+    global _hasher, _dummy_hash
     if (_hasher.time_cost, _hasher.memory_cost, _hasher.parallelism) == (
         time_cost,
         memory_kib,
@@ -29,7 +29,7 @@ def configure(*, time_cost: int, memory_kib: int, parallelism: int) -> None:
     ):
         return
     _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
-    _DUMMY_HASH = _hasher.hash("ledgerbank-timing-equalizer")
+    _dummy_hash = None
 
 
 def check_password_policy(password: str, *, min_length: int = 8, username: str = "") -> None:
@@ -62,8 +62,12 @@ def needs_rehash(stored_hash: str) -> bool:
 
 
 # Verifying against this costs the same as a real check, so unknown users take as long.
-_DUMMY_HASH = _hasher.hash("ledgerbank-timing-equalizer")
+# Made on first use, at the configured cost, so importing this module stays cheap.
+_dummy_hash: str | None = None
 
 
 def burn_verification_time(secret: str) -> None:
-    verify_secret(_DUMMY_HASH, secret)
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("ledgerbank-timing-equalizer")
+    verify_secret(_dummy_hash, secret)
