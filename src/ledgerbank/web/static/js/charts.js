@@ -47,7 +47,7 @@ export async function plot(node, traces, layout = {}) {
   const Plotly = await loadPlotly();
   if (!node.isConnected) return;
   node.setAttribute("role", "img");
-  await Plotly.react(node, traces, themed(layout), { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] });
+  await Plotly.react(node, traces, themed(layout), { displaylogo: false, responsive: true, displayModeBar: false });
   node.dataset.layout = JSON.stringify(layout);
   charts.add(node);
 }

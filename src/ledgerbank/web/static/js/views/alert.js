@@ -137,7 +137,7 @@ export default async function render(ctx) {
           emptyText: "Nothing done yet.",
           columns: [
             { label: "When", cls: "when", render: (a) => dateTime(a.created_at) },
-            { label: "Who", render: (a) => (a.actor_id ? `user #${a.actor_id}` : "system") },
+            { label: "Who", cls: "when", render: (a) => (a.actor_id ? `user #${a.actor_id}` : "system") },
             { label: "Action", render: (a) => title(a.action) },
             { label: "Note", render: (a) => a.note || "—" },
           ],
