@@ -72,6 +72,8 @@ HOSTILE = [
     "SELECT * FROM mysql.user",
     "SELECT * FROM main.users",
     "SELECT email FROM vw_customers",  # a personal column the auditor may not read
+    "SELECT username AS email FROM vw_customers WHERE email LIKE 'a%'",
+    "SELECT username FROM vw_customers GROUP BY username HAVING MAX(phone) > '0'",
     "SELECT username FROM vw_customers WHERE username = :x",
     # locks
     "SELECT * FROM vw_accounts FOR UPDATE",

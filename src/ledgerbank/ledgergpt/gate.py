@@ -154,6 +154,7 @@ def _check_cached(
         raise refuse(f"only SELECT is allowed, not {tree.key.upper()}")
     _check_nodes(tree, params)
     views = _check_tables(tree, readable)
+    _refuse_hidden_names(tree, readable, views)
     if not _simple_columns_allowed(tree, readable):
         qualified = _check_columns(tree, _mapping_schema(frozen, read_as), read_as)
         if _has_star_projection(tree):
@@ -271,8 +272,30 @@ def _simple_columns_allowed(tree: exp.Expression, readable: dict[str, frozenset[
             continue
         if not column.table and name in aliases and id(column) in ordering:
             continue
-        raise refuse(f"Column '{column.name}' could not be resolved among the columns you may read")
+        return False  # perhaps an alias elsewhere: sqlglot's qualifier decides
     return True
+
+
+def _refuse_hidden_names(
+    tree: exp.Expression, readable: dict[str, frozenset[str]], views: set[str]
+) -> None:
+    """No reference anywhere may carry the name of a column the role may not read.
+
+    An alias of the same name is no way round it: SQLite, for one, resolves a WHERE clause's
+    name to the view's own column before an output alias.
+    """
+    hidden = {
+        column
+        for view in views
+        if view in ALLOW_LIST
+        for column in ALLOW_LIST[view].columns
+        if column not in readable.get(view, frozenset())
+    }
+    if not hidden:
+        return
+    for column in tree.find_all(exp.Column):
+        if column.name.lower() in hidden:
+            raise refuse(f"Column '{column.name}' is not among the columns you may read")
 
 
 def _has_star_projection(tree: exp.Expression) -> bool:
