@@ -423,31 +423,15 @@ class _Builder:
             raise self.refuse("ask about accounts for account statuses")
         self._people_as("customers", {})
         self._period(needs_created_word=True)
-        metric = self._metric()
-        if metric not in (None, Metric.COUNT):
-            raise self.refuse("for customers I can count; totals are about balances or amounts")
-        groups = self._groups(
+        self._counted(
             {
                 "role": GroupKey.ROLE,
                 "kyc_status": GroupKey.KYC,
                 "month": GroupKey.MONTH,
                 "year": GroupKey.YEAR,
-            }
+            },
+            what="customers",
         )
-        self.fields["metric"] = Metric.COUNT if groups else metric
-        self.fields["group_by"] = tuple(groups)
-        limit, word = self._limit_words()
-        recency = facts.values("recency")
-        if word:
-            recency = ["oldest"] if word in ("first", "oldest", "earliest") else ["newest"]
-        self.use("recency")
-        if recency:
-            self.fields["order"] = Order(key=SortKey.DATE, descending=recency[0] == "newest")
-            self.fields["limit"] = limit or (1 if self._singular() else DEFAULT_TOP)
-        else:
-            self.fields["limit"] = limit
-            if facts.sort_keys:
-                self.fields["order"] = self._explicit_order()
 
     def _audit(self) -> None:
         facts = self.facts
@@ -459,11 +443,7 @@ class _Builder:
             actions.append("%kyc%")
         for word in facts.values("word"):
             for kind, value in vocab.tags(word):
-                if kind != "action" or value in actions or value == "%role%":
-                    continue
-                if value == "user.created" and word in ("new",):
-                    continue
-                if word in ("opened",) or value != "account.opened":
+                if kind == "action" and value not in actions and word != "new":
                     actions.append(value)
         for ttype in facts.values("ttype"):
             if ttype != "reversal":
@@ -474,29 +454,17 @@ class _Builder:
         self.use("action", "ttype", "tstatus", "astatus", "created", "kyc", "kyc_word")
         self._people_as("customers", {"by": "actors"})
         self._period()
-        metric = self._metric()
-        if metric not in (None, Metric.COUNT):
-            raise self.refuse("for the audit trail I can count events")
-        groups = self._groups(
+        self.use("role")
+        self._counted(
             {
                 "action": GroupKey.ACTION,
                 "actor": GroupKey.ACTOR,
                 "month": GroupKey.MONTH,
                 "day": GroupKey.DAY,
                 "customer": GroupKey.ACTOR,
-            }
+            },
+            what="the audit trail",
         )
-        self.fields["metric"] = Metric.COUNT if groups else metric
-        self.fields["group_by"] = tuple(groups)
-        limit, word = self._limit_words()
-        self.use("recency", "role")
-        if facts.has("recency") or word:
-            newest = not (facts.has("recency", "oldest") or word in ("first", "oldest"))
-            self.fields["order"] = Order(key=SortKey.DATE, descending=newest)
-            self.fields["limit"] = limit or (1 if self._singular() and not facts.has("who")
-                                             else DEFAULT_TOP)  # fmt: skip
-        else:
-            self.fields["limit"] = limit
 
     def _alerts(self) -> None:
         facts = self.facts
@@ -509,10 +477,7 @@ class _Builder:
         self.use("alert_status", "queue", "severity", "astatus", "active", "action")
         self._people_as("customers", {})
         self._period()
-        metric = self._metric()
-        if metric not in (None, Metric.COUNT):
-            raise self.refuse("for alerts I can count")
-        groups = self._groups(
+        self._counted(
             {
                 "status": GroupKey.STATUS,
                 "queue": GroupKey.QUEUE,
@@ -521,18 +486,33 @@ class _Builder:
                 "customer": GroupKey.CUSTOMER,
                 "month": GroupKey.MONTH,
                 "day": GroupKey.DAY,
-            }
+            },
+            what="alerts",
         )
-        self.fields["metric"] = Metric.COUNT if groups else metric
-        self.fields["group_by"] = tuple(groups)
+
+    def _counted(self, groups: dict[str, GroupKey], *, what: str) -> None:
+        """The shape of customers, audit events and alerts: a count (per group), or a list,
+        newest or oldest first when asked."""
+        facts = self.facts
+        metric = self._metric()
+        if metric not in (None, Metric.COUNT):
+            raise self.refuse(f"for {what} I can count; totals are about amounts or balances")
+        keys = self._groups(groups)
+        self.fields["metric"] = Metric.COUNT if keys else metric
+        self.fields["group_by"] = tuple(keys)
         limit, word = self._limit_words()
         self.use("recency")
-        if facts.has("recency") or word:
-            newest = not (facts.has("recency", "oldest") or word in ("first", "oldest"))
-            self.fields["order"] = Order(key=SortKey.DATE, descending=newest)
-            self.fields["limit"] = limit or (1 if self._singular() else DEFAULT_TOP)
+        recency = facts.values("recency")
+        if word:
+            recency = ["oldest"] if word in ("first", "oldest", "earliest") else ["newest"]
+        if recency:
+            self.fields["order"] = Order(key=SortKey.DATE, descending=recency[0] == "newest")
+            singular = self._singular() and not facts.has("who")
+            self.fields["limit"] = limit or (1 if singular else DEFAULT_TOP)
         else:
             self.fields["limit"] = limit
+            if facts.sort_keys or facts.values("order"):
+                self.fields["order"] = self._explicit_order()
 
     def _ledger_view(self) -> None:
         self.use("subject")
