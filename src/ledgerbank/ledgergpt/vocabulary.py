@@ -53,7 +53,8 @@ PHRASES: Final[list[tuple[str, str]]] = [
     (r"\b(?:ledger )?integrity(?: check)?(?: violations?)?\b", "integrity"),
     (r"\bis the ledger (?:sound|balanced|consistent|ok)\b", "integrity"),
     (r"\bthe books balance\b", "balance_sheet"),
-    (r"\baudit (?:log|logs|trail|events?|records?|entries)\b", "audit"),
+    (r"\baudit (?:logs|events|records|entries)\b", "audit_events"),
+    (r"\baudit (?:log|trail|event|record|entry)\b", "audit"),
     (r"\baccount types?\b", "account_type_key"),
     (r"\btransaction types?\b", "transaction_type"),
     (r"\btypes? of transactions?\b", "transaction_type"),
@@ -119,7 +120,7 @@ _add("transaction_type", ("noun", "transactions"))
 _add("customer customers client clients", ("noun", "customers"))
 _add("user users people person members member", ("noun", "users"))
 _add("staff employees employee", ("noun", "staff"))
-_add("audit events event changes", ("noun", "audit"))
+_add("audit audit_events events event changes", ("noun", "audit"))
 _add("alert alerts cases", ("noun", "alerts"))
 _add("investigating investigated", ("alert_status", "investigating"))
 _add("escalated", ("alert_status", "escalated"))
