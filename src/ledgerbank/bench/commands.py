@@ -23,10 +23,12 @@ from ledgerbank.bench.report import Measurement, results_table
 from ledgerbank.config import get_settings
 from ledgerbank.kit.db import Database
 from ledgerbank.ledger import integrity
+from ledgerbank.risk.bench import risk_bench_command
 
 app = typer.Typer(help="Benchmarks: throughput and latency percentiles.")
 console = Console()
 app.command("reports")(reports_bench_command)
+app.command("risk")(risk_bench_command)
 
 
 @app.callback(invoke_without_command=True)

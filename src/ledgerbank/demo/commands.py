@@ -10,9 +10,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ledgerbank.audit import service as audit
+from ledgerbank.config import get_settings
 from ledgerbank.demo import service
 from ledgerbank.demo.history import DEFAULT_SEED
 from ledgerbank.kit.commands import open_database
+from ledgerbank.risk import service as risk_service
 
 app = typer.Typer(help="The demo bank.", no_args_is_help=True)
 console = Console()
@@ -46,6 +48,9 @@ def load_command(
             seed=seed,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
+    with console.status("training the risk model on the demo history and scoring it"):
+        version, _ = risk_service.prepare_history(database, get_settings())
+    console.print(f"risk model {version or '(none yet: the rules decide alone)'}; history scored")
     audit.try_seal(database.write)
     print_bank(bank)
 

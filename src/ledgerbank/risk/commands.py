@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -124,10 +125,16 @@ def models_command() -> None:
         table.add_row(
             str(info.get("version")),
             f"{info.get('postings', info.get('rows', 0)):,}",
-            str(info.get("trained_at", "")),
+            f"{_day(info.get('history_from'))} to {_day(info.get('history_to'))}",
             str(info.get("trees", "")),
         )
     console.print(table)
+
+
+def _day(epoch: object) -> str:
+    if not isinstance(epoch, int):
+        return "?"
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d")
 
 
 @app.command("evaluate")

@@ -120,13 +120,16 @@ def local_clock(t: int, params: Params) -> tuple[float, int]:
 
 
 def _days(t: int, since: int | None) -> float:
-    return 0.0 if since is None else max(t - since, 0) / 86400.0
+    if since is None or since >= t:
+        return 0.0
+    return (t - since) / 86400.0
 
 
 def _hour_unusual(stats: AccountStats, cos_h: float, sin_h: float) -> float:
     shrink = stats.hour_count / (stats.hour_count + 3.0)
     spread = math.hypot(stats.hour_x, stats.hour_y)
-    return max(0.0, shrink * (spread - (stats.hour_x * cos_h + stats.hour_y * sin_h)) / 2.0)
+    unusual = shrink * (spread - (stats.hour_x * cos_h + stats.hour_y * sin_h)) / 2.0
+    return unusual if unusual > 0.0 else 0.0
 
 
 def compute(
@@ -225,20 +228,26 @@ def compute(
             pass_through = min(outflow / inflow, 2.0) if inflow else 0.0
 
     near_cash = kind != TRANSFER and limits.structuring_floor <= amount < limits.cash_threshold
-    near_recent = count_since(initiator.recent_cash, t - params.structuring_seconds, stride=1)
+    near_recent = (
+        count_since(initiator.recent_cash, t - params.structuring_seconds, stride=1)
+        if initiator.recent_cash
+        else 0
+    )
     round_zeros = 0
     if amount % scale == 0:
         whole = amount // scale
         while whole % 10 == 0 and round_zeros < 6:
             whole //= 10
             round_zeros += 1
-    blocked_recent = count_since(initiator.recent_blocked, t - 3600, stride=1)
+    blocked_recent = (
+        count_since(initiator.recent_blocked, t - 3600, stride=1) if initiator.recent_blocked else 0
+    )
 
-    vector = [
+    vector: list[float] = [
         log_amount,
         hour,
-        float(day_of_week),
-        float(sender_frequency),
+        day_of_week,
+        sender_frequency,
         1.0 if kind == DEPOSIT else 0.0,
         1.0 if kind == WITHDRAWAL else 0.0,
         amount_z,
@@ -249,17 +258,17 @@ def compute(
         math.log1p(receiver_age),
         math.log1p(initiator_idle),
         math.log1p(receiver_idle),
-        float(last_minute),
-        float(last_hour),
+        last_minute,
+        last_hour,
         _hour_unusual(initiator, cos_h, sin_h),
         drain,
         pass_through,
-        float(fan_out),
-        float(fan_in),
+        fan_out,
+        fan_in,
         1.0 if near_cash else 0.0,
-        float(near_recent),
-        float(round_zeros),
-        float(blocked_recent),
+        near_recent,
+        round_zeros,
+        blocked_recent,
     ]
     return Facts(
         kind=kind,

@@ -33,6 +33,7 @@ class Limits:
     new_account_min: int
     round_unit: int
     round_min: int
+    quiet_below: int  # below this amount no amount-driven rule can fire
 
 
 @dataclass
@@ -106,5 +107,11 @@ class Params:
                 new_account_min=self.minor("risk_new_account_min_amount", currency),
                 round_unit=self.minor("risk_round_unit", currency),
                 round_min=self.minor("risk_round_min_amount", currency),
+                quiet_below=min(
+                    threshold,
+                    self.minor("risk_dormant_min_amount", currency),
+                    self.minor("risk_new_account_min_amount", currency),
+                    self.minor("risk_round_min_amount", currency),
+                ),
             )
         return found

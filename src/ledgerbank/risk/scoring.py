@@ -66,29 +66,44 @@ class Scorer:
         """Score many movements at once (the model runs on all rows in one pass)."""
         if self.model is None or not facts:
             return [self.combine(f, h, None) for f, h in zip(facts, hits, strict=True)]
+        model = self.model
         rows = np.array([f.vector for f in facts], dtype=np.float64)
-        percentiles = self.model.percentiles(self.model.forest.score(rows))
-        return [
-            self.combine(f, h, float(p)) for f, h, p in zip(facts, hits, percentiles, strict=True)
-        ]
+        percentiles = model.percentiles(model.forest.score(rows))
+        contributions = self.contributions(percentiles)
+        out = []
+        for i, (f, h) in enumerate(zip(facts, hits, strict=True)):
+            contribution = float(contributions[i])
+            if not h and contribution <= 0:  # most movements: nothing to say
+                out.append(Assessment(0.0, Verdict.SAFE, [], model.version))
+                continue
+            out.append(self._combine(f, h, float(percentiles[i]), contribution))
+        return out
 
     def combine(self, facts: Facts, hits: list[rules.Hit], percentile: float | None) -> Assessment:
+        contribution = 0.0 if percentile is None else self.contribution(percentile)
+        return self._combine(facts, hits, percentile, contribution)
+
+    def _combine(
+        self,
+        facts: Facts,
+        hits: list[rules.Hit],
+        percentile: float | None,
+        contribution: float,
+    ) -> Assessment:
         keep = 1.0
         reasons: list[dict[str, Any]] = []
-        for hit in sorted(hits, key=lambda h: -h.score):
+        for hit in sorted(hits, key=lambda h: -h.score) if len(hits) > 1 else hits:
             keep *= 1.0 - hit.score
             reasons.append(hit.reason())
-        if percentile is not None and self.model is not None:
-            contribution = self.contribution(percentile)
-            if contribution > 0:
-                keep *= 1.0 - contribution
-                reasons.append(
-                    {
-                        "kind": "model",
-                        "percentile": round(percentile, 5),
-                        "score": round(contribution, 4),
-                        "features": self.model.standouts(facts.vector),
-                    }
-                )
+        if percentile is not None and self.model is not None and contribution > 0:
+            keep *= 1.0 - contribution
+            reasons.append(
+                {
+                    "kind": "model",
+                    "percentile": round(percentile, 5),
+                    "score": round(contribution, 4),
+                    "features": self.model.standouts(facts.vector),
+                }
+            )
         score = min(max(1.0 - keep, 0.0), 1.0)
         return Assessment(score, verdict_of(score), reasons, self.model_version)

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
@@ -25,6 +24,7 @@ from ledgerbank.kit.clock import utcnow
 from ledgerbank.ledger.screening import NO_SCREEN, Assessment, Proposal, Screen, Screened
 from ledgerbank.risk import features as feats
 from ledgerbank.risk import model as anomaly
+from ledgerbank.risk import service
 from ledgerbank.risk.params import Params
 from ledgerbank.risk.scoring import Scorer
 from ledgerbank.risk.stats import AccountStats, from_row, to_row
@@ -32,6 +32,17 @@ from ledgerbank.risk.tables import risk_account_stats, risk_scores
 
 log = logging.getLogger(__name__)
 _PENDING = "ledgerbank.risk.pending"
+
+# The hot path's statements, built once (SQLAlchemy then reuses their compiled form).
+_STATS = risk_account_stats
+_READ_STATS = select(_STATS).where(_STATS.c.account_id.in_(bindparam("ids", expanding=True)))
+_INSERT_STATS = insert(_STATS)
+_UPDATE_STATS = (
+    update(_STATS)
+    .where(_STATS.c.account_id == bindparam("b_account_id"))
+    .values({c.name: bindparam(c.name) for c in _STATS.c if c.name != "account_id"})
+)
+_INSERT_SCORES = insert(risk_scores)
 
 
 @dataclass
@@ -123,20 +134,18 @@ class RiskScreen:
             pending = _Pending(proposals, stats, self._facts(proposals, stats))
             position = {id(p): i for i, p in enumerate(proposals)}
         now = utcnow()
-        conn.execute(
-            insert(risk_scores),
-            [
-                {
-                    "transaction_id": s.transaction_id,
-                    "score": s.assessment.score,
-                    "verdict": s.assessment.verdict.value,
-                    "reasons": json.dumps(s.assessment.reasons, separators=(",", ":")),
-                    "model_version": s.assessment.model_version,
-                    "scored_at": now,
-                }
-                for s in screened
-            ],
-        )
+        scores = [
+            {
+                "transaction_id": s.transaction_id,
+                "score": s.assessment.score,
+                "verdict": s.assessment.verdict.value,
+                "reasons": json.dumps(s.assessment.reasons, separators=(",", ":")),
+                "model_version": s.assessment.model_version,
+                "scored_at": now,
+            }
+            for s in screened
+        ]
+        conn.execute(_INSERT_SCORES, scores[0] if len(scores) == 1 else scores)
         touched: set[int] = set()
         for s in screened:
             facts = pending.facts[position[id(s.proposal)]]
@@ -149,8 +158,6 @@ class RiskScreen:
             feats.apply(facts, src_stats, dst_stats, posted=s.posted)
             touched.update(a.id for a in (src, dst) if a is not None)
         self._write(conn, [pending.stats[i] for i in sorted(touched)], now)
-        from ledgerbank.risk import service
-
         service.raise_alerts(conn, [service.scored_from(s) for s in screened], now=now)
 
     # --- statistics -------------------------------------------------------------------
@@ -158,8 +165,7 @@ class RiskScreen:
     def _read(self, conn: Connection, ids: list[int]) -> dict[int, AccountStats]:
         found: dict[int, AccountStats] = {}
         if ids:
-            query = select(risk_account_stats).where(risk_account_stats.c.account_id.in_(ids))
-            for row in conn.execute(query).mappings():
+            for row in conn.execute(_READ_STATS, {"ids": ids}).mappings():
                 found[int(row["account_id"])] = from_row(row)
         return {i: found.get(i) or AccountStats(i) for i in ids}
 
@@ -200,22 +206,20 @@ class RiskScreen:
         return out
 
     def _write(self, conn: Connection, changed: list[AccountStats], now: datetime) -> None:
-        rows = [(s, to_row(s, now)) for s in changed]
-        new = [row for s, row in rows if not s.stored]
-        old = [{**row, "b_account_id": row["account_id"]} for s, row in rows if s.stored]
+        """One INSERT for accounts seen for the first time, one UPDATE for the others."""
+        new, old = [], []
+        for stats in changed:
+            row = to_row(stats, now)
+            if stats.stored:
+                row["b_account_id"] = row.pop("account_id")
+                old.append(row)
+            else:
+                new.append(row)
+                stats.stored = True
         if new:
-            conn.execute(insert(risk_account_stats), new)
-            for s in changed:
-                s.stored = True
+            conn.execute(_INSERT_STATS, new[0] if len(new) == 1 else new)
         if old:
-            table = risk_account_stats
-            values: dict[str, Any] = {
-                k: bindparam(k) for k in old[0] if k not in ("account_id", "b_account_id")
-            }
-            conn.execute(
-                update(table).where(table.c.account_id == bindparam("b_account_id")).values(values),
-                [{k: v for k, v in row.items() if k != "account_id"} for row in old],
-            )
+            conn.execute(_UPDATE_STATS, old[0] if len(old) == 1 else old)
 
 
 def models_dir(settings: Settings) -> Path:

@@ -143,11 +143,17 @@ def sum_since(ring: list[int], since: int, *, exclude: int = 0) -> int:
     return total
 
 
-def _push(ring: list[int], size: int, *values: int) -> None:
-    ring.extend(values)
-    excess = len(ring) - size * len(values)
-    if excess > 0:
-        del ring[:excess]
+def _push_pair(ring: list[int], size: int, t: int, value: int) -> None:
+    ring.append(t)
+    ring.append(value)
+    if len(ring) > 2 * size:
+        del ring[:2]
+
+
+def _push_one(ring: list[int], size: int, t: int) -> None:
+    ring.append(t)
+    if len(ring) > size:
+        del ring[0]
 
 
 def _welford(n: int, mean: float, m2: float, x: float) -> tuple[int, float, float]:
@@ -194,10 +200,10 @@ def observe_out(
     stats.out_count, stats.out_log_mean, stats.out_log_m2 = _welford(
         stats.out_count, stats.out_log_mean, stats.out_log_m2, log_amount
     )
-    _push(stats.recent_out, OUT_RING, t, amount << 3 | flags)
+    _push_pair(stats.recent_out, OUT_RING, t, amount << 3 | flags)
     stats.peak_burst = max(stats.peak_burst, burst)
     if near_threshold_cash:
-        _push(stats.recent_cash, CASH_RING, t)
+        _push_one(stats.recent_cash, CASH_RING, t)
     if counterparty_bits:
         _meet(stats, counterparty_bits)
     _own_hour(stats, hour_cos, hour_sin)
@@ -220,9 +226,9 @@ def observe_in(
     stats.in_count, stats.in_log_mean, stats.in_log_m2 = _welford(
         stats.in_count, stats.in_log_mean, stats.in_log_m2, log_amount
     )
-    _push(stats.recent_in, IN_RING, t, amount << 3 | flags)
+    _push_pair(stats.recent_in, IN_RING, t, amount << 3 | flags)
     if near_threshold_cash:
-        _push(stats.recent_cash, CASH_RING, t)
+        _push_one(stats.recent_cash, CASH_RING, t)
     if counterparty_bits:
         _meet(stats, counterparty_bits)
     else:
@@ -232,7 +238,7 @@ def observe_in(
 
 def observe_blocked(stats: AccountStats, *, t: int) -> None:
     """An attempt the screen blocked: it moved nothing, so only the blocked ring remembers it."""
-    _push(stats.recent_blocked, BLOCKED_RING, t)
+    _push_one(stats.recent_blocked, BLOCKED_RING, t)
 
 
 # --- database rows ---------------------------------------------------------------------
