@@ -265,6 +265,19 @@ def test_keyboard_sign_in_and_wrong_password_message(web: WebPage) -> None:
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("form", name="Sign in")).to_be_visible()
 
+    # A token the server no longer accepts ends the session with a message, not a broken page.
+    web.sign_in(username, password)
+    page.evaluate(
+        """() => {
+        const key = "ledgerbank.session";
+        const stored = JSON.parse(sessionStorage.getItem(key));
+        sessionStorage.setItem(key, JSON.stringify({ ...stored, token: "revoked" }));
+    }"""
+    )
+    with web.guard.expect(401, r"^/(accounts/|events/stream|transactions/|analytics/)"):
+        page.reload()
+        expect(page.get_by_role("form", name="Sign in")).to_contain_text("Please sign in again")
+
 
 def test_financial_manager_reports_and_exports(web: WebPage) -> None:
     page = web.page

@@ -4,6 +4,8 @@ import { messageFor } from "./messages.js";
 
 const SESSION_KEY = "ledgerbank.session";
 let session = null;
+let notice = null; // why the last session ended, for the sign-in page
+let expiryTimer = null;
 const listeners = new Set();
 
 export class ApiError extends Error {
@@ -27,6 +29,7 @@ export function loadSession() {
   } catch {
     session = null;
   }
+  if (session) setSession(session);
   return session;
 }
 
@@ -36,6 +39,11 @@ export function getSession() {
 
 export function setSession(value) {
   session = value;
+  clearTimeout(expiryTimer);
+  if (value) {
+    // The token stops working at expiresAt: sign out then, and say why.
+    expiryTimer = setTimeout(() => endSession("Your session has expired. Please sign in again."), Math.max(0, value.expiresAt - Date.now()));
+  }
   try {
     if (value) sessionStorage.setItem(SESSION_KEY, JSON.stringify(value));
     else sessionStorage.removeItem(SESSION_KEY);
@@ -43,6 +51,18 @@ export function setSession(value) {
     /* private mode: the session lives in memory only */
   }
   for (const listener of listeners) listener(session);
+}
+
+export function endSession(why) {
+  notice = why;
+  setSession(null);
+}
+
+// The reason the previous session ended (once), for the sign-in page.
+export function takeSessionNotice() {
+  const found = notice;
+  notice = null;
+  return found;
 }
 
 export function onSessionChange(listener) {
@@ -95,7 +115,7 @@ async function send(method, path, { query, body, form, headers = {}, auth = true
       problem = {};
     }
     const error = new ApiError(response.status, problem || {});
-    if (response.status === 401 && auth && session) setSession(null);
+    if (response.status === 401 && auth && session) endSession(error.message);
     throw error;
   }
   return response;

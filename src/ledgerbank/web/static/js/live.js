@@ -1,13 +1,15 @@
 // Live updates: reads the server-sent events of GET /events/stream with the bearer token
 // (fetch streaming, so the token never appears in a URL) and reconnects when the stream ends.
 
-import { authHeaders, getSession } from "./api.js";
+import { authHeaders, endSession, getSession } from "./api.js";
+import { messageFor } from "./messages.js";
 
 const handlers = new Map(); // event type -> Set of callbacks
 let controller = null;
 let retryTimer = null;
 let failures = 0;
 let state = "closed";
+let lastEventId = null; // resumes a reconnected stream right after the last event seen
 const stateListeners = new Set();
 
 function setState(next) {
@@ -41,6 +43,7 @@ function dispatch(type, data) {
 function parseFrame(frame) {
   let type = "message";
   const data = [];
+  let id = null;
   for (const line of frame.split("\n")) {
     if (line.startsWith(":")) continue;
     const colon = line.indexOf(":");
@@ -48,7 +51,9 @@ function parseFrame(frame) {
     const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
     if (name === "event") type = value;
     else if (name === "data") data.push(value);
+    else if (name === "id") id = value;
   }
+  if (id !== null) lastEventId = id;
   if (!data.length) return;
   try {
     dispatch(type, JSON.parse(data.join("\n")));
@@ -63,7 +68,13 @@ async function connect() {
   const mine = controller;
   setState("connecting");
   try {
-    const response = await fetch("/events/stream", { headers: { Accept: "text/event-stream", ...authHeaders() }, signal: mine.signal, cache: "no-store" });
+    const headers = { Accept: "text/event-stream", ...authHeaders() };
+    if (lastEventId) headers["Last-Event-ID"] = lastEventId;
+    const response = await fetch("/events/stream", { headers, signal: mine.signal, cache: "no-store" });
+    if (response.status === 401) {
+      endSession(messageFor("not_authenticated", 401)); // the token was revoked or expired
+      return;
+    }
     if (!response.ok || !response.body) throw new Error(`stream answered ${response.status}`);
     setState("open");
     failures = 0;
@@ -92,6 +103,7 @@ async function connect() {
 
 export function startLive() {
   stopLive();
+  lastEventId = null;
   connect();
 }
 

@@ -22,6 +22,7 @@ const MESSAGES = {
   login_locked: "Too many failed sign-in attempts. Wait a while, then try again.",
   pin_required: "This account needs your transaction PIN.",
   invalid_pin: "That PIN is not correct.",
+  wrong_password: "That is not your current password.",
   pin_locked: "Too many wrong PINs. Wait a while, then try again.",
   forbidden: "Your role is not allowed to do this.",
   not_found: "Not found (it may not exist, or it is not yours).",
@@ -33,12 +34,15 @@ const MESSAGES = {
   // LedgerGPT
   not_understood: "LedgerGPT did not understand the question. Try one of the suggestions.",
   unsafe_query: "LedgerGPT refused the query because it is not a safe, read-only question.",
+  query_timeout: "The query took too long and was stopped. Narrow the question (a shorter period, one customer).",
+  query_failed: "The query could not be run. Try rephrasing the question.",
   // limits and infrastructure
   rate_limited: "Too many requests. Wait a moment and try again.",
   payload_too_large: "The upload is too large.",
   unsupported_media_type: "That file type is not supported.",
   unavailable: "The service is temporarily unavailable. Try again shortly.",
   internal_error: "Something went wrong on our side. The error was logged; try again later.",
+  http_error: "The request failed.",
   network_error: "The server cannot be reached. Check your connection and try again.",
 };
 

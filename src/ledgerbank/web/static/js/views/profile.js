@@ -1,7 +1,7 @@
 // The profile: view and edit it, the KYC status, and the transaction PIN.
 
 import { get, put } from "../api.js";
-import { date, dateTime, title } from "../format.js";
+import { date, dateTime, timeZone, title } from "../format.js";
 import { clear, field, formValues, h, okBox, statusBadge, submitting } from "../ui.js";
 
 export default async function render(ctx) {
@@ -18,6 +18,7 @@ export default async function render(ctx) {
       h("dt", {}, "Date of birth"), h("dd", {}, date(profile.date_of_birth)),
       h("dt", {}, "Customer since"), h("dd", {}, dateTime(profile.created_at)),
       h("dt", {}, "Transaction PIN"), h("dd", {}, profile.has_pin ? "set" : "not set"),
+      h("dt", {}, "Time zone"), h("dd", {}, `${timeZone} (every time is shown in it)`),
     );
   showFacts();
 

@@ -1,13 +1,14 @@
 // Sign in / register, as two tabs.
 
-import { post, signIn } from "../api.js";
+import { post, signIn, takeSessionNotice } from "../api.js";
 import { clear, compact, field, formValues, h, okBox, submitting, tabs } from "../ui.js";
 import { themeToggle } from "../theme.js";
 import { navigate } from "../router.js";
 
 export default function render({ root, query }) {
   document.title = "Sign in · ledgerbank";
-  const signInOut = h("div", { "aria-live": "polite" });
+  const ended = takeSessionNotice();
+  const signInOut = h("div", { "aria-live": "polite" }, ended ? h("div", { class: "alert warn", role: "status" }, ended) : null);
   const registerOut = h("div", { "aria-live": "polite" });
 
   const signInForm = h(
