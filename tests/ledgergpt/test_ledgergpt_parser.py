@@ -141,6 +141,10 @@ def test_people_by_direction_name_and_possessive() -> None:
         ("%role%",),
     )
     assert plan("audit events by admin").actors == ("admin",)
+    assert plan("deposits alice received last month").recipients == ("alice",)
+    assert plan("what did carol send").senders == ("carol",)
+    assert plan("transfers between alice and carol").between == ("alice", "carol")
+    assert plan("show me yesterday's withdrawals").period is not None
 
 
 def test_figures_groups_and_rankings() -> None:

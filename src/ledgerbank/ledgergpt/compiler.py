@@ -336,6 +336,15 @@ def _filters(plan: QueryPlan, params: _Params) -> list[str]:
         where.append(f"from_username IN ({params.many('sender', plan.senders)})")
     if plan.recipients:
         where.append(f"to_username IN ({params.many('recipient', plan.recipients)})")
+    if plan.between is not None:
+        one, other = (
+            params.bind("between", plan.between[0]),
+            params.bind("between", plan.between[1]),
+        )
+        where.append(
+            f"((from_username = {one} AND to_username = {other}) "
+            f"OR (from_username = {other} AND to_username = {one}))"
+        )
     if plan.actors:
         where.append(f"actor_username IN ({params.many('actor', plan.actors)})")
     if plan.account_numbers:
@@ -472,6 +481,8 @@ def explain(plan: QueryPlan, notes: list[str] | None = None) -> str:
             ("about " if plan.subject is Subject.AUDIT_EVENTS else "of ")
             + ", ".join(plan.customers)
         )
+    if plan.between is not None:
+        parts.append(f"between {plan.between[0]} and {plan.between[1]}")
     if plan.senders:
         parts.append("from " + ", ".join(plan.senders))
     if plan.recipients:

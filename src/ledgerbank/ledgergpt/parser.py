@@ -92,6 +92,8 @@ def _subject(facts: Facts) -> Subject | None:
         return Subject.CUSTOMERS
     if facts.has("money") and (facts.has("have") or facts.has("who")):
         return Subject.ACCOUNTS
+    if facts.has("direction"):  # "what did carol send"
+        return Subject.TRANSACTIONS
     if facts.has("described"):  # "spent on groceries", "mentioning rent"
         return Subject.TRANSACTIONS
     return None
@@ -319,7 +321,7 @@ class _Builder:
         if self.reading.limits and "limit" not in self.fields:
             raise self.refuse("I cannot limit this answer to a number of rows")
         if self.facts.people and not any(
-            k in self.fields for k in ("customers", "senders", "recipients", "actors")
+            k in self.fields for k in ("customers", "senders", "recipients", "actors", "between")
         ):
             raise self.refuse(f"I cannot filter {self.subject.value} by a person")
         if self.reading.currencies and not self.fields.get("currencies"):
@@ -346,8 +348,8 @@ class _Builder:
         self.fields["flagged"] = facts.has("flagged")
         self.fields["account_types"] = tuple(facts.values("atype"))
         self.fields["currencies"] = tuple(dict.fromkeys(self.reading.currencies))
-        self.use("ttype", "tstatus", "verdict", "flagged", "atype", "action")
-        self._people_as("customers", {"from": "senders", "to": "recipients", "into": "recipients"})
+        self.use("ttype", "tstatus", "verdict", "flagged", "atype", "action", "direction")
+        self._transaction_people()
         if self.reading.account_numbers:
             self.fields["account_numbers"] = tuple(self.reading.account_numbers)
         if self.reading.transaction_ids:
@@ -376,6 +378,26 @@ class _Builder:
             | {"verdict": GroupKey.VERDICT},
             measure_word="transactions",
         )
+
+    def _transaction_people(self) -> None:
+        """From/to by preposition; "alice received" / "bob sent" by verb; "between" a pair."""
+        facts = self.facts
+        if facts.has("between"):
+            if len(facts.people) != 2:
+                raise self.refuse(
+                    "'between' needs two people, e.g. 'transfers between alice and bob'"
+                )
+            self.use("between")
+            first, second = facts.people
+            self.fields["between"] = (first.person.username, second.person.username)
+            return
+        directions = facts.values("direction")
+        unled = {"": "", "_poss": ""}
+        if len(directions) == 1 and len(facts.people) == 1 and facts.people[0].lead in unled:
+            target = "recipients" if directions[0] == "to" else "senders"
+            self.fields[target] = (facts.people[0].person.username,)
+            return
+        self._people_as("customers", {"from": "senders", "to": "recipients", "into": "recipients"})
 
     def _asks_for_people(self) -> bool:
         """ "Which customers ..." / "who ..." over transactions or balances: one row per person."""

@@ -136,6 +136,8 @@ class QueryPlan(BaseModel):
     senders: tuple[Username, ...] = ()
     recipients: tuple[Username, ...] = ()
     actors: tuple[Username, ...] = ()
+    # transactions from either one of two people to the other
+    between: tuple[Username, Username] | None = None
     account_numbers: tuple[AccountNumber, ...] = ()
     transaction_ids: tuple[Annotated[int, Field(ge=1)], ...] = ()
     transaction_types: tuple[TransactionType, ...] = ()

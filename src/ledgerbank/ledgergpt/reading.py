@@ -103,6 +103,7 @@ def normalize(question: str) -> str:
     text = text.replace("’", "'").replace("‘", "'").replace("\u00a0", " ")
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,000 -> 1000
     text = re.sub(r"[?!;:,()\[\]{}]", " ", text)
+    text = re.sub(r"\b(today|yesterday|tomorrow)'s\b", r"\1", text)
     text = re.sub(r"\.(?=\s|$)", " ", text)
     return " ".join(text.split())
 

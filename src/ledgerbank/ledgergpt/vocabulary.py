@@ -58,7 +58,8 @@ PHRASES: Final[list[tuple[str, str]]] = [
     (r"\baccount types?\b", "account_type_key"),
     (r"\btransaction types?\b", "transaction_type"),
     (r"\btypes? of transactions?\b", "transaction_type"),
-    (r"\bkyc status(?:es)?\b", "kyc_key"),
+    (r"\b(by|per|each) kyc status(?:es)?\b", r"\1 kyc_key"),
+    (r"\bkyc status(?:es)?\b", "kyc"),
     (r"\brisk (?:verdicts?|levels?)\b", "verdict_key"),
     (r"\bfraud analysts?\b", "role_fraud_analyst"),
     (r"\bcompliance officers?\b", "role_compliance_officer"),
@@ -175,6 +176,10 @@ _add("opened", ("created", ""), ("action", "account.opened"))
 _add("created registered joined new", ("created", ""), ("action", "user.created"))
 _add("login logins", ("action", "%login%"))
 _add("changed change modified updated edited", ("change", ""))
+_add("received receive receives got collected", ("direction", "to"))
+_add("send sends paid pay pays", ("direction", "from"))
+_add("sent", ("direction", "from"))
+_add("between", ("between", ""))
 _add("who whom", ("who", ""))
 _add("when", ("when", ""))
 # aggregates and ordering
@@ -233,7 +238,7 @@ FILLERS: Final[frozenset[str]] = frozenset(
     under currently current right now so far such as how many much here please? whats
     whos overall altogether combined together in total ones one items item single
     respective respectively different distinct unique kind kinds along including
-    performed done did anything everything something lately
+    performed done did anything everything something lately involving involved bank
     """.split()
 )
 
