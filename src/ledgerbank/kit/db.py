@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
 
 from ledgerbank.kit.clock import as_utc
@@ -87,17 +87,45 @@ def create_db_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> En
         path = make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # Pooled connections: opening one per transaction costs the pragmas and, on the last
+        # close, a WAL checkpoint.
         engine = create_engine(
-            url, echo=echo, poolclass=NullPool, connect_args={"check_same_thread": False}
+            url,
+            echo=echo,
+            poolclass=QueuePool,
+            pool_size=pool_size,
+            max_overflow=pool_size * 2,
+            connect_args={"check_same_thread": False},
         )
         _configure_sqlite(engine)
-        return engine
-    kwargs: dict[str, Any] = {"pool_size": pool_size, "max_overflow": pool_size * 2}
-    if dialect == "mysql":
-        kwargs["isolation_level"] = "READ COMMITTED"
-    # No pre-ping (it costs a round trip per transaction): stale connections are recycled,
-    # and a connection found dead mid-transaction is retried by Database.write.
-    return create_engine(url, echo=echo, pool_recycle=1800, **kwargs)
+    else:
+        kwargs: dict[str, Any] = {"pool_size": pool_size, "max_overflow": pool_size * 2}
+        if dialect == "mysql":
+            kwargs["isolation_level"] = "READ COMMITTED"
+        # No pre-ping (it costs a round trip per transaction): stale connections are recycled,
+        # and a connection found dead mid-transaction is retried by Database.write.
+        engine = create_engine(url, echo=echo, pool_recycle=1800, **kwargs)
+    _forget_caches_on_rollback(engine)
+    return engine
+
+
+def connection_cache(conn: Connection, name: str) -> dict[Any, Any]:
+    """A cache kept with the database connection, emptied whenever a transaction rolls back.
+
+    For facts read from the database that never change once committed (such as the ids of
+    the bank's internal accounts): a rollback may have undone the write that created them.
+    """
+    cache: dict[Any, Any] = conn.info.setdefault(f"ledgerbank.{name}", {})
+    return cache
+
+
+def _forget_caches_on_rollback(engine: Engine) -> None:
+    def forget(conn: Connection, *_args: Any) -> None:
+        for key in [k for k in conn.info if isinstance(k, str) and k.startswith("ledgerbank.")]:
+            del conn.info[key]
+
+    event.listen(engine, "rollback", forget)
+    event.listen(engine, "rollback_savepoint", forget)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -12,6 +12,7 @@ from ledgerbank import errors
 from ledgerbank.audit import service as audit
 from ledgerbank.identity.tables import users
 from ledgerbank.kit.clock import utcnow
+from ledgerbank.kit.db import connection_cache
 from ledgerbank.kit.money import normalize_currency
 from ledgerbank.ledger.tables import CUSTOMER_ACCOUNT_TYPES, accounts, entries
 
@@ -99,9 +100,14 @@ def open_account(
 
 def internal_account_id(conn: Connection, currency: str, account_type: str) -> int:
     """The bank's cash vault / fee income / equity account for a currency, opened on first use."""
-    query = select(accounts.c.id).where(accounts.c.internal_key == f"{account_type}:{currency}")
+    key = f"{account_type}:{currency}"
+    known = connection_cache(conn, "internal_accounts")
+    if key in known:
+        return int(known[key])
+    query = select(accounts.c.id).where(accounts.c.internal_key == key)
     found = conn.execute(query).scalar()
     if found is not None:
+        known[key] = int(found)
         return int(found)
     now = utcnow()
     try:
@@ -112,7 +118,7 @@ def internal_account_id(conn: Connection, currency: str, account_type: str) -> i
                     "owner_id": None,
                     "account_type": account_type,
                     "is_internal": 1,
-                    "internal_key": f"{account_type}:{currency}",
+                    "internal_key": key,
                     "currency": currency,
                     "balance": 0,
                     "overdraft_limit": 0,

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -21,10 +22,11 @@ from sqlalchemy import (
     Connection,
     RowMapping,
     Table,
+    Update,
+    bindparam,
     case,
     func,
     insert,
-    literal,
     select,
     update,
 )
@@ -389,14 +391,29 @@ def _write_entries(ctx: _Context, movements: list[Movement], ids: list[int]) -> 
     customer = [i for i in touched if i in ctx.balances and not ctx.locked[i].is_internal]
     if customer:
         # One statement for every balance: the rows are locked, so the new values are exact.
-        new_balance = case(
-            {i: literal(ctx.balances[i], BigInteger()) for i in customer}, value=accounts.c.id
-        )
-        ctx.conn.execute(
-            update(accounts)
-            .where(accounts.c.id.in_(customer))
-            .values(balance=new_balance, updated_at=ctx.now)
-        )
+        params: dict[str, Any] = {"now": ctx.now}
+        for index, account_id in enumerate(customer):
+            params[f"id_{index}"] = account_id
+            params[f"balance_{index}"] = ctx.balances[account_id]
+        ctx.conn.execute(_balance_update(len(customer)), params)
+
+
+@lru_cache(maxsize=64)
+def _balance_update(count: int) -> Update:
+    """UPDATE accounts SET balance = CASE id WHEN :id_0 THEN :balance_0 ... END, built once
+    per number of accounts so that SQLAlchemy compiles it once."""
+    ids = [bindparam(f"id_{i}", type_=BigInteger()) for i in range(count)]
+    new_balance = case(
+        *[
+            (accounts.c.id == ids[i], bindparam(f"balance_{i}", type_=BigInteger()))
+            for i in range(count)
+        ]
+    )
+    return (
+        update(accounts)
+        .where(accounts.c.id.in_(ids))
+        .values(balance=new_balance, updated_at=bindparam("now", type_=accounts.c.updated_at.type))
+    )
 
 
 def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
