@@ -313,3 +313,28 @@ def test_the_app_loads_the_newest_model_at_start(database_url: str, tmp_path: Pa
         scores = world.call("alice", "GET", "/analytics/risk-scores").json()["items"]
         assert scores[0]["transaction_id"] == posted["id"]
         assert scores[0]["model_version"] == trained.version
+
+
+def test_a_customer_sees_only_the_reasons_about_their_own_accounts(world: World) -> None:
+    collector = world.account("bob")
+    payers = []
+    for i in range(5):
+        world.add_user(f"payer{i}")
+        payers.append((f"payer{i}", world.account(f"payer{i}")))
+    payers.append(("alice", world.account("alice")))
+    for who, account in payers:
+        assert world.deposit(who, account, "500.00").status_code == 201
+        assert world.transfer(who, account, collector, "120.00").status_code == 201
+    (mine,) = [
+        i
+        for i in world.call("alice", "GET", "/analytics/risk-scores").json()["items"]
+        if i["type"] == "transfer"
+    ]
+    theirs = world.call("bob", "GET", f"/analytics/risk-scores?account_id={collector}").json()
+    (same,) = [i for i in theirs["items"] if i["transaction_id"] == mine["transaction_id"]]
+    staff = world.call("compliance_officer", "GET", "/analytics/risk-scores?limit=1").json()
+    assert staff["items"][0]["transaction_id"] == mine["transaction_id"]
+    assert "fan_in" in {r.get("rule") for r in staff["items"][0]["reasons"]}
+    assert "fan_in" in {r.get("rule") for r in same["reasons"]}  # about bob's account
+    assert "fan_in" not in {r.get("rule") for r in mine["reasons"]}
+    assert mine["score"] == same["score"]

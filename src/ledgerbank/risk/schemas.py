@@ -28,10 +28,14 @@ class Risk(BaseModel):
 
 
 class RiskScore(Risk):
+    """A score with its transaction; a customer sees only the reasons about their accounts."""
+
     transaction_id: int
     amount: str
     currency: str
     type: str
+    from_account_id: int | None
+    to_account_id: int | None
     created_at: datetime
 
 

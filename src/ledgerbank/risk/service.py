@@ -465,6 +465,8 @@ def list_scores(
             transactions.c.amount,
             transactions.c.currency,
             transactions.c.type,
+            transactions.c.from_account_id,
+            transactions.c.to_account_id,
             transactions.c.created_at,
         )
         .join(transactions, transactions.c.id == risk_scores.c.transaction_id)
@@ -497,6 +499,8 @@ def list_scores(
             "amount": to_decimal_string(int(row["amount"]), row["currency"]),
             "currency": row["currency"],
             "type": row["type"],
+            "from_account_id": row["from_account_id"],
+            "to_account_id": row["to_account_id"],
             "created_at": row["created_at"],
         }
         for row in rows[:limit]
@@ -505,6 +509,19 @@ def list_scores(
         encode_cursor(int(rows[limit - 1]["transaction_id"])) if len(rows) > limit else None
     )
     return items, next_cursor
+
+
+def reasons_for_owner(item: dict[str, Any], own: set[int]) -> dict[str, Any]:
+    """A score as a customer may see it: the rules about their own accounts, and the model's
+    view only of what they initiated; nothing about the other party's account."""
+    initiator = item["to_account_id"] if item["type"] == "deposit" else item["from_account_id"]
+    kept = [
+        reason
+        for reason in item["reasons"]
+        if (reason.get("kind") == "rule" and reason.get("account_id") in own)
+        or (reason.get("kind") == "model" and initiator in own)
+    ]
+    return {**item, "reasons": kept}
 
 
 def labelled_fraud(conn: Connection) -> set[int]:
