@@ -29,6 +29,7 @@ from ledgerbank.ledgergpt.facts import Person
 from ledgerbank.ledgergpt.parser import parse
 from ledgerbank.ledgergpt.plan import QueryPlan
 from ledgerbank.ledgergpt.runner import ReadOnlyRunner, Rows
+from ledgerbank.ledgergpt.vocabulary import suggestions
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +149,7 @@ class LedgerGPT:
 
     def _answer(self, question: str, asker: Asker, engine: str, record: dict[str, Any]) -> Answer:
         if not question:
-            raise errors.NotUnderstood("the question is empty", suggestions=_suggestions())
+            raise errors.NotUnderstood("the question is empty", suggestions=suggestions())
         if looks_like_sql(question):
             record["sql"] = question[:2000]
             return self.run_sql(question, asker)
@@ -166,11 +167,9 @@ class LedgerGPT:
             plan = self.understand(question, conn)
             return self.answer_plan(question, plan, asker, engine="offline", conn=conn)
 
-    def understand(self, question: str, conn: Connection | None = None) -> QueryPlan:
-        if conn is not None:
-            return parse(question, today=self.today(), directory=UsersDirectory(conn))
-        with self.database.read() as own:
-            return parse(question, today=self.today(), directory=UsersDirectory(own))
+    def understand(self, question: str, conn: Connection) -> QueryPlan:
+        """The offline engine's plan; names are looked up on `conn`."""
+        return parse(question, today=self.today(), directory=UsersDirectory(conn))
 
     def today(self) -> date:
         return as_utc(self.clock()).date()
@@ -188,7 +187,7 @@ class LedgerGPT:
         try:
             compiled = compile_plan(plan, dialect=self.dialect, readable=readable)
         except ValueError as exc:
-            raise errors.NotUnderstood(str(exc), suggestions=_suggestions()) from None
+            raise errors.NotUnderstood(str(exc), suggestions=suggestions()) from None
         answer = self._run(
             question, compiled.sql, compiled.params, asker, compiled=compiled, conn=conn
         )
@@ -274,12 +273,6 @@ def _decision(exc: errors.LedgerbankError) -> str:
         "unsafe_query": "refused",
         "query_timeout": "timed_out",
     }.get(exc.code, "failed")
-
-
-def _suggestions() -> list[str]:
-    from ledgerbank.ledgergpt.vocabulary import suggestions
-
-    return suggestions()
 
 
 def _shown(value: Any) -> Any:
