@@ -89,7 +89,7 @@ def list_risk_scores(
             cursor=cursor,
         )
         if not principal.can(Permission.RISK_READ_ALL):
-            own = {int(row[0]) for row in conn.execute(policy.own_account_ids(principal))}
+            own = service.owned_accounts(conn, principal.id)
             items = [service.reasons_for_owner(item, own) for item in items]
     return RiskScorePage(
         items=[RiskScore.model_validate(item) for item in items], next_cursor=next_cursor

@@ -36,7 +36,7 @@ from ledgerbank.kit.money import to_decimal_string
 from ledgerbank.kit.pagination import decode_cursor, encode_cursor
 from ledgerbank.ledger import accounts as ledger_accounts
 from ledgerbank.ledger.screening import Assessment, Screened, Verdict
-from ledgerbank.ledger.tables import transactions
+from ledgerbank.ledger.tables import accounts, transactions
 from ledgerbank.risk.rules import RULES_BY_ID
 from ledgerbank.risk.tables import risk_alert_actions, risk_alerts, risk_scores
 
@@ -509,6 +509,11 @@ def list_scores(
         encode_cursor(int(rows[limit - 1]["transaction_id"])) if len(rows) > limit else None
     )
     return items, next_cursor
+
+
+def owned_accounts(conn: Connection, owner_id: int) -> set[int]:
+    query = select(accounts.c.id).where(accounts.c.owner_id == owner_id)
+    return {int(i) for i in conn.execute(query).scalars()}
 
 
 def reasons_for_owner(item: dict[str, Any], own: set[int]) -> dict[str, Any]:
