@@ -4,17 +4,19 @@ blocking, imports, batches, frozen accounts, and the same scores as a replay of 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import pytest
 from risk_helpers import DbBank, risk_settings
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from ledgerbank import errors
 from ledgerbank.audit.tables import audit_log
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.db import Database
 from ledgerbank.ledger import integrity, posting
+from ledgerbank.ledger.screening import Screened
 from ledgerbank.ledger.tables import entries, transactions
 from ledgerbank.risk import service
 from ledgerbank.risk.params import Params
@@ -239,3 +241,37 @@ def test_alerts_counted_by_queue(bank: DbBank) -> None:
             ).all()
         )
     assert by_queue == {"fraud": 1, "compliance": 2}
+
+
+class ForgetfulScreen(RiskScreen):
+    """Records without what `assess` left on the connection: the screen must work it out."""
+
+    def record(self, conn: Connection, screened: Sequence[Screened]) -> None:
+        conn.info.clear()
+        super().record(conn, screened)
+
+
+def test_record_works_out_the_statistics_again_when_assess_left_nothing(
+    bank: DbBank, database: Database
+) -> None:
+    forgetful = DbBank(database, ForgetfulScreen(bank.screen.settings), users=bank.users)
+    results = {}
+    for world, owner in ((bank, "alice"), (forgetful, "bob")):
+        payer, payee = world.account(owner), world.account(owner, kind="savings")
+        scores = [
+            world.deposit(payer, "9300.00").transaction["risk"]["score"],
+            world.deposit(payer, "9400.00").transaction["risk"]["score"],
+            world.transfer(payer, payee, "120.00").transaction["risk"]["score"],
+        ]
+        rows = {
+            r["account_id"]: r
+            for r in world.rows(
+                select(risk_account_stats).where(
+                    risk_account_stats.c.account_id.in_([payer, payee])
+                )
+            )
+        }
+        kept = ("in_count", "out_count", "in_log_mean", "out_log_mean", "recent_cash")
+        results[owner] = (scores, [tuple(rows[a][k] for k in kept) for a in (payer, payee)])
+    assert results["alice"] == results["bob"]
+    assert results["alice"][1][0][:2] == (2, 1)
