@@ -177,7 +177,7 @@ def _streams(request: Request) -> _Streams:
     response_class=StreamingResponse,
     responses={
         200: {"content": {"text/event-stream": {}}, "description": "the event stream"},
-        **problem_responses(errors.NotAuthenticated, errors.ServiceUnavailable, validation=False),
+        **problem_responses(errors.NotAuthenticated, errors.ServiceUnavailable),
     },
 )
 def stream(

@@ -42,7 +42,7 @@ export default async function render(ctx) {
         columns: [
           { label: "User", render: (u) => [h("strong", {}, u.username), h("div", { class: "muted" }, u.full_name)] },
           { label: "Email", key: "email" },
-          { label: "Joined", render: (u) => dateTime(u.created_at) },
+          { label: "Joined", cls: "when", render: (u) => dateTime(u.created_at) },
           { label: "Role", render: (u) => picker(u, "role", ROLES, out) },
           { label: "KYC", render: (u) => picker(u, "kyc", KYC, out) },
           { label: "Access", render: (u) => [statusBadge(u.is_active ? "active" : "closed"), u.locked_until ? h("div", { class: "muted" }, `locked until ${dateTime(u.locked_until)}`) : null] },

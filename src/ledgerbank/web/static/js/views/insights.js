@@ -52,9 +52,9 @@ export default async function render(ctx) {
       await plot(
         chart,
         [
-          { type: "bar", name: "Spending", x: history.map((m) => m.month), y: history.map((m) => Number(m.spending)), text: history.map((m) => money(m.spending, p.currency)), hovertemplate: "%{x}<br>%{text}<extra></extra>", marker: { color: colours.accent } },
+          { type: "bar", textposition: "none", name: "Spending", x: history.map((m) => month(m.month)), y: history.map((m) => Number(m.spending)), text: history.map((m) => money(m.spending, p.currency)), hovertemplate: "%{x}<br>%{text}<extra></extra>", marker: { color: colours.accent } },
           {
-            type: "scatter", mode: "markers", name: "Predicted", x: [next], y: [Number(p.predicted_next_month)],
+            type: "scatter", mode: "markers", name: "Predicted", x: [month(next)], y: [Number(p.predicted_next_month)],
             error_y: { type: "data", symmetric: false, array: [Number(p.upper) - Number(p.predicted_next_month)], arrayminus: [Number(p.predicted_next_month) - Number(p.lower)], color: colours.warn },
             marker: { size: 12, color: colours.warn }, text: [money(p.predicted_next_month, p.currency)], hovertemplate: "%{x}<br>%{text}<extra>predicted</extra>",
           },
@@ -84,8 +84,8 @@ export default async function render(ctx) {
       await plot(
         chart,
         [
-          { type: "bar", name: "Income", x: months.map((m) => m.month), y: months.map((m) => Number(m.income)), text: months.map((m) => money(m.income, s.currency)), hovertemplate: "%{x}<br>%{text}<extra>income</extra>", marker: { color: colours.ok } },
-          { type: "bar", name: "Expenses", x: months.map((m) => m.month), y: months.map((m) => Number(m.expenses)), text: months.map((m) => money(m.expenses, s.currency)), hovertemplate: "%{x}<br>%{text}<extra>expenses</extra>", marker: { color: colours.danger } },
+          { type: "bar", textposition: "none", name: "Income", x: months.map((m) => month(m.month)), y: months.map((m) => Number(m.income)), text: months.map((m) => money(m.income, s.currency)), hovertemplate: "%{x}<br>%{text}<extra>income</extra>", marker: { color: colours.ok } },
+          { type: "bar", textposition: "none", name: "Expenses", x: months.map((m) => month(m.month)), y: months.map((m) => Number(m.expenses)), text: months.map((m) => money(m.expenses, s.currency)), hovertemplate: "%{x}<br>%{text}<extra>expenses</extra>", marker: { color: colours.danger } },
         ],
         { barmode: "group", xaxis: { type: "category" }, yaxis: { title: { text: s.currency } } },
       );
@@ -103,6 +103,7 @@ export default async function render(ctx) {
         [
           {
             type: "bar",
+            textposition: "none",
             x: items.map((item) => `#${item.transaction_id}`),
             y: items.map((item) => Number(item.score)),
             marker: { color: items.map((item) => colourOf(item.verdict)) },
@@ -111,7 +112,7 @@ export default async function render(ctx) {
           },
         ],
         {
-          xaxis: { type: "category", title: { text: "transaction" } },
+          xaxis: { type: "category", title: { text: "transaction" }, showticklabels: items.length <= 30 },
           yaxis: { range: [0, 1], tickformat: ".0%", title: { text: "risk score" } },
           shapes: [0.5, 0.8].map((y) => ({ type: "line", xref: "paper", x0: 0, x1: 1, y0: y, y1: y, line: { dash: "dot", width: 1, color: colours.muted } })),
         },

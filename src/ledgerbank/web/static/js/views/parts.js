@@ -66,7 +66,7 @@ function reasonItem(reason) {
   }
   if (reason && reason.kind === "model") {
     const rarer = percent(Number(reason.percentile ?? 1), 1);
-    const features = (reason.features || []).map((f) => `${title(f.feature)} ${f.direction === "low" ? "unusually low" : "unusually high"} (${f.value}, typically ${f.typical})`);
+    const features = (reason.features || []).map((f) => `${title(f.feature)} ${f.direction === "low" ? "unusually low" : "unusually high"} (${Number(f.value).toFixed(2)}, typically ${Number(f.typical).toFixed(2)})`);
     return h("li", {}, h("strong", {}, "Anomaly model"), `: rarer than ${rarer} of this bank's history`, features.length ? h("ul", {}, features.map((text) => h("li", {}, text))) : null);
   }
   return h("li", {}, reason?.detail || reason?.message || JSON.stringify(reason));
