@@ -330,3 +330,31 @@ def test_custom_report_exports_parse_back(bank: Bank) -> None:
     }
     assert ("USD", "#,##0.00") in money_formats
     assert ("JPY", "#,##0") in money_formats
+
+
+def test_trends_of_new_customers_blocked_attempts_and_averages(bank: Bank) -> None:
+    def series(metric: str, interval: str = "month", **params: Any) -> list[dict[str, Any]]:
+        answer = bank.get(
+            "financial_manager", "/reports/trends", interval=interval, metric=metric, **params
+        )
+        assert answer.status_code == 200, answer.text
+        return list(answer.json()["points"])
+
+    joined = month_start(bank.now, 15)
+    customers = Counter(
+        month_label(joined + timedelta(days=40 * index)) for index in range(3)
+    )  # alice, bob and carol; staff are not customers
+    points = series("new_customers")
+    assert {p["period"]: p["value"] for p in points if p["value"]} == dict(customers)
+    assert points[0]["period"] == min(customers)
+    today = bank.now.date().isoformat()
+    blocked = series("blocked", "day", **{"from": today})
+    assert blocked == [{"period": today, "type": None, "currency": None, "value": 1}]
+    averages = series("average", **{"currency": "JPY"})
+    by_month: dict[str, list[int]] = defaultdict(list)
+    for op in booked(bank):
+        if op.currency == "JPY":
+            by_month[month_label(op.at)].append(op.minor)
+    assert {p["period"]: p["value"] for p in averages if p["value"] is not None} == {
+        m: mean(sum(v), len(v), "JPY") for m, v in by_month.items()
+    }

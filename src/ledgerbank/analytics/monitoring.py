@@ -19,14 +19,15 @@ SCORE_BINS = 20  # the distribution's bars: 0.00-0.05, 0.05-0.10, ...
 
 
 def score_distribution(conn: Connection, period: Period) -> list[dict[str, Any]]:
-    """How many transactions scored in each twentieth of [0, 1], per verdict."""
+    """How many transactions of the period scored in each twentieth of [0, 1], per verdict."""
     # CAST truncates towards zero: the floor for scores, which are never negative.
     bin_: Any = func.min(cast(risk_scores.c.score * SCORE_BINS, Integer), SCORE_BINS - 1)
     if conn.dialect.name != "sqlite":
         bin_ = func.least(cast(risk_scores.c.score * SCORE_BINS, Integer), SCORE_BINS - 1)
     rows = conn.execute(
         select(bin_.label("bin"), risk_scores.c.verdict, func.count().label("n"))
-        .where(*period.clauses(risk_scores.c.scored_at))
+        .join(transactions, transactions.c.id == risk_scores.c.transaction_id)
+        .where(*period.clauses(transactions.c.created_at))
         .group_by(bin_, risk_scores.c.verdict)
         .order_by(bin_, risk_scores.c.verdict)
     )
@@ -63,7 +64,7 @@ def flagged_transactions(conn: Connection, *, limit: int = 20) -> list[dict[str,
                 transactions.c.status == "blocked",
             )
         )
-        .order_by(risk_scores.c.scored_at.desc(), transactions.c.id.desc())
+        .order_by(transactions.c.created_at.desc(), transactions.c.id.desc())
         .limit(limit)
     ).mappings()
     return [
@@ -166,10 +167,12 @@ def integrity_status(conn: Connection) -> dict[str, Any]:
 
 
 def verdict_counts(conn: Connection, period: Period) -> dict[str, int]:
-    """Scored transactions per verdict in the period."""
+    """Transactions of the period per verdict (imported history is scored when imported,
+    so the transaction's own time decides, not the scoring's)."""
     rows = conn.execute(
         select(risk_scores.c.verdict, func.count().label("n"))
-        .where(*period.clauses(risk_scores.c.scored_at))
+        .join(transactions, transactions.c.id == risk_scores.c.transaction_id)
+        .where(*period.clauses(transactions.c.created_at))
         .group_by(risk_scores.c.verdict)
     )
     found = {"SAFE": 0, "SUSPICIOUS": 0, "CRITICAL": 0}

@@ -79,25 +79,23 @@ def parse_period(start: str | None, end: str | None) -> Period:
     return period
 
 
-def bucket(column: Any, interval: str, dialect: str) -> ColumnElement[str]:
-    """The day, week or month label of a timestamp column, computed by the database."""
+_PG_FORMATS = {"day": "'YYYY-MM-DD'", "week": "'YYYY-MM-DD'", "month": "'YYYY-MM'"}
+
+
+def bucket_key(column: Any, interval: str, dialect: str) -> ColumnElement[Any]:
+    """What to GROUP BY for a day, week or month: the cheapest expression per dialect."""
     if interval not in INTERVALS:
         raise errors.ValidationFailed(f"interval must be one of {', '.join(INTERVALS)}")
     if dialect == "sqlite":
         # Timestamps are stored as "YYYY-MM-DD HH:MM:SS.ffffff": a prefix is the day or month.
         if interval == "month":
-            return func.substr(column, 1, 7)
+            return func.substr(column, literal_column("1"), literal_column("7"))
         if interval == "day":
-            return func.substr(column, 1, 10)
+            return func.substr(column, literal_column("1"), literal_column("10"))
         return func.date(column, literal_column("'weekday 0'"), literal_column("'-6 days'"))
     if dialect == "postgresql":
-        if interval == "month":
-            return func.to_char(column, literal_column("'YYYY-MM'"))
-        if interval == "day":
-            return func.to_char(column, literal_column("'YYYY-MM-DD'"))
-        return func.to_char(
-            func.date_trunc(literal_column("'week'"), column), literal_column("'YYYY-MM-DD'")
-        )
+        # date_trunc is cheap per row (to_char is not): format only the groups.
+        return func.date_trunc(literal_column(f"'{interval}'"), column)
     if dialect in ("mysql", "mariadb"):
         if interval == "month":
             return func.date_format(column, literal_column("'%Y-%m'"))
@@ -107,6 +105,18 @@ def bucket(column: Any, interval: str, dialect: str) -> ColumnElement[str]:
             func.subdate(column, func.weekday(column)), literal_column("'%Y-%m-%d'")
         )
     raise errors.ValidationFailed(f"reports are not available on {dialect}")
+
+
+def bucket_label(key: Any, interval: str, dialect: str) -> ColumnElement[str]:
+    """The text label of a grouped `bucket_key`: "2024-03-05", "2024-03-04" (Monday), "2024-03"."""
+    if dialect == "postgresql":
+        return func.to_char(key, literal_column(_PG_FORMATS[interval]))
+    return key  # type: ignore[no-any-return]
+
+
+def bucket(column: Any, interval: str, dialect: str) -> ColumnElement[str]:
+    """The day, week or month label of a timestamp column, computed by the database."""
+    return bucket_label(bucket_key(column, interval, dialect), interval, dialect)
 
 
 def label_of(moment: datetime, interval: str) -> str:

@@ -12,24 +12,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, union
 
 from ledgerbank import errors
 from ledgerbank.analytics.amounts import BOOKED, average, money
 from ledgerbank.analytics.cube import Filters, aggregate
 from ledgerbank.analytics.periods import Period, bucket, span_labels
 from ledgerbank.identity.tables import users
-from ledgerbank.ledger.tables import accounts, entries
+from ledgerbank.ledger.tables import accounts, entries, transactions
 
 TREND_METRICS = ("count", "volume", "average", "blocked", "new_accounts", "new_customers")
 
 
 def _customer_accounts() -> ColumnElement[bool]:
     return accounts.c.is_internal == 0
-
-
-def _internal_ids() -> Any:
-    return select(accounts.c.id).where(accounts.c.is_internal == 1).scalar_subquery()
 
 
 # --- KPIs -----------------------------------------------------------------------------------
@@ -59,11 +55,7 @@ def kpis(conn: Connection, period: Period, *, now: datetime) -> dict[str, Any]:
         .mappings()
         .one()["count"]
     )
-    active_accounts = conn.execute(
-        select(func.count(func.distinct(entries.c.account_id))).where(
-            entries.c.account_id.not_in(_internal_ids()), *period.clauses(entries.c.posted_at)
-        )
-    ).scalar_one()
+    active = active_accounts(conn, period)
     new_customers = conn.execute(
         select(func.count()).where(users.c.role == "customer", *period.clauses(users.c.created_at))
     ).scalar_one()
@@ -76,13 +68,41 @@ def kpis(conn: Connection, period: Period, *, now: datetime) -> dict[str, Any]:
         "transaction_count": sum(item["count"] for item in by_type),
         "by_type": by_type,
         "blocked_count": int(blocked),
-        "active_accounts": int(active_accounts),
+        "active_accounts": active,
         "new_customers": int(new_customers),
         "new_accounts": int(new_accounts),
         "balance_as_of": as_of or now,
         "average_balance": average_balances(conn, as_of),
         "alert_counts": alert_counts(conn, period),
     }
+
+
+def active_accounts(conn: Connection, period: Period) -> int:
+    """Customer accounts with an entry in the period."""
+    if period.start is None:
+        internal = select(accounts.c.id).where(accounts.c.is_internal == 1).scalar_subquery()
+        touched: Any = (
+            select(entries.c.account_id)
+            .where(entries.c.account_id.not_in(internal), *period.clauses(entries.c.posted_at))
+            .distinct()
+        )
+    else:
+        # A recent period: the transactions' time index finds them. Their two accounts are
+        # customer accounts (the bank's own are never named there) and only blocked ones
+        # moved nothing; journal postings name no account, their entries do.
+        moved = [transactions.c.status != "blocked", *period.clauses(transactions.c.created_at)]
+        journals = select(transactions.c.id).where(transactions.c.type == "journal", *moved)
+        banks_own = select(accounts.c.id).where(accounts.c.is_internal == 1)
+        touched = union(
+            select(transactions.c.from_account_id.label("account_id")).where(*moved),
+            select(transactions.c.to_account_id.label("account_id")).where(*moved),
+            select(entries.c.account_id).where(
+                entries.c.transaction_id.in_(journals), entries.c.account_id.not_in(banks_own)
+            ),
+        )
+    found = touched.subquery("touched")
+    query = select(func.count()).select_from(found).where(found.c.account_id.is_not(None))
+    return int(conn.execute(query).scalar_one())
 
 
 def average_balances(conn: Connection, as_of: datetime | None) -> list[dict[str, Any]]:
