@@ -36,7 +36,7 @@ STREAM_SECONDS = 30  # a stream's lifetime; the client reconnects (and re-authen
 KEEPALIVE_SECONDS = 15  # a comment line keeps proxies from closing an idle stream
 BATCH = 50  # at most this many rows of one kind per poll
 MAX_STREAMS = 200  # open streams per server process
-MAX_STREAMS_PER_USER = 5
+MAX_STREAMS_PER_USER = 8  # a few tabs each
 
 router = APIRouter(tags=["events"])
 
