@@ -101,7 +101,7 @@ def score_command(
         "transactions",
         title=f"scored with {model.version if model else 'the rules alone'}",
     )
-    for verdict, count in sorted((report.by_verdict or {}).items()):
+    for verdict, count in sorted(report.by_verdict.items()):
         table.add_row(verdict, f"{count:,}")
     console.print(table)
     console.print(

@@ -101,10 +101,6 @@ class Facts:
     blocked_recent: int
     vector: list[float]
 
-    @property
-    def is_cash(self) -> bool:
-        return self.kind != TRANSFER
-
     def baseline(self) -> list[float]:
         """The original design's four features."""
         return [self.major, float(int(self.hour)), float(self.day_of_week), self.vector[3]]

@@ -171,29 +171,30 @@ class AnomalyModel:
 
     def standouts(self, row: list[float], limit: int = 3) -> list[dict[str, Any]]:
         """The features of a row furthest outside the range of nearly all training rows."""
-        x = np.asarray(row, dtype=np.float64)
-        above = x > self.typical_high
-        below = x < self.typical_low
-        if not (above.any() or below.any()):
-            return []
+        return self.standouts_many(np.asarray([row], dtype=np.float64), limit)[0]
+
+    def standouts_many(self, rows: FloatArray, limit: int = 3) -> list[list[dict[str, Any]]]:
+        """`standouts` of each row of a matrix, worked out for all rows at once."""
         spread = np.maximum(self.typical_high - self.typical_low, 1e-9)
-        distance = np.where(
-            above,
-            (x - self.typical_high) / spread,
-            np.where(below, (self.typical_low - x) / spread, 0),
-        )
-        found = []
-        for i in np.argsort(-distance)[:limit]:
-            if distance[i] <= 0 and not (above[i] or below[i]):
-                break
-            found.append(
-                {
-                    "feature": self.features[i],
-                    "value": round(float(x[i]), 4),
-                    "typical": round(float(self.typical_mid[i]), 4),
-                    "direction": "high" if above[i] else "low",
-                }
-            )
+        high = (rows - self.typical_high) / spread
+        low = (self.typical_low - rows) / spread
+        distance = np.maximum(high, low)  # > 0 only outside the typical range
+        order = np.argsort(-distance, axis=1)[:, :limit]
+        found: list[list[dict[str, Any]]] = []
+        for r, columns in enumerate(order):
+            named = []
+            for i in columns:
+                if distance[r, i] <= 0:
+                    break
+                named.append(
+                    {
+                        "feature": self.features[i],
+                        "value": round(float(rows[r, i]), 4),
+                        "typical": round(float(self.typical_mid[i]), 4),
+                        "direction": "high" if high[r, i] > 0 else "low",
+                    }
+                )
+            found.append(named)
         return found
 
 

@@ -70,13 +70,15 @@ class Scorer:
         rows = np.array([f.vector for f in facts], dtype=np.float64)
         percentiles = model.percentiles(model.forest.score(rows))
         contributions = self.contributions(percentiles)
+        noted = np.flatnonzero(contributions > 0)
+        standouts = dict(zip(noted.tolist(), model.standouts_many(rows[noted]), strict=True))
         out = []
         for i, (f, h) in enumerate(zip(facts, hits, strict=True)):
             contribution = float(contributions[i])
             if not h and contribution <= 0:  # most movements: nothing to say
                 out.append(Assessment(0.0, Verdict.SAFE, [], model.version))
                 continue
-            out.append(self._combine(f, h, float(percentiles[i]), contribution))
+            out.append(self._combine(f, h, float(percentiles[i]), contribution, standouts.get(i)))
         return out
 
     def combine(self, facts: Facts, hits: list[rules.Hit], percentile: float | None) -> Assessment:
@@ -89,6 +91,7 @@ class Scorer:
         hits: list[rules.Hit],
         percentile: float | None,
         contribution: float,
+        standouts: list[dict[str, Any]] | None = None,
     ) -> Assessment:
         keep = 1.0
         reasons: list[dict[str, Any]] = []
@@ -102,7 +105,9 @@ class Scorer:
                     "kind": "model",
                     "percentile": round(percentile, 5),
                     "score": round(contribution, 4),
-                    "features": self.model.standouts(facts.vector),
+                    "features": self.model.standouts(facts.vector)
+                    if standouts is None
+                    else standouts,
                 }
             )
         score = min(max(1.0 - keep, 0.0), 1.0)

@@ -13,7 +13,7 @@ import json
 import logging
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -293,7 +293,7 @@ class RescoreReport:
     scanned: int = 0
     scored: int = 0
     newly_scored: int = 0
-    by_verdict: dict[str, int] | None = None
+    by_verdict: dict[str, int] = field(default_factory=dict)
     stats_rebuilt: int = 0
 
 
@@ -312,7 +312,7 @@ def rescore(
     the score rows only. `rebuild_stats` rewrites every account's rolling statistics from the
     replay: run it while nothing posts (right after a bulk import without screening).
     """
-    report = RescoreReport(by_verdict={})
+    report = RescoreReport()
     with database.read() as conn:
         already = {int(i) for i in conn.execute(select(risk_scores.c.transaction_id)).scalars()}
         chunk: list[Replayed] = []
@@ -376,7 +376,6 @@ def _write_scores(
     report.scored += len(rows)
     report.newly_scored += len(fresh)
     already.update(int(r["transaction_id"]) for r in fresh)
-    assert report.by_verdict is not None
     for a in assessments:
         report.by_verdict[a.verdict.value] = report.by_verdict.get(a.verdict.value, 0) + 1
 
