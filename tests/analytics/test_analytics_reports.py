@@ -284,9 +284,16 @@ def test_custom_report_refuses_unknown_fields(bank: Bank) -> None:
         {"filters": {"min_amount": "-1"}},
         {"filters": {"from": "yesterday"}},
         {"order_by": "avg", "metrics": ["avg"]},
+        {"filters": {"customer_ids": [2**70]}},
+        {"filters": {"max_amount": "1e30"}},
+        {"filters": {"currencies": ["XYZ"]}},
     ):
         answer = bank.post("financial_manager", "/reports/custom", request)
         assert answer.status_code == 422, request
+        assert answer.json()["code"] in ("validation_error", "unknown_currency")
+    for params in ({"from": "0001-01-01", "interval": "day"}, {"to": "9999-12-31"}):
+        answer = bank.get("financial_manager", "/reports/trends", **params)
+        assert answer.status_code == 422, params
         assert answer.json()["code"] == "validation_error"
 
 

@@ -50,7 +50,13 @@ class Period:
 
 def parse_moment(text: str, *, field: str, end: bool) -> datetime:
     """A timestamp (naive = UTC) or a date; as an end bound a date means the whole day."""
-    text = text.strip()
+    try:
+        return _parse_moment(text.strip(), field=field, end=end)
+    except OverflowError:
+        raise errors.ValidationFailed(f"{field}: {text!r} is out of range") from None
+
+
+def _parse_moment(text: str, *, field: str, end: bool) -> datetime:
     if _DATE_ONLY.match(text):
         try:
             day = date.fromisoformat(text)
@@ -151,7 +157,11 @@ def labels_between(first: str, last: str, interval: str) -> list[str]:
     """Every bucket label from `first` to `last` inclusive (empty when `last` < `first`)."""
     found: list[str] = []
     label = first
-    while label <= last and len(found) < MAX_FILLED_BUCKETS:
+    while label <= last:
+        if len(found) == MAX_FILLED_BUCKETS:
+            raise errors.ValidationFailed(
+                f"the period spans more than {MAX_FILLED_BUCKETS:,} {interval}s: narrow it"
+            )
         found.append(label)
         label = next_label(label, interval)
     return found

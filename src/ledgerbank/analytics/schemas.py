@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,6 +16,9 @@ from ledgerbank.analytics.custom_reports import (
     VerdictName,
 )
 
+MAX_ID = 2**63 - 1
+# Amount bounds beyond any amount one posting may move are refused, not overflowed.
+MAX_AMOUNT = Decimal(10) ** 12
 TransactionType = Literal["deposit", "withdrawal", "transfer", "fee", "journal", "reversal"]
 TransactionStatus = Literal["posted", "blocked", "reversed"]
 AccountType = Literal["savings", "checking", "wallet"]
@@ -155,10 +158,10 @@ class ReportFilters(BaseModel):
     statuses: list[TransactionStatus] = []
     account_types: list[AccountType] = []
     currencies: list[str] = Field(default=[], max_length=50)
-    customer_ids: list[int] = Field(default=[], max_length=1000)
+    customer_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(default=[], max_length=1000)
     verdicts: list[VerdictName] = []
-    min_amount: Decimal | None = Field(default=None, ge=0, examples=["100.00"])
-    max_amount: Decimal | None = Field(default=None, ge=0, examples=["5000.00"])
+    min_amount: Decimal | None = Field(default=None, ge=0, le=MAX_AMOUNT, examples=["100.00"])
+    max_amount: Decimal | None = Field(default=None, ge=0, le=MAX_AMOUNT, examples=["5000.00"])
     from_: str | None = Field(default=None, alias="from", examples=["2024-01-01"])
     to: str | None = Field(default=None, examples=["2024-12-31"])
 
