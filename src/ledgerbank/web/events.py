@@ -3,7 +3,7 @@
 Each stream polls the database cheaply (rows with an id above the last one it sent, by primary
 key) and only shows what the caller may see: a customer their own accounts' transactions, staff
 with read access every transaction, and the alert queues of the roles that work them. A stream
-ends after half a minute, so a revoked or expired token stops receiving events soon after and a
+ends after fifteen seconds, so a revoked or expired token stops receiving events soon after and a
 stopping server is never held up for long; the browser reconnects with `Last-Event-ID`, and the
 new stream resumes after the last row the old one sent.
 """
@@ -32,8 +32,8 @@ from ledgerbank.ledger.tables import accounts, transactions
 from ledgerbank.risk.tables import risk_alerts
 
 POLL_SECONDS = 1.5  # how often a stream looks for new rows
-STREAM_SECONDS = 30  # a stream's lifetime; the client reconnects (and re-authenticates)
-KEEPALIVE_SECONDS = 15  # a comment line keeps proxies from closing an idle stream
+STREAM_SECONDS = 15  # a stream's lifetime; the client reconnects (and re-authenticates)
+KEEPALIVE_SECONDS = 10  # a comment line keeps proxies from closing an idle stream
 BATCH = 50  # at most this many rows of one kind per poll
 MAX_STREAMS = 200  # open streams per server process
 MAX_STREAMS_PER_USER = 8  # a few tabs each

@@ -66,7 +66,7 @@ async function connect() {
   if (!getSession()) return;
   controller = new AbortController();
   const mine = controller;
-  setState("connecting");
+  if (state !== "open") setState("connecting"); // a routine reconnect stays "Live"
   try {
     const headers = { Accept: "text/event-stream", ...authHeaders() };
     if (lastEventId) headers["Last-Event-ID"] = lastEventId;
@@ -95,8 +95,9 @@ async function connect() {
     failures += 1;
   }
   if (mine !== controller || mine.signal.aborted) return;
-  // The server ends each stream after a while (or on a token nearing expiry): reconnect.
-  setState(failures ? "error" : "connecting");
+  // The server ends each stream after a few seconds by design: reconnect at once, quietly;
+  // after a failure, back off and say so.
+  if (failures) setState("error");
   const delay = Math.min(30_000, failures ? 1000 * 2 ** failures : 250);
   retryTimer = setTimeout(connect, delay);
 }
