@@ -88,10 +88,10 @@ export default async function render(ctx) {
         columns: [
           { label: "Date", cls: "when", sort: "created_at", render: (tx) => dateTime(tx.created_at) },
           { label: "ID", sort: "id", render: (tx) => h("a", { href: href(`/transactions/${tx.id}`) }, `#${tx.id}`) },
-          { label: "Type", render: (tx) => title(tx.type) },
+          { label: "Type", cls: "wide-only", render: (tx) => title(tx.type) },
           { label: "Description", render: (tx) => tx.description || counterparty(tx, byId) },
-          { label: "Status", render: (tx) => statusBadge(tx.status) },
-          { label: "Risk", render: (tx) => (tx.risk ? verdictBadge(tx.risk.verdict) : "—") },
+          { label: "Status", cls: "wide-only", render: (tx) => statusBadge(tx.status) },
+          { label: "Risk", cls: "wide-only", render: (tx) => (tx.risk ? verdictBadge(tx.risk.verdict) : "—") },
           {
             label: "Amount",
             num: true,

@@ -38,10 +38,10 @@ export function activityTable(items, accounts = [], { empty = "No transactions."
     rows: items,
     columns: [
       { label: "When", cls: "when", render: (tx) => dateTime(tx.created_at) },
-      { label: "Type", render: (tx) => title(tx.type) },
+      { label: "Type", cls: "wide-only", render: (tx) => title(tx.type) },
       { label: "Details", render: (tx) => h("span", {}, tx.description || counterparty(tx, byId)) },
-      { label: "Status", render: (tx) => statusBadge(tx.status) },
-      { label: "Risk", render: (tx) => (tx.risk ? verdictBadge(tx.risk.verdict) : "—") },
+      { label: "Status", cls: "wide-only", render: (tx) => statusBadge(tx.status) },
+      { label: "Risk", cls: "wide-only", render: (tx) => (tx.risk ? verdictBadge(tx.risk.verdict) : "—") },
       {
         label: "Amount",
         num: true,
