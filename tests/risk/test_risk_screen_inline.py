@@ -271,7 +271,14 @@ def test_record_works_out_the_statistics_again_when_assess_left_nothing(
                 )
             )
         }
-        kept = ("in_count", "out_count", "in_log_mean", "out_log_mean", "recent_cash")
-        results[owner] = (scores, [tuple(rows[a][k] for k in kept) for a in (payer, payee)])
+        kept = ("in_count", "out_count", "in_log_mean", "out_log_mean", "peak_burst")
+        results[owner] = (
+            scores,
+            [
+                (*(rows[a][k] for k in kept), len(rows[a]["recent_cash"] or b""))
+                for a in (payer, payee)
+            ],
+        )
     assert results["alice"] == results["bob"]
     assert results["alice"][1][0][:2] == (2, 1)
+    assert results["alice"][1][0][-1] == 16  # two near-threshold cash times, 8 bytes each
