@@ -39,7 +39,7 @@ from ledgerbank.ledger.screening import NO_SCREEN, Assessment, Proposal, Screen,
 from ledgerbank.ledger.tables import accounts
 from ledgerbank.migrations import upgrade
 from ledgerbank.risk import model as anomaly
-from ledgerbank.risk.evaluate import replay_scenario
+from ledgerbank.risk.evaluate import SimulatedHistory, replay_scenario
 from ledgerbank.risk.features import DEPOSIT, FEATURES, WITHDRAWAL, Facts
 from ledgerbank.risk.params import Params
 from ledgerbank.risk.rules import Hit
@@ -107,35 +107,14 @@ def bench_model(seed: int, settings: Settings) -> tuple[anomaly.AnomalyModel, Sc
     return fitted, scenario
 
 
-def _warm_up(scenario: Scenario, settings: Settings, cut: int) -> tuple[Replay, dict[int, int]]:
+def _warm_up(scenario: Scenario, settings: Settings, cut: int) -> SimulatedHistory:
     """Replay the history before `cut` in memory: statistics and balances as of then."""
-    state = Replay(Params.from_settings(settings))
-    balances = dict(scenario.opening_balances)
+    history = SimulatedHistory(scenario, Params.from_settings(settings))
     for i, tx in enumerate(scenario.transactions):
         if tx.t >= cut:
             break
-        src = scenario.accounts[tx.src] if tx.src is not None else None
-        dst = scenario.accounts[tx.dst] if tx.dst is not None else None
-        state.step(
-            transaction_id=i,
-            kind=tx.kind,
-            status="posted",
-            amount=tx.amount,
-            currency="USD",
-            t=tx.t,
-            src_id=tx.src,
-            dst_id=tx.dst,
-            src_owner=src.owner if src else None,
-            dst_owner=dst.owner if dst else None,
-            src_opened=src.opened if src else None,
-            dst_opened=dst.opened if dst else None,
-            src_balance=balances[tx.src] if tx.src is not None else None,
-        )
-        if tx.src is not None:
-            balances[tx.src] -= tx.amount
-        if tx.dst is not None:
-            balances[tx.dst] += tx.amount
-    return state, balances
+        history.step(i, tx)
+    return history
 
 
 def _open_bank(
@@ -256,13 +235,14 @@ def inline(
 ) -> InlineResult:
     """The history after `cut` posted twice on fresh databases: screened (the statistics
     warmed up by the history before it), and without a screen."""
-    warmed, balances = _warm_up(scenario, settings, cut)
+    warmed = _warm_up(scenario, settings, cut)
+    balances = warmed.balances
     later = [tx for tx in scenario.transactions if tx.t >= cut]
     timed = TimedScreen(RiskScreen(settings, fitted))
     with_screen, without = Timings(), Timings()
     screened = make_database("screened")
     try:
-        _open_bank(screened, scenario, balances, cut, warmed)
+        _open_bank(screened, scenario, balances, cut, warmed.state)
         for tx in later:
             _post(screened, timed, tx, with_screen)
         with screened.read() as conn:
@@ -282,30 +262,12 @@ def inline(
 def _compute(settings: Settings, fitted: anomaly.AnomalyModel, rows: int = 5000) -> Timings:
     """Features, rules and the model for one movement at a time, without the database."""
     scenario = generate(seed=5, customers=150, train_days=20, test_days=1)
-    state = Replay(Params.from_settings(settings))
-    scorer = Scorer(state.params, fitted)
-    accounts = scenario.accounts
-    balances = dict(scenario.opening_balances)
+    history = SimulatedHistory(scenario, Params.from_settings(settings))
+    scorer = Scorer(history.state.params, fitted)
     timings = Timings()
     for i, tx in enumerate(scenario.transactions[:rows]):
-        src = accounts[tx.src] if tx.src is not None else None
-        dst = accounts[tx.dst] if tx.dst is not None else None
         wall, cpu = time.perf_counter(), time.process_time()
-        item = state.step(
-            transaction_id=i,
-            kind=tx.kind,
-            status="posted",
-            amount=tx.amount,
-            currency="USD",
-            t=tx.t,
-            src_id=tx.src,
-            dst_id=tx.dst,
-            src_owner=src.owner if src else None,
-            dst_owner=dst.owner if dst else None,
-            src_opened=src.opened if src else None,
-            dst_opened=dst.opened if dst else None,
-            src_balance=balances[tx.src] if tx.src is not None else None,
-        )
+        item = history.step(i, tx)
         scorer.combine(
             item.facts,
             item.hits,
@@ -313,10 +275,6 @@ def _compute(settings: Settings, fitted: anomaly.AnomalyModel, rows: int = 5000)
         )
         timings.wall.append(time.perf_counter() - wall)
         timings.cpu.append(time.process_time() - cpu)
-        if tx.src is not None:
-            balances[tx.src] -= tx.amount
-        if tx.dst is not None:
-            balances[tx.dst] += tx.amount
     return timings
 
 
@@ -332,34 +290,12 @@ def batch(scenario: Scenario, settings: Settings, fitted: anomaly.AnomalyModel) 
     params = Params.from_settings(settings)
     scorer = Scorer(params, fitted)
     wall, cpu = time.perf_counter(), time.process_time()
-    state = Replay(params)
-    accounts = scenario.accounts
-    balances = dict(scenario.opening_balances)
+    history = SimulatedHistory(scenario, params)
     facts: list[Facts] = []
     hits: list[list[Hit]] = []
     scored = 0
     for i, tx in enumerate(scenario.transactions):
-        src = accounts[tx.src] if tx.src is not None else None
-        dst = accounts[tx.dst] if tx.dst is not None else None
-        item = state.step(
-            transaction_id=i,
-            kind=tx.kind,
-            status="posted",
-            amount=tx.amount,
-            currency="USD",
-            t=tx.t,
-            src_id=tx.src,
-            dst_id=tx.dst,
-            src_owner=src.owner if src else None,
-            dst_owner=dst.owner if dst else None,
-            src_opened=src.opened if src else None,
-            dst_opened=dst.opened if dst else None,
-            src_balance=balances[tx.src] if tx.src is not None else None,
-        )
-        if tx.src is not None:
-            balances[tx.src] -= tx.amount
-        if tx.dst is not None:
-            balances[tx.dst] += tx.amount
+        item = history.step(i, tx)
         facts.append(item.facts)
         hits.append(item.hits)
         if len(facts) == 2000:

@@ -16,9 +16,10 @@ import numpy as np
 
 from ledgerbank.config import Settings
 from ledgerbank.risk import model as anomaly
+from ledgerbank.risk import training
 from ledgerbank.risk.features import FEATURES
 from ledgerbank.risk.params import Params
-from ledgerbank.risk.scenarios import DAY, TYPOLOGIES, Scenario, generate
+from ledgerbank.risk.scenarios import DAY, TYPOLOGIES, Scenario, SimTransaction, generate
 from ledgerbank.risk.scoring import CRITICAL_AT, SUSPICIOUS_AT, Scorer
 from ledgerbank.risk.training import Replay
 
@@ -66,26 +67,19 @@ class Replayed:
     seconds: float
 
 
-def replay_scenario(scenario: Scenario, params: Params) -> Replayed:
-    """Run every transaction through the rolling statistics, the features and the rules."""
-    state = Replay(params)
-    balances = dict(scenario.opening_balances)
-    accounts = scenario.accounts
-    n = len(scenario.transactions)
-    vectors = np.empty((n, len(FEATURES)))
-    baseline = np.empty((n, 4))
-    keep = np.ones(n)
-    labels = np.zeros(n, dtype=np.int64)
-    cases = np.zeros(n, dtype=np.int64)
-    test = np.zeros(n, dtype=bool)
-    times = np.array([tx.t for tx in scenario.transactions], dtype=np.int64)
-    index_of = {name: i + 1 for i, name in enumerate(TYPOLOGIES)}
-    began = time.perf_counter()
-    for i, tx in enumerate(scenario.transactions):
-        src = accounts[tx.src] if tx.src is not None else None
-        dst = accounts[tx.dst] if tx.dst is not None else None
-        item = state.step(
-            transaction_id=i,
+class SimulatedHistory:
+    """A scenario's transactions fed one at a time through a `Replay`, balances kept beside."""
+
+    def __init__(self, scenario: Scenario, params: Params) -> None:
+        self.accounts = scenario.accounts
+        self.state = Replay(params)
+        self.balances = dict(scenario.opening_balances)
+
+    def step(self, index: int, tx: SimTransaction) -> training.Replayed:
+        src = self.accounts[tx.src] if tx.src is not None else None
+        dst = self.accounts[tx.dst] if tx.dst is not None else None
+        item = self.state.step(
+            transaction_id=index,
             kind=tx.kind,
             status="posted",
             amount=tx.amount,
@@ -97,12 +91,30 @@ def replay_scenario(scenario: Scenario, params: Params) -> Replayed:
             dst_owner=dst.owner if dst else None,
             src_opened=src.opened if src else None,
             dst_opened=dst.opened if dst else None,
-            src_balance=balances[tx.src] if tx.src is not None else None,
+            src_balance=self.balances[tx.src] if tx.src is not None else None,
         )
         if tx.src is not None:
-            balances[tx.src] -= tx.amount
+            self.balances[tx.src] -= tx.amount
         if tx.dst is not None:
-            balances[tx.dst] += tx.amount
+            self.balances[tx.dst] += tx.amount
+        return item
+
+
+def replay_scenario(scenario: Scenario, params: Params) -> Replayed:
+    """Run every transaction through the rolling statistics, the features and the rules."""
+    history = SimulatedHistory(scenario, params)
+    n = len(scenario.transactions)
+    vectors = np.empty((n, len(FEATURES)))
+    baseline = np.empty((n, 4))
+    keep = np.ones(n)
+    labels = np.zeros(n, dtype=np.int64)
+    cases = np.zeros(n, dtype=np.int64)
+    test = np.zeros(n, dtype=bool)
+    times = np.array([tx.t for tx in scenario.transactions], dtype=np.int64)
+    index_of = {name: i + 1 for i, name in enumerate(TYPOLOGIES)}
+    began = time.perf_counter()
+    for i, tx in enumerate(scenario.transactions):
+        item = history.step(i, tx)
         vectors[i] = item.facts.vector
         baseline[i] = item.facts.baseline()
         for hit in item.hits:

@@ -14,7 +14,7 @@ from ledgerbank.kit.http import LedgerRoute, problem_responses
 from ledgerbank.kit.pagination import DEFAULT_LIMIT, Cursor, Limit
 from ledgerbank.ledger import policy
 from ledgerbank.ledger.schemas import MAX_ID, EndMoment, StartMoment
-from ledgerbank.risk import service
+from ledgerbank.risk import scores, service
 from ledgerbank.risk.features import FEATURES
 from ledgerbank.risk.rules import RULES
 from ledgerbank.risk.schemas import (
@@ -77,7 +77,7 @@ def list_risk_scores(
     with database.read() as conn:
         if account_id is not None:
             policy.visible_account(conn, principal, account_id)
-        items, next_cursor = service.list_scores(
+        items, next_cursor = scores.list_scores(
             conn,
             visible=_scores_visible_to(principal),
             verdict=verdict,
@@ -89,8 +89,8 @@ def list_risk_scores(
             cursor=cursor,
         )
         if not principal.can(Permission.RISK_READ_ALL):
-            own = service.owned_accounts(conn, principal.id)
-            items = [service.reasons_for_owner(item, own) for item in items]
+            own = scores.owned_accounts(conn, principal.id)
+            items = [scores.reasons_for_owner(item, own) for item in items]
     return RiskScorePage(
         items=[RiskScore.model_validate(item) for item in items], next_cursor=next_cursor
     )

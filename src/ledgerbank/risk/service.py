@@ -10,21 +10,17 @@ case note (`risk_alert_actions`) and an audit record.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Connection,
     RowMapping,
-    Select,
     and_,
     insert,
-    or_,
     select,
     update,
 )
@@ -36,8 +32,9 @@ from ledgerbank.kit.money import to_decimal_string
 from ledgerbank.kit.pagination import decode_cursor, encode_cursor
 from ledgerbank.ledger import accounts as ledger_accounts
 from ledgerbank.ledger.screening import Assessment, Screened, Verdict
-from ledgerbank.ledger.tables import accounts, transactions
+from ledgerbank.ledger.tables import transactions
 from ledgerbank.risk.rules import RULES_BY_ID
+from ledgerbank.risk.scores import score_of, score_view
 from ledgerbank.risk.tables import risk_alert_actions, risk_alerts, risk_scores
 
 UNRESOLVED = ("open", "investigating", "escalated", "reported")
@@ -204,25 +201,6 @@ def get_alert(conn: Connection, alert_id: int, *, queue: str, lock: bool = False
     if row is None:
         raise errors.NotFound(f"{queue} alert {alert_id} not found")
     return row
-
-
-def score_of(conn: Connection, transaction_id: int) -> dict[str, Any] | None:
-    row = (
-        conn.execute(select(risk_scores).where(risk_scores.c.transaction_id == transaction_id))
-        .mappings()
-        .first()
-    )
-    return None if row is None else score_view(row)
-
-
-def score_view(row: Mapping[Any, Any]) -> dict[str, Any]:
-    return {
-        "score": round(float(row["score"]), 4),
-        "verdict": row["verdict"],
-        "reasons": json.loads(row["reasons"]),
-        "model_version": row["model_version"],
-        "scored_at": row["scored_at"],
-    }
 
 
 def transaction_view(row: RowMapping, risk: dict[str, Any] | None) -> dict[str, Any]:
@@ -441,92 +419,6 @@ def compliance_action(
             "resolved_at": now,
         }
     return _act(conn, alert, action=action, note=note, actor_id=actor_id, values=values, now=now)
-
-
-# --- scores ----------------------------------------------------------------------------
-
-
-def list_scores(
-    conn: Connection,
-    *,
-    visible: ColumnElement[bool],
-    verdict: str | None = None,
-    min_score: float | None = None,
-    account_id: int | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    limit: int = 50,
-    cursor: str | None = None,
-) -> tuple[list[dict[str, Any]], str | None]:
-    """Scores with their transactions, newest transaction first, among the `visible` ones."""
-    query: Select[Any] = (
-        select(
-            risk_scores,
-            transactions.c.amount,
-            transactions.c.currency,
-            transactions.c.type,
-            transactions.c.from_account_id,
-            transactions.c.to_account_id,
-            transactions.c.created_at,
-        )
-        .join(transactions, transactions.c.id == risk_scores.c.transaction_id)
-        .where(visible)
-    )
-    if account_id is not None:
-        query = query.where(
-            or_(
-                transactions.c.from_account_id == account_id,
-                transactions.c.to_account_id == account_id,
-            )
-        )
-    if verdict is not None:
-        query = query.where(risk_scores.c.verdict == verdict)
-    if min_score is not None:
-        query = query.where(risk_scores.c.score >= min_score)
-    if start is not None:
-        query = query.where(transactions.c.created_at >= start)
-    if end is not None:
-        query = query.where(transactions.c.created_at <= end)
-    if cursor is not None:
-        (after,) = decode_cursor(cursor, int)
-        query = query.where(risk_scores.c.transaction_id < after)
-    query = query.order_by(risk_scores.c.transaction_id.desc()).limit(limit + 1)
-    rows = list(conn.execute(query).mappings())
-    items = [
-        {
-            "transaction_id": row["transaction_id"],
-            **score_view(row),
-            "amount": to_decimal_string(int(row["amount"]), row["currency"]),
-            "currency": row["currency"],
-            "type": row["type"],
-            "from_account_id": row["from_account_id"],
-            "to_account_id": row["to_account_id"],
-            "created_at": row["created_at"],
-        }
-        for row in rows[:limit]
-    ]
-    next_cursor = (
-        encode_cursor(int(rows[limit - 1]["transaction_id"])) if len(rows) > limit else None
-    )
-    return items, next_cursor
-
-
-def owned_accounts(conn: Connection, owner_id: int) -> set[int]:
-    query = select(accounts.c.id).where(accounts.c.owner_id == owner_id)
-    return {int(i) for i in conn.execute(query).scalars()}
-
-
-def reasons_for_owner(item: dict[str, Any], own: set[int]) -> dict[str, Any]:
-    """A score as a customer may see it: the rules about their own accounts, and the model's
-    view only of what they initiated; nothing about the other party's account."""
-    initiator = item["to_account_id"] if item["type"] == "deposit" else item["from_account_id"]
-    kept = [
-        reason
-        for reason in item["reasons"]
-        if (reason.get("kind") == "rule" and reason.get("account_id") in own)
-        or (reason.get("kind") == "model" and initiator in own)
-    ]
-    return {**item, "reasons": kept}
 
 
 def labelled_fraud(conn: Connection) -> set[int]:
