@@ -48,4 +48,5 @@ def serve(
         reload=reload,
         log_config=None,
         access_log=False,
+        timeout_graceful_shutdown=5,  # live event streams must not hold a shutdown up
     )

@@ -1,12 +1,13 @@
-"""The ledger's HTTP API: accounts, transactions and the bulk import, under one router."""
+"""The ledger's HTTP API: accounts, transactions, the bulk import and the books, one router."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ledgerbank.ledger import accounts_router, import_router, transactions_router
+from ledgerbank.ledger import accounts_router, books_router, import_router, transactions_router
 
 router = APIRouter()
 router.include_router(accounts_router.router)
 router.include_router(transactions_router.router)
 router.include_router(import_router.router)
+router.include_router(books_router.router)
