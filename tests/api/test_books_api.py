@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from api_helpers import Bank, problem
 from sqlalchemy import text
-from tests.api.api_helpers import Bank, problem
 
 from ledgerbank.ledger import posting
 
