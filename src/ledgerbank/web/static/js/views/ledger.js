@@ -1,21 +1,10 @@
-// The auditor's ledger view: the balance sheet and the ledger integrity check (both read from
-// the reporting views through LedgerGPT's read-only gate), and the audit chain's status.
+// The auditor's ledger view: the balance sheet and the ledger integrity check (GET /ledger/*,
+// read from the reporting views), and the audit chain's status.
 
-import { get, post } from "../api.js";
-import { count, currencyDigits, money, toMinor } from "../format.js";
+import { get } from "../api.js";
+import { count, money } from "../format.js";
 import { href } from "../router.js";
 import { clear, errorBox, h, loading, table } from "../ui.js";
-
-const BALANCE_SHEET = "show the balance sheet";
-const INTEGRITY = "is the ledger sound";
-
-function rowsOf(answer) {
-  return answer.rows.map((row) => Object.fromEntries(answer.columns.map((name, i) => [name, row[i]])));
-}
-
-// LedgerGPT answers money as exact decimal strings (the views' *_minor columns converted).
-const sheetMoney = (value, currency) => money(String(value ?? "0"), currency);
-const isZero = (value, currency) => toMinor(String(value ?? "0"), currencyDigits(currency)) === 0n;
 
 export default async function render(ctx) {
   const { main } = ctx;
@@ -25,15 +14,14 @@ export default async function render(ctx) {
   main.append(ctx.heading("Ledger"), h("div", { class: "grid cols-2" }, integrity, chain), h("div", { class: "section" }, sheet));
 
   const [sheetAnswer, integrityAnswer, chainReport] = await Promise.allSettled([
-    post("/ledgergpt/ask", { question: BALANCE_SHEET, engine: "offline" }),
-    post("/ledgergpt/ask", { question: INTEGRITY, engine: "offline" }),
+    get("/ledger/balance-sheet"),
+    get("/ledger/integrity"),
     get("/audit/verify"),
   ]);
   if (!ctx.alive()) return;
 
   if (sheetAnswer.status === "fulfilled") {
-    const rows = rowsOf(sheetAnswer.value);
-    const balanced = rows.every((row) => isZero(row.difference_minor, row.currency));
+    const { balanced, items } = sheetAnswer.value;
     clear(
       sheet,
       h("h2", {}, "Balance sheet"),
@@ -41,33 +29,42 @@ export default async function render(ctx) {
       h("div", { class: `alert ${balanced ? "ok" : "error"}`, role: "status" }, balanced ? "Assets equal liabilities plus equity in every currency." : "The books do NOT balance: see the difference column."),
       table({
         caption: "Balance sheet",
-        rows,
+        rows: items,
         emptyText: "No money has moved yet.",
         columns: [
           { label: "Currency", render: (r) => r.currency },
-          { label: "Assets", num: true, render: (r) => h("td", { class: "amount" }, sheetMoney(r.assets_minor, r.currency)) },
-          { label: "Liabilities", num: true, render: (r) => h("td", { class: "amount" }, sheetMoney(r.liabilities_minor, r.currency)) },
-          { label: "Equity", num: true, render: (r) => h("td", { class: "amount" }, sheetMoney(r.equity_minor, r.currency)) },
-          { label: "Difference", num: true, render: (r) => h("td", { class: "amount" }, sheetMoney(r.difference_minor, r.currency)) },
+          { label: "Assets", num: true, render: (r) => h("td", { class: "amount" }, money(r.assets, r.currency)) },
+          { label: "Liabilities", num: true, render: (r) => h("td", { class: "amount" }, money(r.liabilities, r.currency)) },
+          { label: "Equity", num: true, render: (r) => h("td", { class: "amount" }, money(r.equity, r.currency)) },
+          { label: "Difference", num: true, render: (r) => h("td", { class: "amount" }, money(r.difference, r.currency)) },
         ],
       }),
-      h("details", {}, h("summary", {}, "SQL"), h("pre", { class: "sql" }, sheetAnswer.value.sql)),
     );
   } else clear(sheet, h("h2", {}, "Balance sheet"), errorBox(sheetAnswer.reason));
 
   if (integrityAnswer.status === "fulfilled") {
-    const answer = integrityAnswer.value;
-    const sound = answer.row_count === 0;
+    const { ok: sound, violations } = integrityAnswer.value;
     clear(
       integrity,
       h("h2", {}, "Ledger integrity"),
       h(
         "div",
         { class: `alert ${sound ? "ok" : "error"}`, role: "status", dataset: { sound: String(sound) } },
-        h("div", { class: "title" }, sound ? "The ledger is sound." : `${count(answer.row_count)} broken invariants found.`),
+        h("div", { class: "title" }, sound ? "The ledger is sound." : `${count(violations.length)} broken invariants found.`),
         h("div", {}, sound ? "Every transaction balances, every balance matches its entries." : "Each row below names a broken invariant."),
       ),
-      sound ? null : table({ caption: "Integrity violations", rows: rowsOf(answer), columns: answer.columns.map((name) => ({ label: name, render: (r) => String(r[name] ?? "—") })) }),
+      sound
+        ? null
+        : table({
+            caption: "Integrity violations",
+            rows: violations,
+            columns: [
+              { label: "Check", render: (r) => r.check },
+              { label: "Where", render: (r) => `${r.entity_type} #${r.entity_id}` },
+              { label: "Difference (minor units)", num: true, render: (r) => h("td", { class: "amount" }, String(r.difference_minor)) },
+              { label: "Meaning", render: (r) => r.meaning },
+            ],
+          }),
     );
   } else clear(integrity, h("h2", {}, "Ledger integrity"), errorBox(integrityAnswer.reason));
 
