@@ -181,7 +181,9 @@ def test_register_set_pin_and_move_money_with_it(web: WebPage) -> None:
     # recipients (velocity, fan-out) is soon blocked, and the page says what happened and why.
     with web.server.client(web.server.token(*demo_user("admin"))) as client:
         listed = client.get("/accounts/", params={"limit": 100, "status": "active"}).json()
-    recipients = [a["id"] for a in listed["items"] if a["currency"] == "USD" and a["owner_id"]][:10]
+    recipients = [
+        a["account_number"] for a in listed["items"] if a["currency"] == "USD" and a["owner_id"]
+    ][:10]
     web.nav("Transactions", "/move")
     page.get_by_role("tab", name="Deposit").click()
     deposit = page.get_by_role("form", name="Deposit")
@@ -196,7 +198,7 @@ def test_register_set_pin_and_move_money_with_it(web: WebPage) -> None:
     transfer.get_by_label("To account").select_option("other")
     with web.guard.expect(422, r"^/transactions/transfer$"):
         for n, recipient in enumerate(recipients, start=1):
-            transfer.get_by_label("Recipient account id").fill(str(recipient))
+            transfer.get_by_label("Recipient account number").fill(recipient)
             transfer.get_by_label("Amount").fill(f"{n}.00")
             transfer.get_by_label("Transaction PIN").fill("4321")
             transfer.get_by_role("button", name="Transfer").click()

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from sqlalchemy import Connection, RowMapping, select
 
 from ledgerbank import errors
@@ -40,6 +41,7 @@ AccountsRead = Annotated[
     Principal, authorized(Permission.ACCOUNTS_READ_OWN, Permission.ACCOUNTS_READ_ALL)
 ]
 AccountsFreeze = Annotated[Principal, authorized(Permission.ACCOUNTS_FREEZE)]
+MoneyMover = Annotated[Principal, authorized(Permission.MONEY_MOVE_OWN)]
 AccountId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 E = errors
@@ -92,6 +94,45 @@ def list_accounts(
             cursor=cursor,
         )
     return AccountList(items=[Account.from_row(row) for row in rows], next_cursor=next_cursor)
+
+
+class Payee(BaseModel):
+    """Who a payment to an account number would reach (confirmation of payee)."""
+
+    account_id: int
+    account_number: str
+    account_type: str
+    currency: str
+    holder: str = Field(description="the holder's first name and last initial")
+
+
+@router.get(
+    "/payee",
+    operation_id="accounts-payee",
+    summary="Look up an active customer account by its number before paying it",
+    responses=problem_responses(*READ_ONE),
+)
+def find_payee(
+    principal: MoneyMover,
+    database: DB,
+    account_number: Annotated[str, Query(min_length=12, max_length=12, pattern=r"^[0-9]{12}$")],
+) -> Payee:
+    with database.read() as conn:
+        row = accounts.find_by_number(conn, account_number)
+        if row is None or row["is_internal"] or row["status"] != "active":
+            raise errors.NotFound(f"no active account has the number {account_number}")
+        full_name = conn.execute(
+            select(users.c.full_name).where(users.c.id == row["owner_id"])
+        ).scalar_one()
+    first, _, rest = str(full_name).strip().partition(" ")
+    holder = f"{first} {rest.strip()[:1]}." if rest.strip() else first
+    return Payee(
+        account_id=row["id"],
+        account_number=row["account_number"],
+        account_type=row["account_type"],
+        currency=row["currency"],
+        holder=holder,
+    )
 
 
 @router.get(

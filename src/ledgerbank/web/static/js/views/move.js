@@ -35,7 +35,7 @@ export default async function render(ctx) {
           required: true,
           onchange: (event) => (form.querySelector(".other-account").hidden = event.target.value !== "other"),
         }),
-        h("div", { class: "other-account", hidden: true }, field({ label: "Recipient account id", name: "other_account_id", type: "number", min: 1, hint: "The account id the recipient gave you." })),
+        h("div", { class: "other-account", hidden: true }, field({ label: "Recipient account number", name: "other_account_number", inputmode: "numeric", pattern: "[0-9]{12}", minlength: 12, maxlength: 12, hint: "The 12-digit account number the recipient gave you." })),
       );
     } else {
       form.append(field({ label: "Account", name: "account_id", type: "select", options: accountOptions(accounts, { onlyActive: true }), value: preselect, required: true }));
@@ -51,17 +51,22 @@ export default async function render(ctx) {
       event.preventDefault();
       const values = formValues(form);
       const body = compact({ amount: values.amount, description: values.description, pin: values.pin });
-      if (kind === "transfer") {
-        body.from_account_id = Number(values.from_account_id);
-        body.to_account_id = Number(values.to_account_id === "other" ? values.other_account_id : values.to_account_id);
-      } else body.account_id = Number(values.account_id);
       const button = form.querySelector("button[type=submit]");
       button.disabled = true;
       clear(result, loading("Sending…"));
       try {
+        let payee = null;
+        if (kind === "transfer") {
+          body.from_account_id = Number(values.from_account_id);
+          if (values.to_account_id === "other") {
+            // Confirmation of payee: the number is looked up, and the result names the holder.
+            payee = await get(`/accounts/payee?account_number=${encodeURIComponent(values.other_account_number)}`);
+            body.to_account_id = payee.account_id;
+          } else body.to_account_id = Number(values.to_account_id);
+        } else body.account_id = Number(values.account_id);
         const tx = await move(`/transactions/${kind}`, body);
         markInvalid(form, null);
-        clear(result, outcome(tx));
+        clear(result, payee ? h("p", { class: "muted" }, `Paid to ${payee.holder} · ${payee.account_number}`) : null, outcome(tx));
         form.elements.amount.value = "";
         if (form.elements.pin) form.elements.pin.value = "";
         accounts = (await get("/accounts/")).items;
