@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -41,4 +40,5 @@ def dashboard(
         "--server.port", str(port), "--server.address", host,
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    raise typer.Exit(subprocess.call(command, env=environment))
+    # Become the Streamlit server: signals (Ctrl-C, a supervisor's TERM) reach it directly.
+    os.execve(sys.executable, command, environment)
