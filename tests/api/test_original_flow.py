@@ -8,83 +8,24 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from server import serving
+
 pytestmark = pytest.mark.http
-
-STARTUP_SECONDS = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[str]:
     """The base URL of a uvicorn serving ledgerbank on the fixture's database."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "LEDGERBANK_DATABASE_URL": database_url,
-        "LEDGERBANK_DATA_DIR": str(tmp_path),
-        "LEDGERBANK_JWT_SECRET": "original-flow-secret-of-32-bytes-at-least",
-        "LEDGERBANK_ENVIRONMENT": "test",
-        "LEDGERBANK_PASSWORD_HASH_TIME_COST": "1",
-        "LEDGERBANK_PASSWORD_HASH_MEMORY_KIB": "8",
-        "LEDGERBANK_PASSWORD_HASH_PARALLELISM": "1",
-    }
-    log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "ledgerbank.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited: {(tmp_path / 'server.log').read_text()}")
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"no /health after {STARTUP_SECONDS}s")
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    with serving(
+        database_url, tmp_path, jwt_secret="original-flow-secret-of-32-bytes-at-least"
+    ) as running:
+        yield running.url
 
 
 def _customer(http: httpx.Client, username: str, full_name: str) -> dict[str, str]:
