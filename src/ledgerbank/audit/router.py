@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -23,6 +22,7 @@ from ledgerbank.kit.pagination import (
     decode_cursor,
     encode_cursor,
 )
+from ledgerbank.ledger.schemas import StartMoment
 
 router = APIRouter(prefix="/audit", tags=["audit"], route_class=LedgerRoute)
 
@@ -65,9 +65,11 @@ def list_logs(
     actor_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     from_: Annotated[
-        datetime | None, Query(alias="from", description="Records at or after (naive = UTC).")
+        StartMoment | None,
+        Query(alias="from", description="Records at or after (naive = UTC)."),
     ] = None,
-    to: Annotated[datetime | None, Query(description="Records before (naive = UTC).")] = None,
+    # A timestamp or a date, never a bare number (which `datetime` would take as Unix time).
+    to: Annotated[StartMoment | None, Query(description="Records before (naive = UTC).")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[AuditRecord]:

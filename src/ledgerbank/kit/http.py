@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import re
 import uuid
 from collections.abc import Callable, Coroutine
 from decimal import Decimal
@@ -114,6 +116,26 @@ class LedgerRoute(APIRoute):
         return exact_handler
 
 
+@functools.lru_cache(maxsize=512)
+def _path_pattern(template: str) -> re.Pattern[str]:
+    """`/accounts/{account_id}` as a regular expression matching `/accounts/42`."""
+    parts = re.split(r"\{[^}]+\}", template)
+    return re.compile("[^/]+".join(re.escape(part) for part in parts))
+
+
+def _allowed_methods(request: Request) -> str:
+    """The methods the API documents for this request's path (RFC 9110 `Allow`).
+
+    Starlette's 405 names only the methods of the first route on the path (/users/profile is
+    served by two routes, GET and PUT). A literal path wins over templates that also match it:
+    /transactions/deposit is not a transaction id.
+    """
+    paths: dict[str, dict[str, Any]] = request.app.openapi()["paths"]
+    path = request.url.path
+    matching = [path] if path in paths else [t for t in paths if _path_pattern(t).fullmatch(path)]
+    return ", ".join(sorted({method.upper() for t in matching for method in paths[t]}))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def _domain(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LedgerbankError)
@@ -146,9 +168,18 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def _http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        codes = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated"}
+        codes = {
+            400: "malformed_request",  # e.g. FastAPI's "error parsing the body" (bad UTF-8)
+            404: "not_found",
+            405: "method_not_allowed",
+            401: "not_authenticated",
+        }
         code = codes.get(exc.status_code, "http_error")
-        return problem(exc.status_code, code, str(exc.detail), str(exc.detail))
+        response = problem(exc.status_code, code, str(exc.detail), str(exc.detail))
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+            response.headers["Allow"] = allowed
+        return response
 
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error")
