@@ -19,6 +19,7 @@ from rich.table import Table
 
 from ledgerbank.analytics.commands import reports_bench_command
 from ledgerbank.bench import ledger
+from ledgerbank.bench.http import http_bench_command
 from ledgerbank.bench.report import Measurement, results_table
 from ledgerbank.config import get_settings
 from ledgerbank.kit.db import Database
@@ -29,6 +30,7 @@ app = typer.Typer(help="Benchmarks: throughput and latency percentiles.")
 console = Console()
 app.command("reports")(reports_bench_command)
 app.command("risk")(risk_bench_command)
+app.command("http")(http_bench_command)
 
 
 @app.callback(invoke_without_command=True)

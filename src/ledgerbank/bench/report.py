@@ -37,20 +37,29 @@ class Measurement:
         return percentile(self.latencies, 0.50) * 1000
 
     @property
+    def p95_ms(self) -> float:
+        return percentile(self.latencies, 0.95) * 1000
+
+    @property
     def p99_ms(self) -> float:
         return percentile(self.latencies, 0.99) * 1000
 
 
-def results_table(title: str, measurements: Sequence[Measurement]) -> Table:
+def results_table(
+    title: str,
+    measurements: Sequence[Measurement],
+    caption: str = "latency: per database transaction (a batch is one)",
+) -> Table:
     """One row per scenario; latency is per measured call (a whole batch is one call)."""
     unit = measurements[0].unit if measurements else "operations"
-    table = Table(title=title, caption="latency: per database transaction (a batch is one)")
+    table = Table(title=title, caption=caption)
     table.add_column("scenario")
     table.add_column("workers", justify="right")
     table.add_column(unit, justify="right")
     table.add_column("seconds", justify="right")
     table.add_column(f"{unit}/s", justify="right")
     table.add_column("p50 ms", justify="right")
+    table.add_column("p95 ms", justify="right")
     table.add_column("p99 ms", justify="right")
     for m in measurements:
         table.add_row(
@@ -60,6 +69,7 @@ def results_table(title: str, measurements: Sequence[Measurement]) -> Table:
             f"{m.seconds:.1f}",
             f"{m.rate:,.0f}",
             f"{m.p50_ms:.1f}",
+            f"{m.p95_ms:.1f}",
             f"{m.p99_ms:.1f}",
         )
     return table
