@@ -23,7 +23,7 @@ from ledgerbank.kit.db import Database
 from ledgerbank.kit.money import EXPONENTS, exponent
 from ledgerbank.kit.pagination import decode_cursor, encode_cursor
 from ledgerbank.ledger.tables import accounts, entries, transactions
-from ledgerbank.risk.service import score_view
+from ledgerbank.risk.scores import score_view
 from ledgerbank.risk.tables import risk_scores
 
 T = transactions.c

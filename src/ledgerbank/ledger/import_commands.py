@@ -16,6 +16,7 @@ from ledgerbank.config import get_settings
 from ledgerbank.kit.commands import open_database
 from ledgerbank.ledger.import_file import COLUMNS
 from ledgerbank.ledger.importer import ImportReport, import_transactions
+from ledgerbank.risk.screen import build_screen
 
 app = typer.Typer(help="Bulk import of transaction history.", no_args_is_help=True)
 console = Console()
@@ -63,6 +64,7 @@ def transactions_command(
             actor_id=None,
             dry_run=dry_run,
             partial=partial,
+            screen=build_screen(settings),  # imported history is scored (never blocked)
             max_major=Decimal(settings.max_amount),
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
