@@ -163,6 +163,12 @@ def problem(response: Response, status: int, code: str) -> dict[str, Any]:
     return body
 
 
+def threshold_reason(proposal: Proposal) -> dict[str, Any]:
+    """A rule reason shaped like the risk engine's: which rule, about which account."""
+    account = proposal.source or proposal.destination
+    return {"kind": "rule", "rule": "test_threshold", "account_id": account and account.id}
+
+
 class ThresholdScreen:
     """A risk screen for tests: CRITICAL at or above `block_from` minor units, SAFE below.
 
@@ -176,7 +182,7 @@ class ThresholdScreen:
 
     def assess(self, conn: Connection, proposals: Sequence[Proposal]) -> list[Assessment]:
         return [
-            Assessment(0.97, Verdict.CRITICAL, [{"rule": "test_threshold"}], "test-1")
+            Assessment(0.97, Verdict.CRITICAL, [threshold_reason(p)], "test-1")
             if p.amount >= self.block_from
             else Assessment(0.05, Verdict.SAFE, [], "test-1")
             for p in proposals

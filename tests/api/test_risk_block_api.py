@@ -44,7 +44,9 @@ def test_a_blocked_transfer_is_recorded_moves_nothing_and_answers_422(bank: Bank
     transaction_id = blocked["transaction_id"]
     assert blocked["transaction_ids"] == [transaction_id]
     assert blocked["risk"]["verdict"] == "CRITICAL"
-    assert blocked["risk"]["reasons"] == [{"rule": "test_threshold"}]
+    assert blocked["risk"]["reasons"] == [
+        {"kind": "rule", "rule": "test_threshold", "account_id": mine}
+    ]
     # committed as the record of the attempt, with no money moved
     assert stored(bank, transaction_id) == ("blocked", 0)
     assert bank.balance(mine) == 5000_00

@@ -7,12 +7,16 @@ missing object does.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import ColumnElement, Connection, RowMapping, Select, and_, false, or_, select, true
 
 from ledgerbank import errors
 from ledgerbank.identity.deps import Principal
 from ledgerbank.identity.permissions import Permission
 from ledgerbank.ledger.tables import accounts, transactions
+from ledgerbank.risk.scores import reasons_for_owner
 
 
 def own_account_ids(principal: Principal) -> Select[tuple[int]]:
@@ -97,3 +101,32 @@ def sees_balance_of(principal: Principal, owner_id: int | None) -> bool:
 
 def sees_all_transactions(principal: Principal) -> bool:
     return principal.can(Permission.TRANSACTIONS_READ_ALL)
+
+
+def own_accounts(conn: Connection, principal: Principal) -> set[int] | None:
+    """The ids of a customer's accounts; None for staff, who read every risk reason."""
+    if sees_all_transactions(principal):
+        return None
+    return {int(row.id) for row in conn.execute(own_account_ids(principal))}
+
+
+def initiating_account(row: Mapping[Any, Any]) -> int | None:
+    """The account a customer's own posting started from (the credited one for a deposit)."""
+    account = row["to_account_id"] if row["type"] == "deposit" else row["from_account_id"]
+    return None if account is None else int(account)
+
+
+def risk_as_seen(
+    risk: dict[str, Any] | None, row: Mapping[Any, Any], own: set[int] | None
+) -> dict[str, Any] | None:
+    """A transaction's risk assessment as the caller may see it: staff (`own` None) all of it,
+    a customer only the reasons about their own accounts, never the other party's."""
+    if risk is None or own is None:
+        return risk
+    item = {
+        "type": row["type"],
+        "from_account_id": row["from_account_id"],
+        "to_account_id": row["to_account_id"],
+        "reasons": risk.get("reasons") or [],
+    }
+    return {**risk, "reasons": reasons_for_owner(item, own)["reasons"]}

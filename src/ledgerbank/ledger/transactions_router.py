@@ -122,7 +122,7 @@ def _blocked(result: posting.Posting) -> Outcome:
         f"transaction {first['id']} was blocked by risk screening and not posted",
         transaction_id=first["id"],
         transaction_ids=[t["id"] for t in blocked],
-        risk=first.get("risk"),
+        risk=_risk_for_payer(first),
     )
     return Outcome(422, _problem_body(error), first["id"])
 
@@ -131,8 +131,14 @@ def _posted_one(result: posting.Posting) -> Outcome:
     if result.blocked:
         return _blocked(result)
     row = result.transaction
-    view = Transaction.from_row(row, row.get("risk"))
+    view = Transaction.from_row(row, _risk_for_payer(row))
     return Outcome(201, view.model_dump(mode="json"), row["id"])
+
+
+def _risk_for_payer(row: dict[str, Any]) -> dict[str, Any] | None:
+    """Customers post from their own account: they read the reasons about it, not the payee's."""
+    initiator = policy.initiating_account(row)
+    return policy.risk_as_seen(row.get("risk"), row, set() if initiator is None else {initiator})
 
 
 def _count(outcome: Outcome, counter: Any) -> Outcome:
@@ -341,7 +347,9 @@ def batch(
         if result.blocked:
             return _blocked(result)
         items = [
-            BatchItem(index=i, status="posted", transaction=Transaction.from_row(t, t["risk"]))
+            BatchItem(
+                index=i, status="posted", transaction=Transaction.from_row(t, _risk_for_payer(t))
+            )
             for i, t in enumerate(result.transactions)
         ]
         answer = BatchResult(
@@ -379,7 +387,7 @@ def batch(
                 BatchItem(
                     index=index,
                     status="blocked" if result.blocked else "posted",
-                    transaction=Transaction.from_row(row, row["risk"]),
+                    transaction=Transaction.from_row(row, _risk_for_payer(row)),
                 )
             )
         answer = BatchResult(
@@ -452,8 +460,12 @@ def transaction_history(
     with database.read() as conn:
         rows, next_cursor = history.history_page(conn, visible, filters, limit=limit, cursor=cursor)
         risks = history.recorded_risks(conn, [row["id"] for row in rows])
+        own = policy.own_accounts(conn, principal)
     return TransactionPage(
-        items=[Transaction.from_row(row, risks.get(row["id"])) for row in rows],
+        items=[
+            Transaction.from_row(row, policy.risk_as_seen(risks.get(row["id"]), row, own))
+            for row in rows
+        ],
         next_cursor=next_cursor,
     )
 
@@ -472,7 +484,11 @@ def get_transaction(
         row = policy.visible_transaction(conn, principal, transaction_id)
         legs = history.legs_of(conn, transaction_id)
         reversed_by = history.reversal_of(conn, transaction_id)
-        risk = history.recorded_risks(conn, [transaction_id]).get(transaction_id)
+        risk = policy.risk_as_seen(
+            history.recorded_risks(conn, [transaction_id]).get(transaction_id),
+            row,
+            policy.own_accounts(conn, principal),
+        )
         flagged = flags.flags_of(conn, transaction_id) if staff else None
     entry_views = [
         TransactionEntry(
