@@ -19,6 +19,11 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/ledgerbank db upgrade
 	$(BIN)/ledgerbank demo load --if-empty
+	@echo ""
+	@echo "  ledgerbank: http://127.0.0.1:8000   (API docs: http://127.0.0.1:8000/docs)"
+	@echo "  demo logins: alice / alice-demo-2026 (customer), admin / admin-demo-2026,"
+	@echo "  auditor, analyst, manager, compliance: <username>-demo-2026 (README.md lists all)"
+	@echo ""
 	$(BIN)/ledgerbank serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)
