@@ -1,7 +1,7 @@
-"""CPU time of a process tree and of the whole machine, read from /proc (Linux).
+"""CPU time of a process tree, of the local database server and of the whole machine (/proc).
 
 The HTTP benchmark uses it to say where the cores went during its window: the server, the
-clients, and everything else (the database server, and whoever else shares the machine).
+clients, the database server (when it runs here), and whoever else shares the machine.
 Elsewhere each reading is None and the benchmark prints no split.
 """
 
@@ -50,6 +50,29 @@ def tree_cpu_seconds(pid: int) -> float | None:
         # Fields 14 and 15 (utime, stime) are at 11 and 12 once pid and name are dropped.
         total += (int(fields[11]) + int(fields[12])) / TICKS
         pending += _children(current)
+    return total
+
+
+DATABASE_SERVERS = ("postgres", "mariadbd", "mysqld")
+
+
+def named_cpu_seconds(names: tuple[str, ...] = DATABASE_SERVERS) -> float | None:
+    """User + system CPU seconds of every live process whose command is one of `names`
+    (on this machine: the local database server's backends); None without /proc."""
+    if not PROC.exists():
+        return None
+    total = 0.0
+    for entry in PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if text[text.index("(") + 1 : text.rindex(")")] not in names:
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        total += (int(fields[11]) + int(fields[12])) / TICKS
     return total
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import enum
 import math
 import secrets
 import tempfile
@@ -60,10 +61,15 @@ SERVER_ENV = {
 }
 
 
+class ClientKind(enum.StrEnum):
+    RAW = "raw"
+    HTTPX = "httpx"
+
+
 @dataclass(frozen=True)
 class Customer:
     username: str
-    account_id: int
+    account_ids: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,8 @@ class CpuSplit:
 
     server: float
     clients: float
-    rest: float | None  # the database server and anything else on the machine
+    database: float | None  # a local PostgreSQL/MariaDB's processes (SQLite: in the server)
+    others: float | None  # everything else busy on the machine
     machine_cores: int | None
 
 
@@ -89,9 +96,13 @@ class Outcome:
 
 
 def bench_customers(
-    database: Database, count: int, *, progress: Callable[[int], None] | None = None
+    database: Database,
+    count: int,
+    accounts_each: int = 1,
+    *,
+    progress: Callable[[int], None] | None = None,
 ) -> list[Customer]:
-    """`count` bench customers, each with one funded USD account; missing ones are made."""
+    """`count` bench customers with `accounts_each` funded USD accounts; missing ones made."""
 
     def one(conn: Connection, index: int) -> Customer:
         username = f"{CUSTOMER_PREFIX}{index:05d}"
@@ -105,18 +116,21 @@ def bench_customers(
                 full_name=f"Bench customer {index}",
                 kyc_status="verified",
             )
-        account_id = conn.execute(
-            select(accounts.c.id)
-            .where(accounts.c.owner_id == user["id"], accounts.c.currency == "USD")
-            .order_by(accounts.c.id)
-            .limit(1)
-        ).scalar()
-        if account_id is None:
-            account_id = open_account(
+        ids = list(
+            conn.execute(
+                select(accounts.c.id)
+                .where(accounts.c.owner_id == user["id"], accounts.c.currency == "USD")
+                .order_by(accounts.c.id)
+                .limit(accounts_each)
+            ).scalars()
+        )
+        while len(ids) < accounts_each:
+            opened = open_account(
                 conn, owner_id=user["id"], account_type="checking", currency="USD"
-            )["id"]
-            posting.deposit(conn, account_id=account_id, amount=OPENING_BALANCE, actor_id=None)
-        return Customer(username, int(account_id))
+            )
+            posting.deposit(conn, account_id=opened["id"], amount=OPENING_BALANCE, actor_id=None)
+            ids.append(int(opened["id"]))
+        return Customer(username, tuple(int(i) for i in ids))
 
     found = []
     for index in range(count):
@@ -127,9 +141,10 @@ def bench_customers(
 
 
 async def _sign_in_all(base_url: str, customers: Sequence[Customer]) -> list[Sender]:
+    """One sender per account: the owner's token and the account."""
     limit = asyncio.Semaphore(8)  # argon2 is slow by design: a few at a time
 
-    async def one(client: httpx.AsyncClient, customer: Customer) -> Sender:
+    async def one(client: httpx.AsyncClient, customer: Customer) -> list[Sender]:
         async with limit:
             answer = await client.post(
                 "/auth/login",
@@ -139,14 +154,16 @@ async def _sign_in_all(base_url: str, customers: Sequence[Customer]) -> list[Sen
             raise RuntimeError(
                 f"signing in {customer.username}: {answer.status_code} {answer.text}"
             )
-        return Sender(str(answer.json()["access_token"]), customer.account_id)
+        token = str(answer.json()["access_token"])
+        return [Sender(token, account_id) for account_id in customer.account_ids]
 
     async with httpx.AsyncClient(base_url=base_url, timeout=120) as client:
-        return list(await asyncio.gather(*(one(client, c) for c in customers)))
+        signed_in = await asyncio.gather(*(one(client, c) for c in customers))
+    return [sender for senders in signed_in for sender in senders]
 
 
 def sign_in(base_url: str, customers: Sequence[Customer]) -> list[Sender]:
-    """Every customer signed in over HTTP: their bearer tokens."""
+    """Every customer signed in over HTTP: a (token, account) sender per account."""
     return asyncio.run(_sign_in_all(base_url, customers))
 
 
@@ -167,8 +184,13 @@ def run_scenario(
     warmup: float,
     seconds: float,
     workers: int,
+    client: str = "raw",
+    profile_to: Path | None = None,
 ) -> Outcome:
-    """Drive transfers with `concurrency` connections; the measured window's figures."""
+    """Drive transfers with `concurrency` connections; the measured window's figures.
+
+    With `profile_to`, py-spy samples the server during the measured window.
+    """
     run_id = secrets.token_hex(6)
     destinations = [sender.account_id for sender in senders]
     start_at = time.time() + 1.0
@@ -187,11 +209,14 @@ def run_scenario(
             start_at=start_at,
             measure_from=measure_from,
             measure_until=measure_until,
+            client=client,
         )
         for index, share in enumerate(shares)
     ]
     handed = _Handed(pool, jobs)
-    server_cpu, machine = _cpu_window(server.pid, measure_from, measure_until)
+    server_cpu, database_cpu, machine = _cpu_window(
+        server.pid, measure_from, measure_until, profile_to=profile_to
+    )
     found = handed.results()
     statuses: collections.Counter[str] = collections.Counter()
     examples: dict[str, str] = {}
@@ -200,9 +225,9 @@ def run_scenario(
         examples.update(result.examples)
     latencies = sorted(latency for result in found for latency in result.latencies)
     clients = sum(result.cpu_seconds for result in found) / seconds
-    rest = None
+    others = None
     if machine is not None and server_cpu is not None:
-        rest = max(0.0, machine.busy / seconds - server_cpu - clients)
+        others = max(0.0, machine.busy / seconds - server_cpu - clients - (database_cpu or 0))
     return Outcome(
         measurement=Measurement(
             scenario=f"transfer, {concurrency} connection{'s' if concurrency > 1 else ''}",
@@ -217,7 +242,8 @@ def run_scenario(
         cpu=CpuSplit(
             server=server_cpu if server_cpu is not None else math.nan,
             clients=clients,
-            rest=rest,
+            database=database_cpu,
+            others=others,
             machine_cores=machine.cores if machine else None,
         ),
         created=sum(result.created for result in found),
@@ -248,21 +274,31 @@ class _Handed:
 
 
 def _cpu_window(
-    server_pid: int, start: float, end: float
-) -> tuple[float | None, cpu.MachineCpu | None]:
-    """The server tree's average busy cores, and the machine's busy CPU, over [start, end]."""
+    server_pid: int, start: float, end: float, *, profile_to: Path | None = None
+) -> tuple[float | None, float | None, cpu.MachineCpu | None]:
+    """Average busy cores of the server tree and of the local database server, and the
+    machine's busy CPU seconds, over [start, end]."""
     time.sleep(max(0.0, start - time.time()))
+    spy = profiling.sample(server_pid, end - start, profile_to) if profile_to else None
     server_before, machine_before = cpu.tree_cpu_seconds(server_pid), cpu.machine_cpu()
+    database_before = cpu.named_cpu_seconds()
     time.sleep(max(0.0, end - time.time()))
     server_after, machine_after = cpu.tree_cpu_seconds(server_pid), cpu.machine_cpu()
+    database_after = cpu.named_cpu_seconds()
+    if spy is not None:
+        _, problems = spy.communicate(timeout=120)
+        if spy.returncode != 0:
+            console.print(f"[red]py-spy failed[/red]: {problems.decode(errors='replace')}")
     seconds = end - start
-    server = None
+    server = database = None
     if server_before is not None and server_after is not None:
         server = (server_after - server_before) / seconds
+    if database_before is not None and database_after is not None:
+        database = (database_after - database_before) / seconds
     machine = None
     if machine_before is not None and machine_after is not None:
         machine = cpu.MachineCpu(machine_after.busy - machine_before.busy, machine_after.cores)
-    return server, machine
+    return server, database, machine
 
 
 # --- checks ---------------------------------------------------------------------------------
@@ -313,14 +349,19 @@ def http_bench_command(
             help="Concurrent connections; repeat for several levels (default 32).",
         ),
     ] = None,
+    client: Annotated[
+        ClientKind,
+        typer.Option(help="raw: a minimal HTTP/1.1 client (cheap); httpx: AsyncClient (costly)."),
+    ] = ClientKind.RAW,
     client_processes: Annotated[
         int, typer.Option(min=1, help="Processes the connections are spread over.")
     ] = 1,
     seconds: Annotated[float, typer.Option(min=0.1, help="Measured time per level.")] = 10.0,
     warmup: Annotated[float, typer.Option(min=0.0, help="Unmeasured time before each.")] = 3.0,
-    customers: Annotated[
-        int, typer.Option(min=2, help="Bench customers, one funded account each.")
-    ] = 100,
+    customers: Annotated[int, typer.Option(min=1, help="Bench customers (each signs in).")] = 100,
+    accounts_each: Annotated[
+        int, typer.Option("--accounts-per-customer", min=1, help="Funded accounts of each.")
+    ] = 10,
     database_url: Annotated[
         str, typer.Option(help="Database to run on (default: LEDGERBANK_DATABASE_URL).")
     ] = "",
@@ -330,10 +371,15 @@ def http_bench_command(
     verify: Annotated[bool, typer.Option(help="Check the ledger afterwards.")] = True,
     profile: Annotated[
         Path | None,
-        typer.Option(help="Run the server under py-spy; write its folded stacks here."),
+        typer.Option(
+            help="Sample the server with py-spy during the first level's measured window; "
+            "write its folded stacks here."
+        ),
     ] = None,
 ) -> None:
     """Authenticated transfers over HTTP through a real uvicorn server."""
+    if customers * accounts_each < 2:
+        raise typer.BadParameter("needs at least two accounts in all", param_hint="--customers")
     settings = get_settings()
     passwords.configure(  # the customers' passwords hashed as the server would hash them
         time_cost=settings.password_hash_time_cost,
@@ -349,6 +395,7 @@ def http_bench_command(
             people = bench_customers(
                 database,
                 customers,
+                accounts_each,
                 progress=lambda done: status.update(f"bench customers: {done}/{customers}"),
             )
         transfers_before = transfer_count(database)
@@ -356,15 +403,13 @@ def http_bench_command(
         load_before = cpu.load_average()
         outcomes: list[Outcome] = []
         console.print(f"starting uvicorn with {workers} worker(s); its log: {logs / 'server.log'}")
-        with running_server(
-            env, log_path=logs / "server.log", workers=workers, profile_to=profile
-        ) as server:
+        with running_server(env, log_path=logs / "server.log", workers=workers) as server:
             senders = sign_in(server.url, people)
             with ClientPool(min(client_processes, max(levels))) as pool:
-                for level in levels:
+                for level_index, level in enumerate(levels):
                     console.print(
-                        f"{level} connection(s) from {len(pool)} client process(es): "
-                        f"{warmup:g}s warm-up, {seconds:g}s measured"
+                        f"{level} connection(s) from {len(pool)} {client.value} client "
+                        f"process(es): {warmup:g}s warm-up, {seconds:g}s measured"
                     )
                     outcomes.append(
                         run_scenario(
@@ -375,6 +420,9 @@ def http_bench_command(
                             warmup=warmup,
                             seconds=seconds,
                             workers=workers,
+                            client=client.value,
+                            # the first level only: one profile, of one load
+                            profile_to=profile if level_index == 0 else None,
                         )
                     )
         _print_results(database.dialect, outcomes, client_processes, load_before, logs)
@@ -423,18 +471,24 @@ def _print_results(
         "scenario",
         "server cores",
         "client cores",
-        "rest of machine",
+        "database cores",
+        "others",
         "machine cores",
+        "CPU ms per request",
         title=f"CPU during the measured window ({client_processes} client process(es))",
-        caption="rest: the database server and whatever else runs on this machine",
+        caption="database: local postgres/mariadbd processes; others: whatever else runs here",
     )
     for outcome in outcomes:
+        rate = outcome.measurement.rate
+        busy = outcome.cpu.server + (outcome.cpu.database or 0.0)
         split.add_row(
             outcome.measurement.scenario,
             _cores(outcome.cpu.server),
             _cores(outcome.cpu.clients),
-            _cores(outcome.cpu.rest),
+            _cores(outcome.cpu.database),
+            _cores(outcome.cpu.others),
             str(outcome.cpu.machine_cores or "?"),
+            f"{1000 * busy / rate:.1f}" if rate and not math.isnan(busy) else "?",
         )
     console.print(split)
     load_after = cpu.load_average()
@@ -457,7 +511,8 @@ def _print_profile(path: Path) -> None:
         "component",
         "% of request time",
         "of which in the DB driver",
-        title=f"server profile: {found.request:,} samples of threads serving requests",
+        title=f"server profile: {found.request:,} samples of threads serving requests "
+        f"(audit sealer: {found.background:,})",
         caption="innermost ledgerbank component on each sampled stack (py-spy --idle)",
     )
     for name, count in found.by_component.most_common():

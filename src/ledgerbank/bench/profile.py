@@ -1,17 +1,21 @@
-"""Where a profiled server's request time goes: py-spy's folded stacks, summed by component.
+"""Where a server's request time goes: py-spy attached for a while, its stacks by component.
 
-py-spy (`record --format raw --idle`) writes one line per distinct stack, root first, with
-how many samples saw it. Stacks of threads with no request to work on (the thread pool
-waiting for work, the event loop waiting for sockets, the audit sealer sleeping) are set
-aside; every other sample is attributed to the innermost ledgerbank component on its stack
-(the risk screen's queries count to the risk screen), and marked as "in the database driver"
-when its innermost frame is the driver or SQLAlchemy's call into it.
+`sample(pid, seconds, path)` attaches `py-spy record --idle --subprocesses` to the running
+server (uvicorn and its workers) for the measured window only. py-spy's raw format is one line
+per distinct stack, root first, with how many samples saw it. `summarize` sets aside threads
+with no request to work on (the thread pool waiting for work, the event loop waiting for
+sockets) and the audit sealer; every other sample is attributed to the innermost ledgerbank
+component on its stack (the risk screen's queries count to the risk screen), and marked as
+"in the database driver" when its innermost frame is the driver or SQLAlchemy's call into it.
 """
 
 from __future__ import annotations
 
 import collections
 import re
+import shutil
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,9 +37,9 @@ COMPONENTS: list[tuple[str, tuple[str, ...]]] = [
     ("uvicorn: HTTP parsing, sockets", ("uvicorn/", "httptools", "h11/")),
 ]
 DRIVER = ("psycopg/", "pymysql/", "sqlite3", "sqlalchemy/engine/default.py")
-# A stack with none of these frames has no request on it (idle pools, loops, the sealer).
+# A stack with none of these frames has no request on it (idle pools, the event loop waiting).
 REQUEST_MARKERS = ("ledgerbank/", "fastapi/", "starlette/", "uvicorn/protocols/")
-IDLE_LEAVES = ("select (selectors.py", "wait (threading.py", "_worker (concurrent")
+BACKGROUND = ("_audit_sealer",)
 _FRAME = re.compile(r"^(?P<name>.*?) \((?P<file>[^()]*?)(?::\d+)?\)$")
 
 
@@ -43,6 +47,7 @@ _FRAME = re.compile(r"^(?P<name>.*?) \((?P<file>[^()]*?)(?::\d+)?\)$")
 class Breakdown:
     total: int = 0  # every sample
     request: int = 0  # samples of threads working on a request
+    background: int = 0  # samples of the audit sealer
     by_component: collections.Counter[str] = field(default_factory=collections.Counter)
     in_driver: collections.Counter[str] = field(default_factory=collections.Counter)
     functions: collections.Counter[str] = field(default_factory=collections.Counter)
@@ -71,10 +76,12 @@ def summarize(folded: Path) -> Breakdown:
         frames = stack.split(";")
         files = [_file(frame) for frame in frames]
         result.total += count
+        if any(marker in frame for frame in frames for marker in BACKGROUND):
+            if "threading.py" not in files[-1]:  # sealing, not sleeping between rounds
+                result.background += count
+            continue
         if not any(marker in path for path in files for marker in REQUEST_MARKERS):
             continue
-        if frames[-1].startswith(IDLE_LEAVES) and not any("ledgerbank/" in p for p in files):
-            continue  # the event loop between requests
         result.request += count
         component = _component(files)
         result.by_component[component] += count
@@ -88,3 +95,34 @@ def summarize(folded: Path) -> Breakdown:
         for function in functions:  # once per sample, however deep the recursion
             result.functions[function] += count
     return result
+
+
+def py_spy() -> str | None:
+    """The py-spy executable beside this interpreter, or on the PATH; None when missing."""
+    beside = Path(sys.executable).with_name("py-spy")
+    return str(beside) if beside.exists() else shutil.which("py-spy")
+
+
+def sample(pid: int, seconds: float, path: Path) -> subprocess.Popen[bytes]:
+    """Start sampling process `pid` and its children for `seconds`; wait() for the file."""
+    spy = py_spy()
+    if spy is None:
+        raise RuntimeError("--profile needs py-spy: pip install py-spy")
+    command = [
+        spy,
+        "record",
+        "--pid",
+        str(pid),
+        "--subprocesses",  # the uvicorn workers
+        "--idle",  # waiting on the database is request time too
+        "--nonblocking",  # never pause the server to read its stacks
+        "--format",
+        "raw",
+        "--rate",
+        "200",
+        "--duration",
+        str(max(1, round(seconds))),
+        "--output",
+        str(path),
+    ]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

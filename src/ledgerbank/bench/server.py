@@ -1,15 +1,13 @@
 """A real `uvicorn ledgerbank.app:create_app` in a subprocess, for benchmarks and tests.
 
 `running_server(...)` starts it on a free port with the given `LEDGERBANK_*` environment,
-waits for `/health`, yields the base URL and stops it afterwards. With `profile_to`, the
-server runs under py-spy (`py-spy record --subprocesses`), so its workers are sampled too.
+waits for `/health`, yields the base URL and stops it afterwards.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -38,7 +36,7 @@ class ServerFailed(RuntimeError):
 @dataclass(frozen=True)
 class Server:
     url: str
-    pid: int  # the uvicorn process (or py-spy, when profiled)
+    pid: int  # the uvicorn process (with --workers, their parent)
     log_path: Path
 
     def log_tail(self, lines: int = 60) -> str:
@@ -64,12 +62,6 @@ def uvicorn_command(port: int, workers: int) -> list[str]:
     ]
 
 
-def py_spy() -> str | None:
-    """The py-spy executable beside this interpreter, or on the PATH; None when missing."""
-    beside = Path(sys.executable).with_name("py-spy")
-    return str(beside) if beside.exists() else shutil.which("py-spy")
-
-
 @contextmanager
 def running_server(
     env: Mapping[str, str],
@@ -77,31 +69,11 @@ def running_server(
     log_path: Path,
     workers: int = 1,
     cwd: Path | None = None,
-    profile_to: Path | None = None,
     startup_seconds: float = STARTUP_SECONDS,
 ) -> Iterator[Server]:
     """A uvicorn serving ledgerbank with `env` added to this process's environment."""
     port = free_port()
     command = uvicorn_command(port, workers)
-    if profile_to is not None:
-        spy = py_spy()
-        if spy is None:
-            raise ServerFailed("py-spy is not installed (pip install py-spy)")
-        # --idle: waiting on the database counts too; --subprocesses: the uvicorn workers.
-        command = [
-            spy,
-            "record",
-            "--subprocesses",
-            "--idle",
-            "--format",
-            "raw",
-            "--rate",
-            "250",
-            "--output",
-            str(profile_to),
-            "--",
-            *command,
-        ]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -117,7 +89,7 @@ def running_server(
             _wait_for_health(process, server, startup_seconds)
             yield server
         finally:
-            _stop(process, profiled=profile_to is not None)
+            _stop(process)
 
 
 def _wait_for_health(process: subprocess.Popen[bytes], server: Server, seconds: float) -> None:
@@ -135,15 +107,13 @@ def _wait_for_health(process: subprocess.Popen[bytes], server: Server, seconds: 
         time.sleep(0.1)
 
 
-def _stop(process: subprocess.Popen[bytes], *, profiled: bool) -> None:
-    """SIGINT (uvicorn's graceful stop; py-spy then writes its profile), then harder."""
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGINT to the server's process group (uvicorn's graceful stop), then SIGKILL."""
     if process.poll() is None:
-        # py-spy forwards nothing: interrupt the whole group, so uvicorn stops and py-spy,
-        # seeing its target exit, writes the profile.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGINT)
     try:
-        process.wait(timeout=60 if profiled else 15)
+        process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
