@@ -447,6 +447,43 @@ def _audit_view(row: dict[str, Any], movement: Movement) -> dict[str, Any]:
 # --- the operations --------------------------------------------------------------------
 
 
+def _post_one(
+    conn: Connection,
+    *,
+    type: str,
+    source_id: int | None,
+    destination_id: int | None,
+    amount: RawAmount,
+    actor_id: int | None,
+    description: str | None,
+    screen: Screen,
+    occurred_at: datetime | None,
+    external_id: str | None,
+    max_major: Decimal,
+) -> Posting:
+    """Lock, check, screen and write one customer movement (the cash vault is the other side
+    of a deposit or a withdrawal)."""
+    if source_id is not None and source_id == destination_id:
+        raise errors.SameAccount("cannot transfer to the same account")
+    ctx = _context(
+        conn, actor_id=actor_id, screen=screen, occurred_at=occurred_at, max_major=max_major
+    )
+    lock_accounts(
+        ctx, [i for i in (source_id, destination_id) if i is not None], customer_only=True
+    )
+    movement = _movement(
+        ctx,
+        type=type,
+        source_id=source_id,
+        destination_id=destination_id,
+        amount=amount,
+        description=description,
+        external_id=external_id,
+    )
+    _check_funds(ctx, movement)
+    return _screen_and_write(ctx, [movement])
+
+
 def deposit(
     conn: Connection,
     *,
@@ -460,21 +497,19 @@ def deposit(
     max_major: Decimal = DEFAULT_MAX_MAJOR,
 ) -> Posting:
     """Cash in: debit the cash vault, credit the customer account."""
-    ctx = _context(
-        conn, actor_id=actor_id, screen=screen, occurred_at=occurred_at, max_major=max_major
-    )
-    lock_accounts(ctx, [account_id], customer_only=True)
-    movement = _movement(
-        ctx,
+    return _post_one(
+        conn,
         type="deposit",
         source_id=None,
         destination_id=account_id,
         amount=amount,
+        actor_id=actor_id,
         description=description,
+        screen=screen,
+        occurred_at=occurred_at,
         external_id=external_id,
+        max_major=max_major,
     )
-    _check_funds(ctx, movement)
-    return _screen_and_write(ctx, [movement])
 
 
 def withdraw(
@@ -490,21 +525,19 @@ def withdraw(
     max_major: Decimal = DEFAULT_MAX_MAJOR,
 ) -> Posting:
     """Cash out: debit the customer account, credit the cash vault."""
-    ctx = _context(
-        conn, actor_id=actor_id, screen=screen, occurred_at=occurred_at, max_major=max_major
-    )
-    lock_accounts(ctx, [account_id], customer_only=True)
-    movement = _movement(
-        ctx,
+    return _post_one(
+        conn,
         type="withdrawal",
         source_id=account_id,
         destination_id=None,
         amount=amount,
+        actor_id=actor_id,
         description=description,
+        screen=screen,
+        occurred_at=occurred_at,
         external_id=external_id,
+        max_major=max_major,
     )
-    _check_funds(ctx, movement)
-    return _screen_and_write(ctx, [movement])
 
 
 def transfer(
@@ -521,23 +554,19 @@ def transfer(
     max_major: Decimal = DEFAULT_MAX_MAJOR,
 ) -> Posting:
     """Move money between two customer accounts of the same currency."""
-    if from_account_id == to_account_id:
-        raise errors.SameAccount("cannot transfer to the same account")
-    ctx = _context(
-        conn, actor_id=actor_id, screen=screen, occurred_at=occurred_at, max_major=max_major
-    )
-    lock_accounts(ctx, [from_account_id, to_account_id], customer_only=True)
-    movement = _movement(
-        ctx,
+    return _post_one(
+        conn,
         type="transfer",
         source_id=from_account_id,
         destination_id=to_account_id,
         amount=amount,
+        actor_id=actor_id,
         description=description,
+        screen=screen,
+        occurred_at=occurred_at,
         external_id=external_id,
+        max_major=max_major,
     )
-    _check_funds(ctx, movement)
-    return _screen_and_write(ctx, [movement])
 
 
 def transfer_batch(
