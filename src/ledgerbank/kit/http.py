@@ -106,14 +106,61 @@ class ExactJSONRequest(Request):
         return self._json
 
 
+INTEGER = re.compile(r"-?[0-9]+")
+
+
+def _is_integer_schema(schema: dict[str, Any]) -> bool:
+    if schema.get("type") == "integer":
+        return True
+    return any(_is_integer_schema(option) for option in schema.get("anyOf", ()))
+
+
 class LedgerRoute(APIRoute):
+    """Decodes JSON numbers exactly, and takes integer parameters only as plain digits."""
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def exact_handler(request: Request) -> Response:
+            self._refuse_padded_integers(request)
             return await handler(ExactJSONRequest(request.scope, request.receive))
 
         return exact_handler
+
+    def _integer_parameters(self, request: Request) -> list[tuple[str, str]]:
+        """(in, name) of this operation's documented integer path and query parameters."""
+        by_method: dict[str, list[tuple[str, str]]] = self.__dict__.setdefault("_integers", {})
+        method = request.method.lower()
+        if method not in by_method:
+            paths = request.app.openapi()["paths"]
+            operation = paths.get(self.path_format, {}).get(method, {})
+            by_method[method] = [
+                (parameter["in"], parameter["name"])
+                for parameter in operation.get("parameters", ())
+                if parameter["in"] in ("path", "query")
+                and _is_integer_schema(parameter.get("schema", {}))
+            ]
+        return by_method[method]
+
+    def _refuse_padded_integers(self, request: Request) -> None:
+        """Refuse "1\\n", " 7" or "1_000" for an integer, which pydantic's lax parsing would
+        take: the schema says integer, so only digits (and a minus sign) are one."""
+        errors = []
+        for location, name in self._integer_parameters(request):
+            if location == "path":
+                values = [str(request.path_params.get(name, "0"))]
+            else:
+                values = request.query_params.getlist(name)
+            if any(not INTEGER.fullmatch(value) for value in values):
+                errors.append(
+                    {
+                        "type": "int_parsing",
+                        "loc": (location, name),
+                        "msg": "Input should be a valid integer: digits only",
+                    }
+                )
+        if errors:
+            raise RequestValidationError(errors)
 
 
 @functools.lru_cache(maxsize=512)
