@@ -51,6 +51,9 @@ def _sort_column(sort: str) -> Any:
     return {"created_at": T.created_at, "amount": T.amount, "id": T.id}[sort.lstrip("-")]
 
 
+BIGINT_MAX = 2**63 - 1
+
+
 def _amount_bound(bound: Decimal, *, lower: bool, currency: str | None) -> ColumnElement[bool]:
     """`amount >= bound` (or <=) in major units, exact for every currency's minor unit."""
     places_of = {currency: exponent(currency)} if currency else EXPONENTS
@@ -61,6 +64,7 @@ def _amount_bound(bound: Decimal, *, lower: bool, currency: str | None) -> Colum
     for places, codes in sorted(by_places.items()):
         scaled = bound.scaleb(places)
         minor = math.ceil(scaled) if lower else math.floor(scaled)
+        minor = min(minor, BIGINT_MAX)  # amounts are BIGINT: a larger bound binds as the max
         conditions.append(
             and_(T.currency.in_(codes), T.amount >= minor if lower else T.amount <= minor)
         )
