@@ -246,3 +246,6 @@ def test_what_the_fuzzer_broke_is_answered_as_documented(bank: Bank) -> None:
         headers=bank.headers("alice", **{"Content-Type": "application/json"}),
     )
     problem(answer, 400, "malformed_request")
+    # A bare number was taken for a profile update with no fields.
+    answer = bank.call("alice", "PUT", "/users/profile", json=-3.5)
+    problem(answer, 422, "validation_error")

@@ -102,7 +102,11 @@ class ExactJSONRequest(Request):
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
             body = await self.body()
-            self._json = json.loads(body, parse_float=Decimal, parse_constant=_refuse_constant)
+            found = json.loads(body, parse_float=Decimal, parse_constant=_refuse_constant)
+            # A bare number is never a request body here. Left a Decimal, FastAPI's validation
+            # (from_attributes) would read it as an object whose every field is missing, and a
+            # model of optional fields would accept it; as a float it is refused.
+            self._json = float(found) if isinstance(found, Decimal) else found
         return self._json
 
 
