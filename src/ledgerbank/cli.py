@@ -13,6 +13,7 @@ from ledgerbank.bench.commands import app as bench_app
 from ledgerbank.dashboard.commands import app as dashboard_app
 from ledgerbank.demo.commands import app as demo_app
 from ledgerbank.errors import LedgerbankError
+from ledgerbank.evaluation.commands import risk_evaluate_command
 from ledgerbank.identity.commands import app as users_app
 from ledgerbank.kit.commands import app as db_app
 from ledgerbank.kit.commands import serve
@@ -36,6 +37,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(demo_app, name="demo")
 app.add_typer(bench_app, name="bench")
 app.command("ask")(ask_command)
+risk_app.command("evaluate")(risk_evaluate_command)
 app.add_typer(risk_app, name="risk")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(dashboard_app, name="dashboard")

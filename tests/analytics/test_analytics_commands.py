@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from ledgerbank.analytics.bulkload import BENCH_PREFIX
+from ledgerbank.bench.bulkload import BENCH_PREFIX
 from ledgerbank.cli import app
 from ledgerbank.identity.tables import users
 from ledgerbank.kit.db import Database

@@ -9,10 +9,10 @@ from pathlib import Path
 from ledgergpt_bank import CHEAP_HASHING
 
 from ledgerbank.config import Settings
+from ledgerbank.evaluation import ledgergpt as evaluation
+from ledgerbank.evaluation.ledgergpt_questions import CASES
 from ledgerbank.identity import passwords
 from ledgerbank.kit.db import Database
-from ledgerbank.ledgergpt import evaluation
-from ledgerbank.ledgergpt.evaluation_set import CASES
 
 ORIGINAL_EXAMPLES = {
     "show all transactions for alice",

@@ -7,9 +7,9 @@ import dataclasses
 import numpy as np
 from risk_helpers import risk_settings
 
-from ledgerbank.risk.evaluate import evaluate, replay_scenario
+from ledgerbank.evaluation.risk import evaluate, replay_scenario
+from ledgerbank.evaluation.risk_scenarios import TYPOLOGIES, generate
 from ledgerbank.risk.params import Params
-from ledgerbank.risk.scenarios import TYPOLOGIES, generate
 
 
 def test_the_generator_is_reproducible_and_injects_every_typology() -> None:

@@ -18,7 +18,7 @@ from ledgerbank.kit.db import Database
 from ledgerbank.ledger import integrity, posting
 from ledgerbank.ledger.screening import Screened
 from ledgerbank.ledger.tables import entries, transactions
-from ledgerbank.risk import service
+from ledgerbank.risk import alerts as risk_alerts_service
 from ledgerbank.risk.params import Params
 from ledgerbank.risk.screen import RiskScreen
 from ledgerbank.risk.tables import risk_account_stats, risk_alerts, risk_scores
@@ -178,7 +178,7 @@ def test_a_frozen_account_cannot_send(bank: DbBank, database: Database) -> None:
     officer = bank.customer("officer", role="compliance_officer")
     (alert,) = alerts(bank, queue="compliance", rule_id="large_cash")
     database.write(
-        lambda conn: service.compliance_action(
+        lambda conn: risk_alerts_service.compliance_action(
             conn,
             int(alert["id"]),
             action="freeze_account",

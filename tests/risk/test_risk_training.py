@@ -13,8 +13,8 @@ from ledgerbank.config import Settings
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.db import Database
 from ledgerbank.ledger.screening import NO_SCREEN
+from ledgerbank.risk import alerts, training
 from ledgerbank.risk import model as anomaly
-from ledgerbank.risk import service, training
 from ledgerbank.risk.features import FEATURES
 from ledgerbank.risk.params import Params
 from ledgerbank.risk.scoring import Scorer
@@ -57,12 +57,12 @@ def test_training_waits_for_enough_history_then_saves_a_version(
 ) -> None:
     settings = bank.screen.settings
     history(bank, 30)
-    assert service.train_model(database, settings.data_dir, settings=settings) is None
+    assert training.train_model(database, settings.data_dir, settings=settings) is None
     assert anomaly.model_paths(models_dir(settings)) == []
     alice = bank.account("alice")
     for i in range(12):
         bank.deposit(alice, f"{20 + i}.00", at=utcnow() - timedelta(hours=12 - i))
-    version = service.train_model(database, settings.data_dir, settings=settings)
+    version = training.train_model(database, settings.data_dir, settings=settings)
     assert version is not None
     loaded = anomaly.load_newest(models_dir(settings), FEATURES)
     assert loaded is not None
@@ -127,13 +127,13 @@ def test_transactions_confirmed_as_fraud_are_left_out_of_training(
         )
     )
     database.write(
-        lambda conn: service.resolve_fraud_alert(
+        lambda conn: alerts.resolve_fraud_alert(
             conn, int(alert["id"]), resolution="fraud", note="confirmed", actor_id=analyst
         )
     )
     with database.read() as conn:
-        assert service.labelled_fraud(conn) == {suspicious["id"]}
-    version = service.train_model(database, settings.data_dir, settings=settings)
+        assert alerts.labelled_fraud(conn) == {suspicious["id"]}
+    version = training.train_model(database, settings.data_dir, settings=settings)
     assert version is not None
     trained = anomaly.load_newest(models_dir(settings), FEATURES)
     assert trained is not None

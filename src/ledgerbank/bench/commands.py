@@ -17,14 +17,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ledgerbank.analytics.commands import reports_bench_command
 from ledgerbank.bench import ledger
 from ledgerbank.bench.http import http_bench_command
 from ledgerbank.bench.report import Measurement, results_table
+from ledgerbank.bench.reports import reports_bench_command
+from ledgerbank.bench.risk import risk_bench_command
 from ledgerbank.config import get_settings
 from ledgerbank.kit.db import Database
 from ledgerbank.ledger import integrity
-from ledgerbank.risk.bench import risk_bench_command
 
 app = typer.Typer(help="Benchmarks: throughput and latency percentiles.")
 console = Console()

@@ -14,7 +14,7 @@ from ledgerbank.config import get_settings
 from ledgerbank.demo import service
 from ledgerbank.demo.history import DEFAULT_SEED
 from ledgerbank.kit.commands import open_database
-from ledgerbank.risk import service as risk_service
+from ledgerbank.risk import training as risk_training
 
 app = typer.Typer(help="The demo bank.", no_args_is_help=True)
 console = Console()
@@ -49,7 +49,7 @@ def load_command(
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     with console.status("training the risk model on the demo history and scoring it"):
-        version, _ = risk_service.prepare_history(database, get_settings())
+        version, _ = risk_training.prepare_history(database, get_settings())
     console.print(f"risk model {version or '(none yet: the rules decide alone)'}; history scored")
     audit.try_seal(database.write)
     print_bank(bank)

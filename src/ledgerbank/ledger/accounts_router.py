@@ -10,7 +10,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection, RowMapping, select
 
 from ledgerbank import errors
-from ledgerbank.analytics.statement_pdf import render_statement_pdf
 from ledgerbank.identity.deps import DB, Principal, authorized
 from ledgerbank.identity.permissions import Permission
 from ledgerbank.identity.tables import users
@@ -33,6 +32,7 @@ from ledgerbank.ledger.schemas import (
     StatementEntry,
     StatusChange,
 )
+from ledgerbank.ledger.statement_pdf import render_statement_pdf
 
 router = APIRouter(prefix="/accounts", tags=["accounts"], route_class=LedgerRoute)
 

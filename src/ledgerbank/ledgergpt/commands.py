@@ -4,7 +4,6 @@ history (`\\sql`, `\\help`), or `--evaluate` to measure accuracy and latency."""
 from __future__ import annotations
 
 import contextlib
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -58,7 +57,9 @@ def ask_command(
 ) -> None:
     """LedgerGPT: plain-English questions answered with read-only SQL."""
     if evaluate:
-        run_evaluation(database_url, verbose=verbose)
+        from ledgerbank.evaluation.commands import ledgergpt_evaluation
+
+        ledgergpt_evaluation(database_url, verbose=verbose)
         return
     database = open_database()
     engine = LedgerGPT(database, get_settings())
@@ -150,39 +151,3 @@ def _history(data_dir: Path) -> Callable[[], None] | None:
             readline.write_history_file(path)
 
     return save
-
-
-def run_evaluation(database_url: str, *, verbose: bool) -> None:
-    """Build the evaluation bank, ask every question, print accuracy and latency."""
-    from ledgerbank.ledgergpt import evaluation
-    from ledgerbank.migrations import upgrade
-
-    settings = get_settings()
-    with tempfile.TemporaryDirectory(prefix="ledgergpt-eval-") as scratch:
-        url = database_url or f"sqlite:///{Path(scratch) / 'evaluation.db'}"
-        database = Database.from_url(url)
-        try:
-            upgrade(database.engine)
-            with database.read() as conn:
-                from ledgerbank.demo.service import has_users
-
-                if has_users(conn):
-                    raise errors.Conflict("the evaluation needs an empty database")
-            console.print(f"loading the evaluation bank into {database.dialect} …")
-            evaluation.build_bank(database, settings)
-            report = evaluation.evaluate(
-                database,
-                settings,
-                progress=(lambda o: console.print(f"{'ok ' if o.correct else 'BAD'} "
-                                                  f"{o.milliseconds:6.1f} ms  {o.case.question}"))
-                if verbose
-                else None,
-            )  # fmt: skip
-        finally:
-            database.dispose()
-    for outcome in report.failures:
-        console.print(f"[red]wrong[/red] {outcome.case.question}\n      {outcome.detail[:500]}")
-    for line in evaluation.describe(report):
-        console.print(line)
-    if report.accuracy < 0.9:
-        raise typer.Exit(1)

@@ -1,4 +1,7 @@
-"""`ledgerbank risk ...`: train and version the model, (re)score history, measure the screen."""
+"""`ledgerbank risk ...`: train and version the model, (re)score history.
+
+`risk evaluate` lives with the rest of the evaluation code (`ledgerbank.evaluation`) and is
+added to this group by the CLI."""
 
 from __future__ import annotations
 
@@ -14,7 +17,6 @@ from ledgerbank.config import get_settings
 from ledgerbank.kit.commands import open_database
 from ledgerbank.risk import model as anomaly
 from ledgerbank.risk import training
-from ledgerbank.risk.evaluate import Evaluation, Typology, evaluate
 from ledgerbank.risk.features import FEATURES
 from ledgerbank.risk.params import Params
 from ledgerbank.risk.scoring import Scorer
@@ -135,65 +137,3 @@ def _day(epoch: object) -> str:
     if not isinstance(epoch, int):
         return "?"
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d")
-
-
-@app.command("evaluate")
-def evaluate_command(
-    seed: Annotated[int, typer.Option(help="Seed of the generated bank.")] = 7,
-    customers: Annotated[int, typer.Option(min=50, help="Customers of the generated bank.")] = 1500,
-    train_days: Annotated[int, typer.Option(min=14, help="Days of the training period.")] = 90,
-    test_days: Annotated[int, typer.Option(min=7, help="Days of the test period after it.")] = 30,
-    cases_per_month: Annotated[
-        int, typer.Option(min=1, help="Injected cases of each typology per 30 days.")
-    ] = 15,
-) -> None:
-    """Train on one period of a labelled synthetic bank, score the next, compare methods."""
-    with console.status("generating the bank, replaying it, training and scoring"):
-        result = evaluate(
-            get_settings(),
-            seed=seed,
-            customers=customers,
-            train_days=train_days,
-            test_days=test_days,
-            cases_per_month=cases_per_month,
-        )
-    print_evaluation(result)
-
-
-def _caught(typology: Typology) -> str:
-    return f"{typology.cases_caught:.0%} / {typology.transactions_caught:.0%}"
-
-
-def print_evaluation(result: Evaluation) -> None:
-    console.print(
-        f"seed {result.seed}: {result.customers:,} customers, "
-        f"{result.train_transactions:,} training and {result.test_transactions:,} test "
-        f"transactions ({result.test_positives:,} of them injected)"
-    )
-    summary = Table("method", "PR-AUC", "recall @ 1% alerts", "alerts on normal", "blocked normal")
-    for m in result.methods:
-        summary.add_row(
-            m.name,
-            f"{m.pr_auc:.3f}",
-            f"{m.recall_at_1pct:.1%}",
-            f"{m.alert_rate_normal:.2%}",
-            "" if m.block_rate_normal is None else f"{m.block_rate_normal:.3%}",
-        )
-    console.print(summary)
-    detail = Table(
-        "typology",
-        "cases",
-        "transactions",
-        title="caught at each method's own alert threshold: cases / transactions",
-    )
-    for m in result.methods:
-        detail.add_column(m.name.split(" (")[0])
-    typologies = result.methods[0].typologies
-    for name, base in typologies.items():
-        detail.add_row(
-            name,
-            str(base.cases),
-            str(base.transactions),
-            *(_caught(m.typologies[name]) for m in result.methods),
-        )
-    console.print(detail)

@@ -14,7 +14,7 @@ from ledgerbank.kit.http import LedgerRoute, problem_responses
 from ledgerbank.kit.pagination import DEFAULT_LIMIT, Cursor, Limit
 from ledgerbank.ledger import policy
 from ledgerbank.ledger.schemas import MAX_ID, EndMoment, StartMoment
-from ledgerbank.risk import scores, service
+from ledgerbank.risk import alerts, scores
 from ledgerbank.risk.features import FEATURES
 from ledgerbank.risk.rules import RULES
 from ledgerbank.risk.schemas import (
@@ -111,7 +111,7 @@ def _alerts(
     cursor: str | None,
 ) -> AlertPage:
     with database.read() as conn:
-        rows, next_cursor = service.list_alerts(
+        rows, next_cursor = alerts.list_alerts(
             conn,
             queue=queue,
             status=status,
@@ -161,7 +161,7 @@ def list_fraud_alerts(
 )
 def get_fraud_alert(alert_id: AlertId, principal: FraudReview, database: DB) -> AlertDetail:
     with database.read() as conn:
-        return AlertDetail.model_validate(service.alert_detail(conn, alert_id, queue="fraud"))
+        return AlertDetail.model_validate(alerts.alert_detail(conn, alert_id, queue="fraud"))
 
 
 @router.post(
@@ -172,7 +172,7 @@ def get_fraud_alert(alert_id: AlertId, principal: FraudReview, database: DB) -> 
     responses=problem_responses(*ACT),
 )
 def assign_fraud_alert(alert_id: AlertId, principal: FraudReview, database: DB) -> Alert:
-    row = database.write(lambda conn: service.assign_alert(conn, alert_id, actor_id=principal.id))
+    row = database.write(lambda conn: alerts.assign_alert(conn, alert_id, actor_id=principal.id))
     return Alert.model_validate(dict(row))
 
 
@@ -187,7 +187,7 @@ def resolve_fraud_alert(
     alert_id: AlertId, body: Resolve, principal: FraudReview, database: DB
 ) -> Alert:
     row = database.write(
-        lambda conn: service.resolve_fraud_alert(
+        lambda conn: alerts.resolve_fraud_alert(
             conn, alert_id, resolution=body.resolution, note=body.note, actor_id=principal.id
         )
     )
@@ -237,7 +237,7 @@ def get_compliance_alert(
     alert_id: AlertId, principal: ComplianceReview, database: DB
 ) -> AlertDetail:
     with database.read() as conn:
-        return AlertDetail.model_validate(service.alert_detail(conn, alert_id, queue="compliance"))
+        return AlertDetail.model_validate(alerts.alert_detail(conn, alert_id, queue="compliance"))
 
 
 @router.post(
@@ -251,7 +251,7 @@ def act_on_compliance_alert(
     alert_id: AlertId, body: ComplianceAction, principal: ComplianceReview, database: DB
 ) -> Alert:
     row = database.write(
-        lambda conn: service.compliance_action(
+        lambda conn: alerts.compliance_action(
             conn, alert_id, action=body.action, note=body.note, actor_id=principal.id
         )
     )

@@ -22,9 +22,9 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from ledgerbank.config import Settings
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.ledger.screening import NO_SCREEN, Assessment, Proposal, Screen, Screened
+from ledgerbank.risk import alerts
 from ledgerbank.risk import features as feats
 from ledgerbank.risk import model as anomaly
-from ledgerbank.risk import service
 from ledgerbank.risk.params import Params
 from ledgerbank.risk.scoring import Scorer
 from ledgerbank.risk.stats import AccountStats, from_row, to_row
@@ -158,7 +158,7 @@ class RiskScreen:
             feats.apply(facts, src_stats, dst_stats, posted=s.posted)
             touched.update(a.id for a in (src, dst) if a is not None)
         self._write(conn, [pending.stats[i] for i in sorted(touched)], now)
-        service.raise_alerts(conn, [service.scored_from(s) for s in screened], now=now)
+        alerts.raise_alerts(conn, [alerts.scored_from(s) for s in screened], now=now)
 
     # --- statistics -------------------------------------------------------------------
 

@@ -25,9 +25,9 @@ from ledgerbank.config import Settings, get_settings
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.db import Database
 from ledgerbank.ledger.tables import accounts, entries, transactions
+from ledgerbank.risk import alerts, rules
 from ledgerbank.risk import features as feats
 from ledgerbank.risk import model as anomaly
-from ledgerbank.risk import rules, service
 from ledgerbank.risk.params import Params
 from ledgerbank.risk.scoring import Scorer
 from ledgerbank.risk.stats import AccountStats, to_row
@@ -213,7 +213,7 @@ def train_model(
             return train_model(read_conn, data_dir, settings=settings, seed=seed, progress=progress)
     assert conn is not None
     params = Params.from_settings(settings)
-    fraud = service.labelled_fraud(conn)
+    fraud = alerts.labelled_fraud(conn)
     # Rows of the burn-in (the first days, while the statistics warm up) are kept apart and
     # used only when the history is too short to leave them out.
     settled, warming = (
@@ -353,8 +353,8 @@ def _write_scores(
     ]
     fresh = [r for r in rows if r["transaction_id"] not in already]
     stale = [{**r, "b_id": r["transaction_id"]} for r in rows if r["transaction_id"] in already]
-    alerts = [
-        service.Scored(c.transaction_id, c.dst_id if c.facts.kind == feats.DEPOSIT else c.src_id, a)
+    raised = [
+        alerts.Scored(c.transaction_id, c.dst_id if c.facts.kind == feats.DEPOSIT else c.src_id, a)
         for c, a in zip(chunk, assessments, strict=True)
         if c.transaction_id not in already
     ]
@@ -370,7 +370,7 @@ def _write_scores(
                 .values({name: bindparam(name) for name in columns}),
                 [{k: v for k, v in r.items() if k != "transaction_id"} for r in stale],
             )
-        service.raise_alerts(conn, alerts, now=now)
+        alerts.raise_alerts(conn, raised, now=now)
 
     database.write(write)
     report.scored += len(rows)
@@ -391,3 +391,23 @@ def _rebuild_stats(database: Database, state: Replay) -> int:
 
     database.write(write)
     return len(rows)
+
+
+def prepare_history(database: Any, settings: Any) -> tuple[str | None, Any]:
+    """After a bulk load posted without screening (the demo bank): train a model on it, score
+    every unscored transaction with that model (raising the alerts live traffic would have)
+    and rebuild every account's rolling statistics. Run it while nothing else posts.
+
+    Returns the model version (None: too little history, the rules scored alone) and the
+    `RescoreReport`.
+    """
+    from ledgerbank.risk.model import MODEL_PREFIX, load
+    from ledgerbank.risk.params import Params
+    from ledgerbank.risk.scoring import Scorer
+    from ledgerbank.risk.screen import models_dir
+
+    version = train_model(database, settings.data_dir, settings=settings)
+    fitted = load(models_dir(settings) / f"{MODEL_PREFIX}{version}.npz") if version else None
+    scorer = Scorer(Params.from_settings(settings), fitted)
+    report = rescore(database, scorer, everything=False, rebuild_stats=True)
+    return version, report

@@ -3,23 +3,31 @@ transactions, each repeated and its best and median wall-clock time kept."""
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 from sqlalchemy import Connection, func, select
 
 from ledgerbank.analytics import compliance_metrics, reports, spending
 from ledgerbank.analytics.custom_reports import Filters, ReportSpec, run_report
 from ledgerbank.analytics.periods import Period
-from ledgerbank.config import Settings
+from ledgerbank.bench import bulkload
+from ledgerbank.config import Settings, get_settings
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.db import Database
+from ledgerbank.ledger import integrity
 from ledgerbank.ledger.tables import accounts, entries
+from ledgerbank.migrations import upgrade
 
 Report = Callable[[Connection], Any]
 
@@ -176,3 +184,90 @@ def time_reports(
             cpu.append(time.process_time() - used)
         found.append(Timing(name, rows, seconds, cpu))
     return found
+
+
+console = Console()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+def reports_bench_command(
+    database_url: Annotated[
+        str,
+        typer.Option(help="A database of its own for the benchmark (default: the configured one)."),
+    ] = "",
+    transactions: Annotated[int, typer.Option(min=1, help="Transactions to load.")] = 1_000_000,
+    customers: Annotated[int, typer.Option(min=2, help="Customers to create.")] = 10_000,
+    months: Annotated[int, typer.Option(min=1, help="Months of history.")] = 24,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated history.")] = 7,
+    force: Annotated[
+        bool, typer.Option("--force", help="Load into a database that is not empty.")
+    ] = False,
+    load: Annotated[
+        bool, typer.Option(help="Load the bank first (--no-load: time what is there).")
+    ] = True,
+    repeat: Annotated[int, typer.Option(min=1, help="Runs of each report.")] = 3,
+    verify: Annotated[
+        bool, typer.Option(help="Check the ledger's invariants after loading.")
+    ] = True,
+) -> None:
+    """Load a bank of a million transactions, then time every report on it."""
+    settings = get_settings()
+    database = Database.from_url(database_url or settings.resolved_database_url, pool_size=2)
+    try:
+        upgrade(database.engine)
+        if load:
+            bulkload.check_empty(database, force=force)
+            plan = bulkload.Plan(
+                transactions=transactions, customers=customers, months=months, seed=seed
+            )
+            loader = bulkload.Loader(database, plan)
+            with _progress() as progress:
+                task = progress.add_task("loading transactions", total=transactions)
+                written = loader.run(lambda n: progress.advance(task, n))
+            console.print(
+                f"loaded {written:,} transactions of {customers:,} customers over {months} months"
+            )
+            if verify:
+                with console.status("checking the ledger's invariants"), database.read() as conn:
+                    found = integrity.violations(conn, limit=10)
+                if found:
+                    console.print(f"[red]ledger NOT sound after loading[/red]: {found}")
+                    raise typer.Exit(1)
+                console.print("[green]ledger sound[/green] after loading")
+        with console.status("timing reports") as status:
+            timings = time_reports(
+                database, settings, repeat=repeat, on_report=lambda n: status.update(f"timing {n}")
+            )
+        busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        table = Table(
+            title=f"reports on {database.dialect} ({repeat} runs each)",
+            caption=(
+                "wall clock of the service call in a read transaction; cpu: this process's "
+                "CPU time (on SQLite the query's own work, elsewhere only the client's); "
+                f"load average when done: {busy:.1f} on {os.cpu_count()} CPUs"
+            ),
+        )
+        for column in ("report", "rows", "best ms", "median ms", "cpu ms", "< 1 s"):
+            table.add_column(column, justify="left" if column == "report" else "right")
+        for timing in timings:
+            fast = timing.median_ms < 1000
+            table.add_row(
+                timing.name,
+                f"{timing.rows:,}",
+                f"{timing.best_ms:,.0f}",
+                f"{timing.median_ms:,.0f}",
+                f"{timing.cpu_ms:,.0f}",
+                "[green]yes[/green]" if fast else "[red]no[/red]",
+            )
+        console.print(table)
+    finally:
+        database.dispose()

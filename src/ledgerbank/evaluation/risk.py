@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ledgerbank.config import Settings
+from ledgerbank.evaluation.risk_scenarios import DAY, TYPOLOGIES, Scenario, SimTransaction, generate
 from ledgerbank.risk import model as anomaly
 from ledgerbank.risk import training
 from ledgerbank.risk.features import FEATURES
 from ledgerbank.risk.params import Params
-from ledgerbank.risk.scenarios import DAY, TYPOLOGIES, Scenario, SimTransaction, generate
 from ledgerbank.risk.scoring import CRITICAL_AT, SUSPICIOUS_AT, Scorer
 from ledgerbank.risk.training import Replay
 

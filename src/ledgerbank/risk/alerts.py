@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -427,36 +426,3 @@ def labelled_fraud(conn: Connection) -> set[int]:
         and_(risk_alerts.c.queue == "fraud", risk_alerts.c.resolution == "fraud")
     )
     return {int(i) for i in conn.execute(query).scalars()}
-
-
-def train_model(conn_or_db: Any, data_dir: Path, *, settings: Any = None) -> str | None:
-    """Train a model on the bank's history and save it under `data_dir/models`.
-
-    Takes a `Database` (or a `Connection`); returns the new version, or None when there is
-    too little history (the rules keep deciding alone). The demo bank calls this once its
-    history is loaded.
-    """
-    from ledgerbank.risk import training
-
-    return training.train_model(conn_or_db, data_dir, settings=settings)
-
-
-def prepare_history(database: Any, settings: Any) -> tuple[str | None, Any]:
-    """After a bulk load posted without screening (the demo bank): train a model on it, score
-    every unscored transaction with that model (raising the alerts live traffic would have)
-    and rebuild every account's rolling statistics. Run it while nothing else posts.
-
-    Returns the model version (None: too little history, the rules scored alone) and the
-    `RescoreReport`.
-    """
-    from ledgerbank.risk import training
-    from ledgerbank.risk.model import MODEL_PREFIX, load
-    from ledgerbank.risk.params import Params
-    from ledgerbank.risk.scoring import Scorer
-    from ledgerbank.risk.screen import models_dir
-
-    version = training.train_model(database, settings.data_dir, settings=settings)
-    fitted = load(models_dir(settings) / f"{MODEL_PREFIX}{version}.npz") if version else None
-    scorer = Scorer(Params.from_settings(settings), fitted)
-    report = training.rescore(database, scorer, everything=False, rebuild_stats=True)
-    return version, report

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, text, update
 
 from ledgerbank.config import Settings
+from ledgerbank.evaluation.ledgergpt_questions import CASES, Case
 from ledgerbank.identity import service as identity
 from ledgerbank.identity.permissions import Role
 from ledgerbank.identity.tables import users
@@ -29,7 +30,6 @@ from ledgerbank.kit.db import Database, UTCDateTime
 from ledgerbank.ledger import posting
 from ledgerbank.ledger.accounts import set_status
 from ledgerbank.ledger.tables import accounts, transactions
-from ledgerbank.ledgergpt.evaluation_set import CASES, Case
 from ledgerbank.ledgergpt.service import Asker, LedgerGPT
 
 # The evaluation bank's "now": history ends here and "today" is this day.

@@ -28,6 +28,8 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from ledgerbank.bench.report import percentile
 from ledgerbank.config import Settings, get_settings
+from ledgerbank.evaluation.risk import SimulatedHistory, replay_scenario
+from ledgerbank.evaluation.risk_scenarios import Scenario, SimTransaction, generate
 from ledgerbank.identity import passwords
 from ledgerbank.identity.service import create_user
 from ledgerbank.kit.clock import utcnow
@@ -39,11 +41,9 @@ from ledgerbank.ledger.screening import NO_SCREEN, Assessment, Proposal, Screen,
 from ledgerbank.ledger.tables import accounts
 from ledgerbank.migrations import upgrade
 from ledgerbank.risk import model as anomaly
-from ledgerbank.risk.evaluate import SimulatedHistory, replay_scenario
 from ledgerbank.risk.features import DEPOSIT, FEATURES, WITHDRAWAL, Facts
 from ledgerbank.risk.params import Params
 from ledgerbank.risk.rules import Hit
-from ledgerbank.risk.scenarios import Scenario, SimTransaction, generate
 from ledgerbank.risk.scoring import Scorer
 from ledgerbank.risk.screen import RiskScreen
 from ledgerbank.risk.stats import to_row

@@ -1,0 +1,114 @@
+"""`ledgerbank risk evaluate` and `ledgerbank ask --evaluate`: the risk screen and LedgerGPT
+measured on generated banks with known answers."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ledgerbank import errors
+from ledgerbank.config import get_settings
+from ledgerbank.demo.service import has_users
+from ledgerbank.evaluation import ledgergpt as evaluation
+from ledgerbank.evaluation.risk import Evaluation, Typology, evaluate
+from ledgerbank.kit.db import Database
+from ledgerbank.migrations import upgrade
+
+console = Console()
+
+
+def risk_evaluate_command(
+    seed: Annotated[int, typer.Option(help="Seed of the generated bank.")] = 7,
+    customers: Annotated[int, typer.Option(min=50, help="Customers of the generated bank.")] = 1500,
+    train_days: Annotated[int, typer.Option(min=14, help="Days of the training period.")] = 90,
+    test_days: Annotated[int, typer.Option(min=7, help="Days of the test period after it.")] = 30,
+    cases_per_month: Annotated[
+        int, typer.Option(min=1, help="Injected cases of each typology per 30 days.")
+    ] = 15,
+) -> None:
+    """Train on one period of a labelled synthetic bank, score the next, compare methods."""
+    with console.status("generating the bank, replaying it, training and scoring"):
+        result = evaluate(
+            get_settings(),
+            seed=seed,
+            customers=customers,
+            train_days=train_days,
+            test_days=test_days,
+            cases_per_month=cases_per_month,
+        )
+    print_evaluation(result)
+
+
+def _caught(typology: Typology) -> str:
+    return f"{typology.cases_caught:.0%} / {typology.transactions_caught:.0%}"
+
+
+def print_evaluation(result: Evaluation) -> None:
+    console.print(
+        f"seed {result.seed}: {result.customers:,} customers, "
+        f"{result.train_transactions:,} training and {result.test_transactions:,} test "
+        f"transactions ({result.test_positives:,} of them injected)"
+    )
+    summary = Table("method", "PR-AUC", "recall @ 1% alerts", "alerts on normal", "blocked normal")
+    for m in result.methods:
+        summary.add_row(
+            m.name,
+            f"{m.pr_auc:.3f}",
+            f"{m.recall_at_1pct:.1%}",
+            f"{m.alert_rate_normal:.2%}",
+            "" if m.block_rate_normal is None else f"{m.block_rate_normal:.3%}",
+        )
+    console.print(summary)
+    detail = Table(
+        "typology",
+        "cases",
+        "transactions",
+        title="caught at each method's own alert threshold: cases / transactions",
+    )
+    for m in result.methods:
+        detail.add_column(m.name.split(" (")[0])
+    typologies = result.methods[0].typologies
+    for name, base in typologies.items():
+        detail.add_row(
+            name,
+            str(base.cases),
+            str(base.transactions),
+            *(_caught(m.typologies[name]) for m in result.methods),
+        )
+    console.print(detail)
+
+
+def ledgergpt_evaluation(database_url: str, *, verbose: bool) -> None:
+    """Build the evaluation bank, ask every question, print accuracy and latency."""
+    settings = get_settings()
+    with tempfile.TemporaryDirectory(prefix="ledgergpt-eval-") as scratch:
+        url = database_url or f"sqlite:///{Path(scratch) / 'evaluation.db'}"
+        database = Database.from_url(url)
+        try:
+            upgrade(database.engine)
+            with database.read() as conn:
+                if has_users(conn):
+                    raise errors.Conflict("the evaluation needs an empty database")
+            console.print(f"loading the evaluation bank into {database.dialect} …")
+            evaluation.build_bank(database, settings)
+            report = evaluation.evaluate(
+                database,
+                settings,
+                progress=(lambda o: console.print(f"{'ok ' if o.correct else 'BAD'} "
+                                                  f"{o.milliseconds:6.1f} ms  {o.case.question}"))
+                if verbose
+                else None,
+            )  # fmt: skip
+        finally:
+            database.dispose()
+    for outcome in report.failures:
+        console.print(f"[red]wrong[/red] {outcome.case.question}\n      {outcome.detail[:500]}")
+    for line in evaluation.describe(report):
+        console.print(line)
+    if report.accuracy < 0.9:
+        raise typer.Exit(1)

@@ -1,0 +1,23 @@
+"""money movement
+
+Revision ID: 0011
+Revises: 0010
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0011"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass  # filled in by  holds, FX rates, interest, fees, scheduled payments, the worker's jobs:the money-movement work (issue 14)
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,23 @@
+"""the web app
+
+Revision ID: 0014
+Revises: 0013
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0014"
+down_revision = "0013"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass  # filled in by  saved payees, categories, saved reports, SAR forms:the web work (issue 13)
+
+
+def downgrade() -> None:
+    pass
