@@ -57,11 +57,16 @@ def current_principal(
     claims = tokens.decode(token, secret=settings.signing_secret())
     with database.read() as conn:
         row = conn.execute(
-            select(users.c.id, users.c.username, users.c.role, users.c.is_active).where(
-                users.c.id == claims.user_id
-            )
+            select(
+                users.c.id, users.c.username, users.c.role, users.c.is_active, users.c.token_version
+            ).where(users.c.id == claims.user_id)
         ).first()
-    if row is None or not row.is_active or row.role != claims.role:
+    if (
+        row is None
+        or not row.is_active
+        or row.role != claims.role
+        or row.token_version != claims.version
+    ):
         raise errors.NotAuthenticated("the access token is no longer valid; sign in again")
     return Principal(int(row.id), str(row.username), Role(row.role))
 

@@ -157,6 +157,7 @@ def login(
         role=str(user["role"]),
         secret=settings.signing_secret(),
         ttl_minutes=settings.token_ttl_minutes,
+        token_version=int(user["token_version"]),
     )
     _no_store(response)
     return TokenResponse(access_token=token, expires_in=expires_in, role=Role(user["role"]))

@@ -313,3 +313,12 @@ def list_users(
     if len(rows) > limit:
         return rows[:limit], int(rows[limit - 1]["id"])
     return rows, None
+
+
+def end_sessions(conn: Connection, user_id: int) -> None:
+    """End every session of the user: tokens issued before this are refused from now on."""
+    conn.execute(
+        update(users)
+        .where(users.c.id == user_id)
+        .values(token_version=users.c.token_version + 1, updated_at=utcnow())
+    )

@@ -34,6 +34,9 @@ users = Table(
     Column("failed_pins", Integer, nullable=False, server_default="0"),
     Column("pin_locked_until", UTCDateTime, nullable=True),
     Column("is_active", Boolean, nullable=False, server_default="1"),
+    # Raised to end every session of the user at once: a token carries the version it was
+    # issued at and is refused once the user's version has moved past it.
+    Column("token_version", Integer, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     CheckConstraint(f"role IN {ROLES!r}", name="role_known"),

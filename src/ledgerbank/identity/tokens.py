@@ -12,23 +12,27 @@ from ledgerbank import errors
 from ledgerbank.kit.clock import utcnow
 
 ALGORITHM = "HS256"
-REQUIRED_CLAIMS = ["sub", "role", "iat", "exp", "jti"]
+REQUIRED_CLAIMS = ["sub", "role", "ver", "iat", "exp", "jti"]
 
 
 @dataclass(frozen=True)
 class TokenClaims:
     user_id: int
     role: str
+    version: int  # the user's token_version when the token was issued
     jti: str
 
 
-def issue(*, user_id: int, role: str, secret: str, ttl_minutes: int) -> tuple[str, int]:
+def issue(
+    *, user_id: int, role: str, secret: str, ttl_minutes: int, token_version: int = 0
+) -> tuple[str, int]:
     """A signed access token and its lifetime in seconds."""
     now = utcnow()
     lifetime = timedelta(minutes=ttl_minutes)
     claims = {
         "sub": str(user_id),
         "role": role,
+        "ver": token_version,
         "iat": int(now.timestamp()),
         "exp": int((now + lifetime).timestamp()),
         "jti": uuid.uuid4().hex,
@@ -41,7 +45,10 @@ def decode(token: str, *, secret: str) -> TokenClaims:
         claims = jwt.decode(
             token, secret, algorithms=[ALGORITHM], options={"require": REQUIRED_CLAIMS}
         )
-        return TokenClaims(int(claims["sub"]), str(claims["role"]), str(claims["jti"]))
+        version = claims["ver"]
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise TypeError("ver must be an integer")
+        return TokenClaims(int(claims["sub"]), str(claims["role"]), version, str(claims["jti"]))
     except jwt.ExpiredSignatureError:
         raise errors.NotAuthenticated("the access token has expired") from None
     except (jwt.InvalidTokenError, ValueError, TypeError):

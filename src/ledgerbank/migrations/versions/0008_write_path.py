@@ -1,4 +1,4 @@
-"""the write path
+"""the write path: token versions, PIN keys, KYC tiers, daily limits and their counters
 
 Revision ID: 0008
 Revises: 0007
@@ -6,8 +6,8 @@ Revises: 0007
 
 from __future__ import annotations
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0008"
 down_revision = "0007"
@@ -16,8 +16,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass  # filled in by  PIN keys, KYC limits and daily counters, caller state:the write-path work (issue 10)
+    op.add_column(
+        "users", sa.Column("token_version", sa.Integer(), nullable=False, server_default="0")
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_column("users", "token_version")
