@@ -34,7 +34,7 @@ from ledgerbank.kit.db import Database
 from ledgerbank.kit.money import exponent, to_minor
 from ledgerbank.ledger import accounts as account_service
 from ledgerbank.ledger import integrity, posting
-from ledgerbank.ledger.screening import Assessment, Proposal, Screened, Verdict
+from ledgerbank.ledger.screening import Assessment, Proposal, Screened, StatelessScreen, Verdict
 from ledgerbank.ledger.tables import accounts
 from ledgerbank.risk.tables import risk_alert_actions, risk_alerts, risk_scores
 
@@ -167,7 +167,7 @@ def plan_operations(now: datetime, seed: int = 20240601) -> list[Op]:
     return sorted(ops, key=lambda op: op.at)
 
 
-class BlockAtOrAbove:
+class BlockAtOrAbove(StatelessScreen):
     """A stand-in risk screen: CRITICAL at or above a bound (in minor units), SAFE below."""
 
     def __init__(self, bound: int) -> None:

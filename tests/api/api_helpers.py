@@ -23,7 +23,14 @@ from ledgerbank.identity import tokens
 from ledgerbank.kit.db import Database
 from ledgerbank.ledger import accounts as account_service
 from ledgerbank.ledger import integrity, posting
-from ledgerbank.ledger.screening import Assessment, Proposal, Screen, Screened, Verdict
+from ledgerbank.ledger.screening import (
+    Assessment,
+    Proposal,
+    Screen,
+    Screened,
+    StatelessScreen,
+    Verdict,
+)
 from ledgerbank.ledger.tables import accounts, entries, idempotency_keys, transactions
 
 JWT_SECRET = "test-secret-of-the-ledger-api-tests-32b"  # HS256 wants >= 32 bytes
@@ -169,7 +176,7 @@ def threshold_reason(proposal: Proposal) -> dict[str, Any]:
     return {"kind": "rule", "rule": "test_threshold", "account_id": account and account.id}
 
 
-class ThresholdScreen:
+class ThresholdScreen(StatelessScreen):
     """A risk screen for tests: CRITICAL at or above `block_from` minor units, SAFE below.
 
     It stands in for the risk engine (another domain) and goes through the real `Screen` seam:

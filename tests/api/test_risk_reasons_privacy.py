@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from api_helpers import Bank
 from sqlalchemy import Connection
 
-from ledgerbank.ledger.screening import Assessment, Proposal, Screened, Verdict
+from ledgerbank.ledger.screening import Assessment, Proposal, Screened, StatelessScreen, Verdict
 
 
-class BothSidesScreen:
+class BothSidesScreen(StatelessScreen):
     """SUSPICIOUS (posts), with one rule reason about each side of a transfer."""
 
     def assess(self, conn: Connection, proposals: Sequence[Proposal]) -> list[Assessment]:

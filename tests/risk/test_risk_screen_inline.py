@@ -4,23 +4,21 @@ blocking, imports, batches, frozen accounts, and the same scores as a replay of 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import pytest
 from risk_helpers import DbBank, risk_settings
-from sqlalchemy import Connection, func, select
+from sqlalchemy import func, select
 
 from ledgerbank import errors
 from ledgerbank.audit.tables import audit_log
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.db import Database
 from ledgerbank.ledger import integrity, posting
-from ledgerbank.ledger.screening import Screened
 from ledgerbank.ledger.tables import entries, transactions
 from ledgerbank.risk import alerts as risk_alerts_service
 from ledgerbank.risk.params import Params
-from ledgerbank.risk.screen import RiskScreen
+from ledgerbank.risk.screen import RiskScreen, read_stats
 from ledgerbank.risk.tables import risk_account_stats, risk_alerts, risk_scores
 from ledgerbank.risk.training import Replay, replay
 
@@ -128,9 +126,8 @@ def test_a_blocked_transfer_moves_no_money(bank: DbBank, database: Database) -> 
     fraud = alerts(bank, queue="fraud", transaction_id=blocked["id"])
     assert [a["severity"] for a in fraud] == ["high"]
     # The attempt counts as blocked, not as a payment made.
-    stats = bank.screen._read  # the screen's own reader, so the rings are decoded
     with database.read() as conn:
-        after = stats(conn, [source])[source]
+        after = read_stats(conn, [source])[source]
     assert after.out_count == 5
     assert len(after.recent_blocked) == 1
     with database.read() as conn:
@@ -241,44 +238,3 @@ def test_alerts_counted_by_queue(bank: DbBank) -> None:
             ).all()
         )
     assert by_queue == {"fraud": 1, "compliance": 2}
-
-
-class ForgetfulScreen(RiskScreen):
-    """Records without what `assess` left on the connection: the screen must work it out."""
-
-    def record(self, conn: Connection, screened: Sequence[Screened]) -> None:
-        conn.info.clear()
-        super().record(conn, screened)
-
-
-def test_record_works_out_the_statistics_again_when_assess_left_nothing(
-    bank: DbBank, database: Database
-) -> None:
-    forgetful = DbBank(database, ForgetfulScreen(bank.screen.settings), users=bank.users)
-    results = {}
-    for world, owner in ((bank, "alice"), (forgetful, "bob")):
-        payer, payee = world.account(owner), world.account(owner, kind="savings")
-        scores = [
-            world.deposit(payer, "9300.00").transaction["risk"]["score"],
-            world.deposit(payer, "9400.00").transaction["risk"]["score"],
-            world.transfer(payer, payee, "120.00").transaction["risk"]["score"],
-        ]
-        rows = {
-            r["account_id"]: r
-            for r in world.rows(
-                select(risk_account_stats).where(
-                    risk_account_stats.c.account_id.in_([payer, payee])
-                )
-            )
-        }
-        kept = ("in_count", "out_count", "in_log_mean", "out_log_mean", "peak_burst")
-        results[owner] = (
-            scores,
-            [
-                (*(rows[a][k] for k in kept), len(rows[a]["recent_cash"] or b""))
-                for a in (payer, payee)
-            ],
-        )
-    assert results["alice"] == results["bob"]
-    assert results["alice"][1][0][:2] == (2, 1)
-    assert results["alice"][1][0][-1] == 16  # two near-threshold cash times, 8 bytes each

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -45,11 +45,12 @@ from ledgerbank.risk.features import DEPOSIT, FEATURES, WITHDRAWAL, Facts
 from ledgerbank.risk.params import Params
 from ledgerbank.risk.rules import Hit
 from ledgerbank.risk.scoring import Scorer
-from ledgerbank.risk.screen import RiskScreen
+from ledgerbank.risk.screen import RiskScreen, RiskSession
 from ledgerbank.risk.stats import to_row
 from ledgerbank.risk.tables import risk_account_stats, risk_alerts
 from ledgerbank.risk.training import Replay
 
+T = TypeVar("T")
 console = Console()
 
 
@@ -73,24 +74,40 @@ class Timings:
 
 
 class TimedScreen:
-    """The risk screen, with the time spent in it per posting (assess and record together)."""
+    """The risk screen, with the time spent in it per posting (assess, accept and record)."""
 
     def __init__(self, inner: RiskScreen) -> None:
         self.inner = inner
         self.timings = Timings()
+
+    def session(self, conn: Connection) -> TimedSession:
+        return TimedSession(self.inner.session(conn), self.timings)
+
+
+class TimedSession:
+    def __init__(self, inner: RiskSession, timings: Timings) -> None:
+        self.inner = inner
+        self.timings = timings
         self._wall = self._cpu = 0.0
 
-    def assess(self, conn: Connection, proposals: Sequence[Proposal]) -> list[Assessment]:
+    def _timed(self, work: Callable[[], T]) -> T:
         wall, cpu = time.perf_counter(), time.process_time()
-        found = self.inner.assess(conn, proposals)
-        self._wall, self._cpu = time.perf_counter() - wall, time.process_time() - cpu
+        found = work()
+        self._wall += time.perf_counter() - wall
+        self._cpu += time.process_time() - cpu
         return found
 
-    def record(self, conn: Connection, screened: Sequence[Screened]) -> None:
-        wall, cpu = time.perf_counter(), time.process_time()
-        self.inner.record(conn, screened)
-        self.timings.wall.append(self._wall + time.perf_counter() - wall)
-        self.timings.cpu.append(self._cpu + time.process_time() - cpu)
+    def assess(self, proposals: Sequence[Proposal]) -> list[Assessment]:
+        return self._timed(lambda: self.inner.assess(proposals))
+
+    def accept(self, proposals: Sequence[Proposal], *, posted: bool) -> None:
+        self._timed(lambda: self.inner.accept(proposals, posted=posted))
+
+    def record(self, screened: Sequence[Screened]) -> None:
+        self._timed(lambda: self.inner.record(screened))
+        self.timings.wall.append(self._wall)
+        self.timings.cpu.append(self._cpu)
+        self._wall = self._cpu = 0.0
 
 
 def bench_model(seed: int, settings: Settings) -> tuple[anomaly.AnomalyModel, Scenario]:

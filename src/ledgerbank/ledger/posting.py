@@ -1,17 +1,24 @@
 """The posting engine: every money movement is one balanced journal transaction.
 
-A posting locks the customer accounts it touches in ascending id order, checks status and
-funds, asks the risk screen, then writes the transaction, its entries (each with the
-account's `balance_after`), the new balances and the audit record, all in the caller's
-database transaction. Internal accounts (cash vault, fee income) are never locked or updated:
-their balances are derived from their entries, so no posting waits on them.
+`Books` is one database transaction's view of the ledger. It locks the customer accounts a
+posting touches in ascending id order and keeps their running balances in memory; each posting
+is decided in turn (funds checked, then the risk screen asked, then posted or recorded as
+blocked) and everything decided is written at the end with one statement per table: the
+transactions, their entries (each with the account's `balance_after`), the new balances, the
+audit records and the risk scores. A group of requests sharing one database transaction (see
+`ledger.money`) goes through one `Books`, so a later request sees the balances an earlier one
+left. Internal accounts (cash vault, fee income) are never locked or updated: their balances
+are derived from their entries, so no posting waits on them.
+
+The functions at the end (`deposit`, `transfer`, `reverse`, ...) post one movement (or one
+batch) in the caller's transaction; tools, imports and tests use them.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -40,12 +47,13 @@ from ledgerbank.kit.money import DEFAULT_MAX_MAJOR, to_decimal_string, to_minor
 from ledgerbank.ledger.accounts import internal_account_id
 from ledgerbank.ledger.screening import (
     NO_SCREEN,
+    SAFE,
     AccountState,
     Assessment,
     Proposal,
     Screen,
     Screened,
-    Verdict,
+    ScreenSession,
 )
 from ledgerbank.ledger.tables import accounts, entries, transactions
 
@@ -73,8 +81,13 @@ class Movement:
     description: str | None = None
     reverses_id: int | None = None
     external_id: str | None = None
+    batch_id: str | None = None
+    actor_id: int | None = None
+    screened: bool = False  # asked the risk screen (customer movements)
+    status: str = "posted"
+    assessment: Assessment = SAFE
     proposal: Proposal | None = None
-    assessment: Assessment = field(default_factory=lambda: Assessment(0.0, Verdict.SAFE))
+    row: dict[str, Any] = field(default_factory=dict)  # as written: id and header fields
 
 
 @dataclass(frozen=True)
@@ -97,71 +110,6 @@ class TransferOrder:
     description: str | None = None
 
 
-@dataclass
-class _Context:
-    """Everything shared by the movements of one posting call."""
-
-    conn: Connection
-    actor_id: int | None
-    screen: Screen
-    now: datetime
-    occurred_at: datetime
-    is_import: bool
-    max_major: Decimal
-    batch_id: str | None = None
-    locked: dict[int, AccountState] = field(default_factory=dict)
-    balances: dict[int, int] = field(default_factory=dict)
-    limits: dict[int, int] = field(default_factory=dict)
-
-
-def _context(
-    conn: Connection,
-    *,
-    actor_id: int | None,
-    screen: Screen,
-    occurred_at: datetime | None,
-    max_major: Decimal,
-) -> _Context:
-    now = utcnow()
-    return _Context(
-        conn=conn,
-        actor_id=actor_id,
-        screen=screen,
-        now=now,
-        occurred_at=occurred_at or now,
-        is_import=occurred_at is not None,
-        max_major=max_major,
-    )
-
-
-def lock_accounts(ctx: _Context, account_ids: Iterable[int], *, customer_only: bool) -> None:
-    """Lock customer accounts in ascending id order (one statement) and remember their state.
-
-    With `customer_only=False` (journal postings, reversals) the bank's internal accounts may
-    take part too: they are read, never locked, since their balances derive from entries.
-    """
-    wanted = sorted({i for i in account_ids if i not in ctx.locked})
-    if not wanted:
-        return
-    if not customer_only:
-        kinds = select(accounts).where(accounts.c.id.in_(wanted))
-        for row in ctx.conn.execute(kinds).mappings():
-            if row["is_internal"]:
-                ctx.locked[row["id"]] = _state(row)
-        wanted = [i for i in wanted if i not in ctx.locked]
-        if not wanted:
-            return
-    query = select(accounts).where(accounts.c.id.in_(wanted)).order_by(accounts.c.id)
-    rows = {row["id"]: row for row in ctx.conn.execute(query.with_for_update()).mappings()}
-    for account_id in wanted:
-        found = rows.get(account_id)
-        if found is None or found["is_internal"]:
-            raise errors.NotFound(f"account {account_id} not found", account_id=account_id)
-        ctx.locked[account_id] = _state(found)
-        ctx.balances[account_id] = int(found["balance"])
-        ctx.limits[account_id] = int(found["overdraft_limit"])
-
-
 def _state(row: RowMapping) -> AccountState:
     return AccountState(
         id=row["id"],
@@ -175,127 +123,228 @@ def _state(row: RowMapping) -> AccountState:
     )
 
 
-def _require_open(account: AccountState, *, allow_frozen: bool = False) -> None:
+def require_open(account: AccountState, *, allow_frozen: bool = False) -> None:
     if account.status == "closed":
         raise errors.AccountClosed(f"account {account.id} is closed", account_id=account.id)
     if account.status == "frozen" and not allow_frozen:
         raise errors.AccountFrozen(f"account {account.id} is frozen", account_id=account.id)
 
 
-def _apply_legs(ctx: _Context, legs: Sequence[Leg]) -> None:
-    """Move the in-memory balances, refusing any customer account that would go below limit."""
-    running: dict[int, int] = {}  # several legs may hit one account (a journal posting)
-    for leg in legs:
-        state = ctx.locked.get(leg.account_id)
-        if state is None or state.is_internal:
-            continue
-        before = running.get(leg.account_id, ctx.balances[leg.account_id])
-        running[leg.account_id] = new_balance = before + leg.amount
-        if new_balance + ctx.limits[leg.account_id] < 0:
-            available = to_decimal_string(before + ctx.limits[leg.account_id], state.currency)
-            raise errors.InsufficientFunds(
-                f"account {leg.account_id} has {available} {state.currency} available",
-                account_id=leg.account_id,
+class Books:
+    """One database transaction's locked accounts, running balances and decided postings."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        screen: Screen = NO_SCREEN,
+        occurred_at: datetime | None = None,
+        max_major: Decimal = DEFAULT_MAX_MAJOR,
+    ) -> None:
+        self.conn = conn
+        self.session: ScreenSession = screen.session(conn)
+        self.now = utcnow()
+        self.occurred_at = occurred_at or self.now
+        self.is_import = occurred_at is not None
+        self.max_major = max_major
+        self.locked: dict[int, AccountState] = {}
+        self.balances: dict[int, int] = {}  # customer accounts: the running balance
+        self.limits: dict[int, int] = {}  # customer accounts: the overdraft limit
+        self.decided: list[Movement] = []
+        self.reversed_ids: list[int] = []
+        self.audit_rows: list[dict[str, Any]] = []  # other records of this transaction
+
+    # --- locking ----------------------------------------------------------------------
+
+    def lock(self, account_ids: Iterable[int], *, customer_only: bool = True) -> None:
+        """Lock customer accounts in ascending id order (one statement) and remember them.
+
+        With `customer_only=False` (journal postings, reversals) the bank's internal accounts
+        may take part too: they are read, never locked, since their balances derive from
+        entries. An account that does not exist (or is internal, when only customer accounts
+        may take part) raises NotFound.
+        """
+        wanted = sorted({i for i in account_ids if i not in self.locked})
+        if not wanted:
+            return
+        if not customer_only:
+            kinds = select(accounts).where(accounts.c.id.in_(wanted), accounts.c.is_internal == 1)
+            for row in self.conn.execute(kinds).mappings():
+                self.locked[row["id"]] = _state(row)
+            wanted = [i for i in wanted if i not in self.locked]
+            if not wanted:
+                return
+        query = select(accounts).where(accounts.c.id.in_(wanted)).order_by(accounts.c.id)
+        rows = {row["id"]: row for row in self.conn.execute(query.with_for_update()).mappings()}
+        for account_id in wanted:
+            found = rows.get(account_id)
+            if found is None or found["is_internal"]:
+                raise errors.NotFound(f"account {account_id} not found", account_id=account_id)
+            self.locked[account_id] = _state(found)
+            self.balances[account_id] = int(found["balance"])
+            self.limits[account_id] = int(found["overdraft_limit"])
+
+    def account(self, account_id: int) -> AccountState:
+        """A locked account as it stands now (its running balance)."""
+        state = self.locked[account_id]
+        if account_id in self.balances and state.balance != self.balances[account_id]:
+            return replace(state, balance=self.balances[account_id])
+        return state
+
+    # --- building movements -----------------------------------------------------------
+
+    def movement(
+        self,
+        *,
+        type: str,
+        source_id: int | None,
+        destination_id: int | None,
+        amount: RawAmount,
+        description: str | None,
+        actor_id: int | None,
+        external_id: str | None = None,
+    ) -> Movement:
+        """One customer movement between locked accounts, checked (same currency, open
+        accounts, a valid amount); the cash vault is the other side of cash in or out."""
+        if source_id is not None and source_id == destination_id:
+            raise errors.SameAccount("cannot transfer to the same account")
+        source = self.locked[source_id] if source_id is not None else None
+        destination = self.locked[destination_id] if destination_id is not None else None
+        if source and destination and source.currency != destination.currency:
+            raise errors.CurrencyMismatch(
+                f"account {source.id} holds {source.currency}, account {destination.id} holds "
+                f"{destination.currency}"
             )
-    for leg in legs:
-        if leg.account_id in ctx.balances and not ctx.locked[leg.account_id].is_internal:
-            ctx.balances[leg.account_id] += leg.amount
-
-
-def _movement(
-    ctx: _Context,
-    *,
-    type: str,
-    source_id: int | None,
-    destination_id: int | None,
-    amount: RawAmount,
-    description: str | None,
-    external_id: str | None = None,
-) -> Movement:
-    """Check one customer movement against the locked accounts and build its legs."""
-    if source_id is not None and source_id == destination_id:
-        raise errors.SameAccount("cannot transfer to the same account")
-    source = ctx.locked[source_id] if source_id is not None else None
-    destination = ctx.locked[destination_id] if destination_id is not None else None
-    if source and destination and source.currency != destination.currency:
-        raise errors.CurrencyMismatch(
-            f"account {source.id} holds {source.currency}, account {destination.id} holds "
-            f"{destination.currency}"
-        )
-    currency = (source or destination).currency  # type: ignore[union-attr]
-    minor = to_minor(amount, currency, max_major=ctx.max_major)
-    for account in (source, destination):
-        if account is not None:
-            _require_open(account)
-    debit, credit = source_id, destination_id
-    if debit is None or credit is None:  # cash in or out: the vault is the other side
-        vault = internal_account_id(ctx.conn, currency, "cash_vault")
-        debit, credit = (debit or vault), (credit or vault)
-    legs = [Leg(debit, -minor), Leg(credit, minor)]
-    proposal = Proposal(
-        type=type,
-        amount=minor,
-        currency=currency,
-        source=source,
-        destination=destination,
-        occurred_at=ctx.occurred_at,
-        description=description,
-        is_import=ctx.is_import,
-        initiated_by=ctx.actor_id,
-    )
-    return Movement(
-        type=type,
-        amount=minor,
-        currency=currency,
-        legs=legs,
-        from_account_id=source_id,
-        to_account_id=destination_id,
-        description=description,
-        external_id=external_id,
-        proposal=proposal,
-    )
-
-
-def _refuse_back_dating(ctx: _Context) -> None:
-    """A posting dated in the past may not land before an entry its accounts already have.
-
-    Each entry's `balance_after` follows the entries before it in posting order, so an entry
-    dated earlier would make point-in-time balances and statements wrong. The accounts are
-    locked, so no entry can appear behind this check.
-    """
-    customer = [i for i, state in ctx.locked.items() if not state.is_internal]
-    latest = ctx.conn.execute(
-        select(func.max(entries.c.posted_at)).where(entries.c.account_id.in_(customer))
-    ).scalar()
-    if latest is not None and as_utc(ctx.occurred_at) < latest:
-        raise errors.ValidationFailed(
-            f"occurred_at {as_utc(ctx.occurred_at).isoformat()} is earlier than the latest "
-            f"entry of the accounts ({latest.isoformat()}): history must be posted in time order"
+        currency = (source or destination).currency  # type: ignore[union-attr]
+        minor = to_minor(amount, currency, max_major=self.max_major)
+        for account in (source, destination):
+            if account is not None:
+                require_open(account)
+        debit, credit = source_id, destination_id
+        if debit is None or credit is None:  # cash in or out: the vault is the other side
+            vault = internal_account_id(self.conn, currency, "cash_vault")
+            debit, credit = (debit or vault), (credit or vault)
+        return Movement(
+            type=type,
+            amount=minor,
+            currency=currency,
+            legs=[Leg(debit, -minor), Leg(credit, minor)],
+            from_account_id=source_id,
+            to_account_id=destination_id,
+            description=description,
+            external_id=external_id,
+            actor_id=actor_id,
+            screened=True,
         )
 
+    # --- deciding ---------------------------------------------------------------------
 
-def _screen_and_write(ctx: _Context, movements: list[Movement]) -> Posting:
-    """Assess, then either write every movement or record the blocked ones and nothing else."""
-    if ctx.is_import:
-        _refuse_back_dating(ctx)
-    proposals = [m.proposal for m in movements if m.proposal is not None]
-    assessments = ctx.screen.assess(ctx.conn, proposals) if proposals else []
-    scored = [m for m in movements if m.proposal is not None]
-    for movement, assessment in zip(scored, assessments, strict=True):
-        movement.assessment = assessment
-    blocked = [m for m in scored if m.assessment.blocks and not ctx.is_import]
-    if blocked:
-        return Posting(_write(ctx, blocked, status="blocked"), blocked=True)
-    return Posting(_write(ctx, movements, status="posted"))
+    def check_funds(self, movements: Sequence[Movement]) -> dict[int, int]:
+        """The balances after `movements` (in order); InsufficientFunds when any customer
+        account would go below its limit. Changes nothing."""
+        running: dict[int, int] = {}
+        for movement in movements:
+            for leg in movement.legs:
+                if leg.account_id not in self.balances:
+                    continue  # an internal account: its balance derives from its entries
+                before = running.get(leg.account_id, self.balances[leg.account_id])
+                running[leg.account_id] = after = before + leg.amount
+                if after + self.limits[leg.account_id] < 0:
+                    state = self.locked[leg.account_id]
+                    available = to_decimal_string(
+                        before + self.limits[leg.account_id], state.currency
+                    )
+                    raise errors.InsufficientFunds(
+                        f"account {leg.account_id} has {available} {state.currency} available",
+                        account_id=leg.account_id,
+                    )
+        return running
+
+    def decide(self, movements: Sequence[Movement]) -> bool:
+        """Post `movements` together (all or none): check funds, ask the risk screen, then
+        either post them or, when the screen blocks any of them, record them all as blocked
+        (an import is scored but never blocked). True when posted. A refusal raises before
+        anything changes."""
+        after = self.check_funds(movements)
+        if self.is_import:
+            self._refuse_back_dating()
+        scored = [m for m in movements if m.screened]
+        for m in scored:
+            m.proposal = self._proposal(m)
+        proposals = [m.proposal for m in scored if m.proposal is not None]
+        assessments = self.session.assess(proposals) if proposals else []
+        for m, assessment in zip(scored, assessments, strict=True):
+            m.assessment = assessment
+        blocked = [m for m in scored if m.assessment.blocks] if not self.is_import else []
+        if blocked:  # only the blocked items are recorded (the attempt); nothing moves
+            self.session.accept([m.proposal for m in blocked if m.proposal], posted=False)
+            for m in blocked:
+                m.status = "blocked"
+            self.decided.extend(blocked)
+            return False
+        self.session.accept(proposals, posted=True)
+        self.decided.extend(movements)
+        self.balances.update(after)
+        return True
+
+    def _proposal(self, m: Movement) -> Proposal:
+        source = self.account(m.from_account_id) if m.from_account_id is not None else None
+        destination = self.account(m.to_account_id) if m.to_account_id is not None else None
+        return Proposal(
+            type=m.type,
+            amount=m.amount,
+            currency=m.currency,
+            source=source,
+            destination=destination,
+            occurred_at=self.occurred_at,
+            description=m.description,
+            is_import=self.is_import,
+            initiated_by=m.actor_id,
+        )
+
+    def _refuse_back_dating(self) -> None:
+        """A posting dated in the past may not land before an entry its accounts already have.
+
+        Each entry's `balance_after` follows the entries before it in posting order, so an entry
+        dated earlier would make point-in-time balances and statements wrong. The accounts are
+        locked, so no entry can appear behind this check.
+        """
+        customer = [i for i, state in self.locked.items() if not state.is_internal]
+        latest = self.conn.execute(
+            select(func.max(entries.c.posted_at)).where(entries.c.account_id.in_(customer))
+        ).scalar()
+        if latest is not None and as_utc(self.occurred_at) < latest:
+            raise errors.ValidationFailed(
+                f"occurred_at {as_utc(self.occurred_at).isoformat()} is earlier than the latest "
+                f"entry of the accounts ({latest.isoformat()}): history must be posted in time "
+                "order"
+            )
+
+    def post_unscreened(self, movement: Movement) -> None:
+        """A posting the bank makes itself (a fee, a journal, a reversal): funds checked, not
+        screened."""
+        self.balances.update(self.check_funds([movement]))
+        movement.status = "posted"
+        self.decided.append(movement)
+
+    # --- writing ----------------------------------------------------------------------
+
+    def write(self) -> None:
+        """Write everything decided: one INSERT per table, one UPDATE for every balance."""
+        decided, self.decided = self.decided, []
+        if decided:
+            _write_movements(self, decided)
+        if self.audit_rows:
+            insert_rows(self.conn, audit_log, self.audit_rows)
+            self.audit_rows = []
 
 
-def _write(ctx: _Context, movements: list[Movement], *, status: str) -> list[dict[str, Any]]:
-    """Insert the transactions, their entries, the new balances and the audit records."""
-    conn = ctx.conn
+def _write_movements(books: Books, movements: list[Movement]) -> None:
+    conn = books.conn
     headers = [
         {
             "type": m.type,
-            "status": status,
+            "status": m.status,
             "amount": m.amount,
             "currency": m.currency,
             "from_account_id": m.from_account_id,
@@ -303,9 +352,9 @@ def _write(ctx: _Context, movements: list[Movement], *, status: str) -> list[dic
             "description": m.description,
             "reverses_id": m.reverses_id,
             "external_id": m.external_id,
-            "batch_id": ctx.batch_id,
-            "initiated_by": ctx.actor_id,
-            "created_at": ctx.occurred_at,
+            "batch_id": m.batch_id,
+            "initiated_by": m.actor_id,
+            "created_at": books.occurred_at,
         }
         for m in movements
     ]
@@ -320,34 +369,39 @@ def _write(ctx: _Context, movements: list[Movement], *, status: str) -> list[dic
             f"a transaction with external_id {given[0]!r} is already posted",
             external_id=given[0],
         ) from None
-    rows: list[dict[str, Any]] = [{"id": i, **h} for i, h in zip(ids, headers, strict=True)]
-    if status == "posted":
-        _write_entries(ctx, movements, ids)
-    insert_rows(
-        conn,
-        audit_log,
-        [
-            audit.prepare(
-                actor_id=ctx.actor_id,
-                action=f"transaction.{'blocked' if status == 'blocked' else m.type}",
-                entity_type="transaction",
-                entity_id=row["id"],
-                after=_audit_view(row, m),
-                at=ctx.now,
-            )
-            for row, m in zip(rows, movements, strict=True)
-        ],
+    for m, transaction_id, header in zip(movements, ids, headers, strict=True):
+        m.row = {"id": transaction_id, **header}
+        if m.screened:
+            m.row["risk"] = m.assessment.as_dict()
+    posted = [m for m in movements if m.status == "posted"]
+    if posted:
+        _write_entries(books, posted)
+    if books.reversed_ids:
+        # After the reversal is inserted: the original is marked reversed only beside it.
+        conn.execute(
+            update(transactions)
+            .where(transactions.c.id.in_(books.reversed_ids))
+            .values(status="reversed")
+        )
+        books.reversed_ids = []
+    books.audit_rows.extend(
+        audit.prepare(
+            actor_id=m.actor_id,
+            action=f"transaction.{'blocked' if m.status == 'blocked' else m.type}",
+            entity_type="transaction",
+            entity_id=m.row["id"],
+            after=_audit_view(m.row, m),
+            at=books.now,
+        )
+        for m in movements
     )
     screened = [
-        Screened(row["id"], m.proposal, m.assessment, posted=status == "posted")
-        for row, m in zip(rows, movements, strict=True)
+        Screened(m.row["id"], m.proposal, m.assessment, posted=m.status == "posted")
+        for m in movements
         if m.proposal is not None
     ]
     if screened:
-        ctx.screen.record(conn, screened)
-    for row, m in zip(rows, movements, strict=True):
-        row["risk"] = m.assessment.as_dict()
-    return rows
+        books.session.record(screened)
 
 
 def _insert_returning_ids(conn: Connection, headers: list[dict[str, Any]]) -> list[int]:
@@ -362,43 +416,42 @@ def _insert_returning_ids(conn: Connection, headers: list[dict[str, Any]]) -> li
     return [int(i) for i in result.scalars()]
 
 
-def _write_entries(ctx: _Context, movements: list[Movement], ids: list[int]) -> None:
+def _write_entries(books: Books, movements: list[Movement]) -> None:
     """Entries in posting order with running balances; one balance update per account."""
-    running = {i: ctx.balances[i] for i in ctx.balances}
-    for movement in reversed(movements):  # unwind to the balances before this call
+    running = dict(books.balances)
+    for movement in reversed(movements):  # unwind to the balances before these postings
         for leg in movement.legs:
             if leg.account_id in running:
                 running[leg.account_id] -= leg.amount
     rows = []
-    for movement, transaction_id in zip(movements, ids, strict=True):
+    for movement in movements:
         for leg in movement.legs:
             balance_after = None
-            if leg.account_id in running and not ctx.locked[leg.account_id].is_internal:
+            if leg.account_id in running:
                 running[leg.account_id] += leg.amount
                 balance_after = running[leg.account_id]
             rows.append(
                 {
-                    "transaction_id": transaction_id,
+                    "transaction_id": movement.row["id"],
                     "account_id": leg.account_id,
                     "amount": leg.amount,
                     "currency": movement.currency,
                     "balance_after": balance_after,
-                    "posted_at": ctx.occurred_at,
+                    "posted_at": books.occurred_at,
                 }
             )
-    insert_rows(ctx.conn, entries, rows)
-    touched = sorted({leg.account_id for m in movements for leg in m.legs})
-    customer = [i for i in touched if i in ctx.balances and not ctx.locked[i].is_internal]
+    insert_rows(books.conn, entries, rows)
+    customer = sorted({leg.account_id for m in movements for leg in m.legs} & books.balances.keys())
     if customer:
         # One statement for every balance: the rows are locked, so the new values are exact.
-        params: dict[str, Any] = {"now": ctx.now}
+        params: dict[str, Any] = {"now": books.now}
         for index, account_id in enumerate(customer):
             params[f"id_{index}"] = account_id
-            params[f"balance_{index}"] = ctx.balances[account_id]
-        ctx.conn.execute(_balance_update(len(customer)), params)
+            params[f"balance_{index}"] = books.balances[account_id]
+        books.conn.execute(_balance_update(len(customer)), params)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=256)
 def _balance_update(count: int) -> Update:
     """UPDATE accounts SET balance = CASE id WHEN :id_0 THEN :balance_0 ... END, built once
     per number of accounts so that SQLAlchemy compiles it once."""
@@ -444,7 +497,7 @@ def _audit_view(row: dict[str, Any], movement: Movement) -> dict[str, Any]:
     return view
 
 
-# --- the operations --------------------------------------------------------------------
+# --- one posting in the caller's transaction --------------------------------------------
 
 
 def _post_one(
@@ -461,27 +514,23 @@ def _post_one(
     external_id: str | None,
     max_major: Decimal,
 ) -> Posting:
-    """Lock, check, screen and write one customer movement (the cash vault is the other side
-    of a deposit or a withdrawal)."""
+    """Lock, check, screen and write one customer movement."""
     if source_id is not None and source_id == destination_id:
         raise errors.SameAccount("cannot transfer to the same account")
-    ctx = _context(
-        conn, actor_id=actor_id, screen=screen, occurred_at=occurred_at, max_major=max_major
-    )
-    lock_accounts(
-        ctx, [i for i in (source_id, destination_id) if i is not None], customer_only=True
-    )
-    movement = _movement(
-        ctx,
+    books = Books(conn, screen=screen, occurred_at=occurred_at, max_major=max_major)
+    books.lock(i for i in (source_id, destination_id) if i is not None)
+    movement = books.movement(
         type=type,
         source_id=source_id,
         destination_id=destination_id,
         amount=amount,
         description=description,
+        actor_id=actor_id,
         external_id=external_id,
     )
-    _check_funds(ctx, movement)
-    return _screen_and_write(ctx, [movement])
+    posted = books.decide([movement])
+    books.write()
+    return Posting([movement.row], blocked=not posted)
 
 
 def deposit(
@@ -569,6 +618,54 @@ def transfer(
     )
 
 
+def batch_movements(
+    books: Books, orders: Sequence[TransferOrder], *, actor_id: int | None
+) -> list[Movement]:
+    """The movements of an all-or-none batch of transfers between locked accounts; a bad item
+    raises with its index. They share a batch id."""
+    if not orders:
+        raise errors.ValidationFailed("a batch needs at least one transfer")
+    batch_id = str(uuid.uuid4())
+    movements = []
+    for index, order in enumerate(orders):
+        try:
+            movement = books.movement(
+                type="transfer",
+                source_id=order.from_account_id,
+                destination_id=order.to_account_id,
+                amount=order.amount,
+                description=order.description,
+                actor_id=actor_id,
+            )
+        except errors.LedgerbankError as exc:
+            raise _at_index(exc, index) from None
+        movement.batch_id = batch_id
+        movements.append(movement)
+    return movements
+
+
+def decide_batch(books: Books, movements: list[Movement]) -> bool:
+    """`Books.decide` for a batch: an item without funds is named by its index."""
+    try:
+        return books.decide(movements)
+    except errors.InsufficientFunds as exc:
+        account_id = exc.extra.get("account_id")
+        running = dict(books.balances)
+        for index, movement in enumerate(movements):  # which item ran out
+            for leg in movement.legs:
+                if leg.account_id in running:
+                    running[leg.account_id] += leg.amount
+            if account_id in running and running[account_id] + books.limits[account_id] < 0:
+                raise _at_index(exc, index) from None
+        raise
+
+
+def _at_index(exc: errors.LedgerbankError, index: int) -> errors.LedgerbankError:
+    exc.detail = f"transfer {index}: {exc.detail}"
+    exc.extra["index"] = index
+    return exc
+
+
 def transfer_batch(
     conn: Connection,
     orders: Sequence[TransferOrder],
@@ -578,38 +675,15 @@ def transfer_batch(
     max_major: Decimal = DEFAULT_MAX_MAJOR,
 ) -> Posting:
     """Post every transfer or none: one lock pass over all accounts, then one write pass."""
-    if not orders:
-        raise errors.ValidationFailed("a batch needs at least one transfer")
     for index, order in enumerate(orders):
         if order.from_account_id == order.to_account_id:
             raise errors.SameAccount(f"transfer {index}: cannot transfer to the same account")
-    ctx = _context(conn, actor_id=actor_id, screen=screen, occurred_at=None, max_major=max_major)
-    ctx.batch_id = str(uuid.uuid4())
-    ids = [i for o in orders for i in (o.from_account_id, o.to_account_id)]
-    lock_accounts(ctx, ids, customer_only=True)
-    movements = []
-    for index, order in enumerate(orders):
-        try:
-            movement = _movement(
-                ctx,
-                type="transfer",
-                source_id=order.from_account_id,
-                destination_id=order.to_account_id,
-                amount=order.amount,
-                description=order.description,
-            )
-            _check_funds(ctx, movement)  # running balances: earlier items count
-        except errors.LedgerbankError as exc:
-            exc.detail = f"transfer {index}: {exc.detail}"
-            exc.extra["index"] = index
-            raise
-        movements.append(movement)
-    return _screen_and_write(ctx, movements)
-
-
-def _check_funds(ctx: _Context, movement: Movement) -> None:
-    """Check funds and move the running balances, before scoring: a refusal records nothing."""
-    _apply_legs(ctx, movement.legs)
+    books = Books(conn, screen=screen, max_major=max_major)
+    books.lock(i for o in orders for i in (o.from_account_id, o.to_account_id))
+    movements = batch_movements(books, orders, actor_id=actor_id)
+    posted = decide_batch(books, movements)
+    books.write()
+    return Posting([m.row for m in movements if m.row], blocked=not posted)
 
 
 def post_fee(
@@ -622,10 +696,10 @@ def post_fee(
     max_major: Decimal = DEFAULT_MAX_MAJOR,
 ) -> Posting:
     """Charge a fee: debit the customer account, credit the bank's fee income."""
-    ctx = _context(conn, actor_id=actor_id, screen=NO_SCREEN, occurred_at=None, max_major=max_major)
-    lock_accounts(ctx, [account_id], customer_only=True)
-    account = ctx.locked[account_id]
-    _require_open(account)
+    books = Books(conn, max_major=max_major)
+    books.lock([account_id])
+    account = books.locked[account_id]
+    require_open(account)
     minor = to_minor(amount, account.currency, max_major=max_major)
     income = internal_account_id(conn, account.currency, "fee_income")
     movement = Movement(
@@ -635,9 +709,11 @@ def post_fee(
         legs=[Leg(account_id, -minor), Leg(income, minor)],
         from_account_id=account_id,
         description=description,
+        actor_id=actor_id,
     )
-    _apply_legs(ctx, movement.legs)
-    return Posting(_write(ctx, [movement], status="posted"))
+    books.post_unscreened(movement)
+    books.write()
+    return Posting([movement.row])
 
 
 def post_journal(
@@ -651,9 +727,9 @@ def post_journal(
     """A general N-leg posting (signed amounts, credit positive) that must sum to zero."""
     if len(legs) < 2:
         raise errors.UnbalancedPosting("a journal posting needs at least two legs")
-    ctx = _context(conn, actor_id=actor_id, screen=NO_SCREEN, occurred_at=None, max_major=max_major)
-    lock_accounts(ctx, [account_id for account_id, _ in legs], customer_only=False)
-    currencies = {ctx.locked[account_id].currency for account_id, _ in legs}
+    books = Books(conn, max_major=max_major)
+    books.lock([account_id for account_id, _ in legs], customer_only=False)
+    currencies = {books.locked[account_id].currency for account_id, _ in legs}
     if len(currencies) != 1:
         raise errors.CurrencyMismatch("every leg of a journal posting must share one currency")
     currency = currencies.pop()
@@ -662,7 +738,7 @@ def post_journal(
         text = str(raw).strip()
         negative = text.startswith("-")
         minor = to_minor(text[1:] if negative else raw, currency, max_major=max_major)
-        _require_open(ctx.locked[account_id])
+        require_open(books.locked[account_id])
         signed.append(Leg(account_id, -minor if negative else minor))
     if sum(leg.amount for leg in signed) != 0:
         raise errors.UnbalancedPosting("debits and credits of a journal posting must be equal")
@@ -672,36 +748,36 @@ def post_journal(
         currency=currency,
         legs=signed,
         description=description,
+        actor_id=actor_id,
     )
-    _apply_legs(ctx, movement.legs)
-    return Posting(_write(ctx, [movement], status="posted"))
+    books.post_unscreened(movement)
+    books.write()
+    return Posting([movement.row])
 
 
-def reverse(conn: Connection, transaction_id: int, *, reason: str, actor_id: int | None) -> Posting:
-    """Post the mirror image of a posted transaction and mark the original reversed."""
-    original = get_transaction_row(conn, transaction_id)
-    if original["status"] != "posted":
+def reversal(books: Books, transaction_id: int, *, reason: str, actor_id: int | None) -> Movement:
+    """Decide the mirror image of a posted transaction; the original is marked reversed when
+    the reversal is written."""
+    original = get_transaction_row(books.conn, transaction_id)
+    if original["status"] != "posted" or transaction_id in books.reversed_ids:
         raise errors.NotReversible(f"transaction {transaction_id} is {original['status']}")
     if original["type"] == "reversal":
         raise errors.NotReversible("a reversal cannot itself be reversed")
     legs = [
         Leg(row.account_id, -int(row.amount))
-        for row in conn.execute(
+        for row in books.conn.execute(
             select(entries.c.account_id, entries.c.amount)
             .where(entries.c.transaction_id == transaction_id)
             .order_by(entries.c.id)
         )
     ]
-    ctx = _context(
-        conn, actor_id=actor_id, screen=NO_SCREEN, occurred_at=None, max_major=Decimal(0)
-    )
-    lock_accounts(ctx, [leg.account_id for leg in legs], customer_only=False)
+    books.lock([leg.account_id for leg in legs], customer_only=False)
     # Re-read under the account locks: a concurrent reversal may have won.
-    original = get_transaction_row(conn, transaction_id)
+    original = get_transaction_row(books.conn, transaction_id)
     if original["status"] != "posted":
         raise errors.NotReversible(f"transaction {transaction_id} is {original['status']}")
     for leg in legs:
-        _require_open(ctx.locked[leg.account_id], allow_frozen=True)
+        require_open(books.locked[leg.account_id], allow_frozen=True)
     movement = Movement(
         type="reversal",
         amount=int(original["amount"]),
@@ -711,12 +787,19 @@ def reverse(conn: Connection, transaction_id: int, *, reason: str, actor_id: int
         to_account_id=original["from_account_id"],
         description=f"Reversal of #{transaction_id}: {reason}",
         reverses_id=transaction_id,
+        actor_id=actor_id,
     )
-    _apply_legs(ctx, movement.legs)
-    conn.execute(
-        update(transactions).where(transactions.c.id == transaction_id).values(status="reversed")
-    )
-    return Posting(_write(ctx, [movement], status="posted"))
+    books.post_unscreened(movement)
+    books.reversed_ids.append(transaction_id)
+    return movement
+
+
+def reverse(conn: Connection, transaction_id: int, *, reason: str, actor_id: int | None) -> Posting:
+    """Post the mirror image of a posted transaction and mark the original reversed."""
+    books = Books(conn, max_major=Decimal(0))
+    movement = reversal(books, transaction_id, reason=reason, actor_id=actor_id)
+    books.write()
+    return Posting([movement.row])
 
 
 def get_transaction_row(conn: Connection, transaction_id: int) -> RowMapping:

@@ -1,8 +1,10 @@
 """The seam between the posting engine and risk scoring.
 
-The engine asks a `Screen` to assess every proposed movement before anything is written, and
-tells it the outcome afterwards inside the same transaction. `ledgerbank.risk` provides the real
-screen; `NO_SCREEN` passes everything (used by tools that post without scoring).
+The engine opens a `ScreenSession` in the posting's database transaction, asks it to assess
+every proposed movement before anything is written (a group of requests sharing one
+transaction is assessed one request after another, each seeing the earlier ones), and tells it
+what was written before the commit. `ledgerbank.risk` provides the real screen; `NO_SCREEN`
+passes everything (used by tools that post without scoring).
 """
 
 from __future__ import annotations
@@ -81,22 +83,64 @@ class Screened:
     posted: bool
 
 
+class ScreenSession(Protocol):
+    """One database transaction's view of the screen: postings of a group see earlier ones."""
+
+    def assess(self, proposals: Sequence[Proposal]) -> list[Assessment]:
+        """Score proposals in order, each seeing the earlier ones of this call and every
+        proposal accepted before in this session; changes nothing."""
+        ...
+
+    def accept(self, proposals: Sequence[Proposal], *, posted: bool) -> None:
+        """Make assessed proposals part of what later assessments see: posted money, or
+        attempts that were blocked (`posted=False`)."""
+        ...
+
+    def record(self, screened: Sequence[Screened]) -> None:
+        """Store scores, alerts and statistics of what was written, in the session's transaction."""
+        ...
+
+
 class Screen(Protocol):
-    def assess(self, conn: Connection, proposals: Sequence[Proposal]) -> list[Assessment]:
-        """Score proposals in order (a batch sees its own earlier items); must not write."""
-        ...
-
-    def record(self, conn: Connection, screened: Sequence[Screened]) -> None:
-        """Store scores, alerts and statistics of transactions just written."""
+    def session(self, conn: Connection) -> ScreenSession:
+        """A session over `conn`: assess and accept postings one after another, record once."""
         ...
 
 
-class _NoScreen:
+class StatelessScreen:
+    """A screen whose verdicts need no memory of earlier postings (test screens, NO_SCREEN):
+    subclasses implement `assess` and may override `record`."""
+
     def assess(self, conn: Connection, proposals: Sequence[Proposal]) -> list[Assessment]:
-        return [Assessment(0.0, Verdict.SAFE, [], None) for _ in proposals]
+        raise NotImplementedError
 
     def record(self, conn: Connection, screened: Sequence[Screened]) -> None:
         return None
 
+    def session(self, conn: Connection) -> ScreenSession:
+        return _StatelessSession(self, conn)
 
+
+@dataclass
+class _StatelessSession:
+    screen: StatelessScreen
+    conn: Connection
+
+    def assess(self, proposals: Sequence[Proposal]) -> list[Assessment]:
+        return self.screen.assess(self.conn, proposals)
+
+    def accept(self, proposals: Sequence[Proposal], *, posted: bool) -> None:
+        return None
+
+    def record(self, screened: Sequence[Screened]) -> None:
+        if screened:
+            self.screen.record(self.conn, screened)
+
+
+class _NoScreen(StatelessScreen):
+    def assess(self, conn: Connection, proposals: Sequence[Proposal]) -> list[Assessment]:
+        return [SAFE for _ in proposals]
+
+
+SAFE = Assessment(0.0, Verdict.SAFE, [], None)
 NO_SCREEN: Screen = _NoScreen()

@@ -1,11 +1,12 @@
-"""The risk screen the posting engine calls: assess before writing, record after.
+"""The risk screen the posting engine calls: assess before writing, record before the commit.
 
-`assess` reads the rolling statistics of every account in the proposals with one query,
-computes each proposal's features (a batch's later items see its earlier ones) and scores them;
-it writes nothing. `record`, in the same database transaction, stores one score row per
-transaction, updates the statistics of the accounts involved (rows of accounts the engine has
-already locked; never a row every posting shares) and raises alerts. The work `assess` did is
-handed to `record` through the connection, so the statistics are read once per posting.
+A `RiskSession` lives for one database transaction. `assess` reads the rolling statistics of
+accounts it has not seen yet (one query), computes each proposal's features (a batch's later
+items, and a group's later requests, see the earlier ones) and scores them; it writes nothing.
+`accept` applies an assessed posting (or a blocked attempt) to the statistics in memory.
+`record` stores one score row per transaction, writes the statistics of the accounts involved
+(rows of accounts the engine has already locked; never a row every posting shares) and raises
+alerts.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -31,7 +32,6 @@ from ledgerbank.risk.stats import AccountStats, from_row, to_row
 from ledgerbank.risk.tables import risk_account_stats, risk_scores
 
 log = logging.getLogger(__name__)
-_PENDING = "ledgerbank.risk.pending"
 
 # The hot path's statements, built once (SQLAlchemy then reuses their compiled form).
 _STATS = risk_account_stats
@@ -43,15 +43,6 @@ _UPDATE_STATS = (
     .values({c.name: bindparam(c.name) for c in _STATS.c if c.name != "account_id"})
 )
 _INSERT_SCORES = insert(risk_scores)
-
-
-@dataclass
-class _Pending:
-    """What `assess` worked out, kept on the connection for `record`."""
-
-    proposals: list[Proposal]
-    stats: dict[int, AccountStats]  # as read, before this posting
-    facts: list[feats.Facts]
 
 
 def _epoch(moment: datetime) -> int:
@@ -98,41 +89,53 @@ class RiskScreen:
         self.use_model(anomaly.load_newest(models_dir(self.settings), feats.FEATURES))
         return self.scorer.model_version
 
-    # --- the Screen protocol ----------------------------------------------------------
+    def session(self, conn: Connection) -> RiskSession:
+        return RiskSession(self, conn)
 
-    def assess(self, conn: Connection, proposals: Sequence[Proposal]) -> list[Assessment]:
+
+class RiskSession:
+    """The screen inside one database transaction: the statistics of each account are read once
+    and kept current in memory as postings are accepted, so a group of requests sharing the
+    transaction is scored one after another, each seeing the ones before it."""
+
+    def __init__(self, screen: RiskScreen, conn: Connection) -> None:
+        self.conn = conn
+        self.params = screen.params
+        self.scorer = screen.scorer  # a model swapped meanwhile applies to the next session
+        self.stats: dict[int, AccountStats] = {}
+        self.facts: dict[int, feats.Facts] = {}  # id(proposal) -> its features
+        self.touched: set[int] = set()
+
+    def assess(self, proposals: Sequence[Proposal]) -> list[Assessment]:
         proposals = list(proposals)
-        stats = self._read(conn, _customer_ids(proposals))
-        facts = self._facts(proposals, stats)
-        scorer = self.scorer
-        assessments = [
-            scorer.assess(
-                f,
-                p.source.id if p.source is not None else None,
-                p.destination.id if p.destination is not None else None,
+        self._load(_customer_ids(proposals))
+        facts = self._facts(proposals)
+        assessments = []
+        for p, f in zip(proposals, facts, strict=True):
+            self.facts[id(p)] = f
+            assessments.append(
+                self.scorer.assess(
+                    f,
+                    p.source.id if p.source is not None else None,
+                    p.destination.id if p.destination is not None else None,
+                )
             )
-            for p, f in zip(proposals, facts, strict=True)
-        ]
-        conn.info[_PENDING] = _Pending(proposals, stats, facts)
         return assessments
 
-    def record(self, conn: Connection, screened: Sequence[Screened]) -> None:
+    def accept(self, proposals: Sequence[Proposal], *, posted: bool) -> None:
+        for p in proposals:
+            src, dst = p.source, p.destination
+            feats.apply(
+                self.facts[id(p)],
+                self.stats[src.id] if src is not None else None,
+                self.stats[dst.id] if dst is not None else None,
+                posted=posted,
+            )
+            self.touched.update(a.id for a in (src, dst) if a is not None)
+
+    def record(self, screened: Sequence[Screened]) -> None:
         if not screened:
             return
-        pending = conn.info.pop(_PENDING, None)
-        position = {}
-        if pending is not None:
-            position = {id(p): i for i, p in enumerate(pending.proposals)}
-        if pending is None or any(
-            id(s.proposal) not in position
-            or pending.proposals[position[id(s.proposal)]] is not s.proposal
-            for s in screened
-        ):
-            # Not what assess saw (another caller's order of calls): work it out again.
-            proposals = [s.proposal for s in screened]
-            stats = self._read(conn, _customer_ids(proposals))
-            pending = _Pending(proposals, stats, self._facts(proposals, stats))
-            position = {id(p): i for i, p in enumerate(proposals)}
         now = utcnow()
         scores = [
             {
@@ -145,35 +148,25 @@ class RiskScreen:
             }
             for s in screened
         ]
-        conn.execute(_INSERT_SCORES, scores[0] if len(scores) == 1 else scores)
-        touched: set[int] = set()
-        for s in screened:
-            facts = pending.facts[position[id(s.proposal)]]
-            if not s.posted and not s.assessment.blocks:
-                continue  # written as blocked because a sibling in its batch was
-            src = s.proposal.source
-            dst = s.proposal.destination
-            src_stats = pending.stats[src.id] if src is not None else None
-            dst_stats = pending.stats[dst.id] if dst is not None else None
-            feats.apply(facts, src_stats, dst_stats, posted=s.posted)
-            touched.update(a.id for a in (src, dst) if a is not None)
-        self._write(conn, [pending.stats[i] for i in sorted(touched)], now)
-        alerts.raise_alerts(conn, [alerts.scored_from(s) for s in screened], now=now)
+        self.conn.execute(_INSERT_SCORES, scores[0] if len(scores) == 1 else scores)
+        _write_stats(self.conn, [self.stats[i] for i in sorted(self.touched)], now)
+        self.touched.clear()
+        alerts.raise_alerts(self.conn, [alerts.scored_from(s) for s in screened], now=now)
 
     # --- statistics -------------------------------------------------------------------
 
-    def _read(self, conn: Connection, ids: list[int]) -> dict[int, AccountStats]:
-        found: dict[int, AccountStats] = {}
-        if ids:
-            for row in conn.execute(_READ_STATS, {"ids": ids}).mappings():
-                found[int(row["account_id"])] = from_row(row)
-        return {i: found.get(i) or AccountStats(i) for i in ids}
+    def _load(self, ids: list[int]) -> None:
+        missing = [i for i in ids if i not in self.stats]
+        if missing:
+            self.stats.update(read_stats(self.conn, missing))
 
-    def _facts(
-        self, proposals: list[Proposal], stats: dict[int, AccountStats]
-    ) -> list[feats.Facts]:
-        """Features of each proposal in order, each seeing the earlier ones as posted."""
-        working = stats if len(proposals) == 1 else {i: _clone(s) for i, s in stats.items()}
+    def _facts(self, proposals: list[Proposal]) -> list[feats.Facts]:
+        """Features of each proposal in order, each seeing the earlier ones as posted (on
+        copies: nothing counts until it is accepted)."""
+        working = self.stats
+        if len(proposals) > 1:
+            ids = _customer_ids(proposals)
+            working = {**self.stats, **{i: _clone(self.stats[i]) for i in ids}}
         balances = {
             a.id: a.balance for p in proposals for a in (p.source, p.destination) if a is not None
         }
@@ -205,21 +198,31 @@ class RiskScreen:
                     balances[dst.id] += p.amount
         return out
 
-    def _write(self, conn: Connection, changed: list[AccountStats], now: datetime) -> None:
-        """One INSERT for accounts seen for the first time, one UPDATE for the others."""
-        new, old = [], []
-        for stats in changed:
-            row = to_row(stats, now)
-            if stats.stored:
-                row["b_account_id"] = row.pop("account_id")
-                old.append(row)
-            else:
-                new.append(row)
-                stats.stored = True
-        if new:
-            conn.execute(_INSERT_STATS, new[0] if len(new) == 1 else new)
-        if old:
-            conn.execute(_UPDATE_STATS, old[0] if len(old) == 1 else old)
+
+def read_stats(conn: Connection, ids: list[int]) -> dict[int, AccountStats]:
+    """The rolling statistics of these accounts (fresh ones for accounts without a row)."""
+    found = {
+        int(row["account_id"]): from_row(row)
+        for row in conn.execute(_READ_STATS, {"ids": ids}).mappings()
+    }
+    return {i: found.get(i) or AccountStats(i) for i in ids}
+
+
+def _write_stats(conn: Connection, changed: list[AccountStats], now: datetime) -> None:
+    """One INSERT for accounts seen for the first time, one UPDATE for the others."""
+    new, old = [], []
+    for stats in changed:
+        row = to_row(stats, now)
+        if stats.stored:
+            row["b_account_id"] = row.pop("account_id")
+            old.append(row)
+        else:
+            new.append(row)
+            stats.stored = True
+    if new:
+        conn.execute(_INSERT_STATS, new[0] if len(new) == 1 else new)
+    if old:
+        conn.execute(_UPDATE_STATS, old[0] if len(old) == 1 else old)
 
 
 def models_dir(settings: Settings) -> Path:
