@@ -22,6 +22,7 @@ from ledgerbank.kit.health import router as health_router
 from ledgerbank.kit.http import LedgerRoute, RequestIdMiddleware, install_error_handlers
 from ledgerbank.kit.logging import AccessLogMiddleware, configure_logging
 from ledgerbank.kit.security import SecurityHeadersMiddleware, install_cors
+from ledgerbank.ledger.money import MoneyService
 from ledgerbank.ledger.router import router as ledger_router
 from ledgerbank.ledgergpt.router import router as ledgergpt_router
 from ledgerbank.risk.router import router as risk_router
@@ -57,6 +58,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.db = database
         app.state.screen = build_screen(settings)  # the newest model, or the rules alone
+        app.state.money = money = MoneyService.from_settings(
+            database, lambda: app.state.screen, settings
+        )
+        committers = settings.group_commit_committers or (1 if database.dialect == "sqlite" else 4)
+        money.start_group_commit(
+            max_group=settings.group_commit_max,
+            window=settings.group_commit_window_ms / 1000,
+            committers=committers,
+        )
         stop = threading.Event()
         sealer = threading.Thread(
             target=_audit_sealer, args=(database, stop), name="audit-sealer", daemon=True
@@ -65,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            money.close()
             stop.set()
             sealer.join(timeout=5)
             database.dispose()

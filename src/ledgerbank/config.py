@@ -6,9 +6,12 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from ledgerbank.kit.keys import Keyring
 
 
 class Settings(BaseSettings):
@@ -33,6 +36,24 @@ class Settings(BaseSettings):
     password_hash_time_cost: int = Field(default=3, ge=1)
     password_hash_memory_kib: int = Field(default=65536, ge=8)
     password_hash_parallelism: int = Field(default=4, ge=1)
+
+    # transaction PINs: keyed HMAC, `id:secret,id2:secret2` (the first signs new hashes, the
+    # others still verify); empty: a key generated once into the data folder
+    pin_keys: str = ""
+
+    # the business day (daily limits, interest) in the bank's time zone
+    timezone: str = "UTC"
+    # daily limits per customer and currency (major units of the account's currency); staff
+    # set per-customer overrides. A customer whose KYC is pending may deposit up to the last.
+    limit_deposit_daily: str = "10000.00"  # self-service cash deposits
+    limit_withdrawal_daily: str = "5000.00"  # cash withdrawals
+    limit_transfer_daily: str = "25000.00"  # transfers to other customers
+    limit_pending_deposit_daily: str = "1000.00"  # deposits while KYC is pending
+
+    # group commit: concurrent money requests of one server process share a transaction
+    group_commit_max: int = Field(default=64, ge=1, le=1000)  # requests per transaction
+    group_commit_window_ms: float = Field(default=0.0, ge=0, le=100)  # wait for more
+    group_commit_committers: int = Field(default=0, ge=0, le=32)  # 0: by database
 
     # ledger
     max_amount: str = "1000000000.00"
@@ -86,6 +107,22 @@ class Settings(BaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name") from None
+        return value
+
+    @field_validator("pin_keys")
+    @classmethod
+    def _parse_pin_keys(cls, value: str) -> str:
+        if value:
+            Keyring.parse(value, setting="LEDGERBANK_PIN_KEYS")
+        return value
+
     @model_validator(mode="after")
     def _argon2_floor(self) -> Settings:
         weaker = self.password_hash_time_cost < 3 or self.password_hash_memory_kib < 65536
@@ -102,6 +139,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'ledgerbank.db').resolve()}"
+
+    def pin_keyring(self) -> Keyring:
+        """The PIN keys: from settings, else a key generated once into the data folder."""
+        if self.pin_keys:
+            return Keyring.parse(self.pin_keys, setting="LEDGERBANK_PIN_KEYS")
+        return Keyring.generated(self.data_dir.resolve(), "pin-key")
 
     def signing_secret(self) -> str:
         """The JWT secret: from settings, else generated once into the data folder."""

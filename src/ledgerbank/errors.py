@@ -69,6 +69,16 @@ class ImportRejected(LedgerbankError):
     code, status, title = "import_rejected", 422, "Import rejected"
 
 
+class LimitExceeded(LedgerbankError):
+    code, status, title = "limit_exceeded", 422, "Daily limit exceeded"
+
+
+class PaymentDeclined(LedgerbankError):
+    """What a customer hears of a payment the risk screen blocked: nothing more than this."""
+
+    code, status, title = "payment_declined", 422, "Payment could not be completed"
+
+
 class InvalidTransition(LedgerbankError):
     code, status, title = "invalid_transition", 409, "Invalid state change"
 
@@ -96,6 +106,16 @@ class InvalidPin(LedgerbankError):
 
 class PinLocked(LedgerbankError):
     code, status, title = "pin_locked", 429, "Too many wrong PINs"
+
+
+class KycRequired(LedgerbankError):
+    """The customer's identity is not verified yet: they may receive and deposit a little."""
+
+    code, status, title = "kyc_required", 403, "Identity verification required"
+
+
+class KycRejected(LedgerbankError):
+    code, status, title = "kyc_rejected", 403, "Identity verification not approved"
 
 
 class WrongPassword(LedgerbankError):

@@ -18,8 +18,9 @@ from httpx import Response
 from sqlalchemy import Connection, func, select
 
 from ledgerbank.config import Settings
+from ledgerbank.identity import pins, tokens
 from ledgerbank.identity import service as identity
-from ledgerbank.identity import tokens
+from ledgerbank.identity.tables import users
 from ledgerbank.kit.db import Database
 from ledgerbank.ledger import accounts as account_service
 from ledgerbank.ledger import integrity, posting
@@ -35,6 +36,7 @@ from ledgerbank.ledger.tables import accounts, entries, idempotency_keys, transa
 
 JWT_SECRET = "test-secret-of-the-ledger-api-tests-32b"  # HS256 wants >= 32 bytes
 PASSWORD = "correct horse battery"
+PIN = "2468"  # every customer's transaction PIN (money leaving an account needs it)
 STAFF_ROLES = ("admin", "auditor", "fraud_analyst", "financial_manager", "compliance_officer")
 # "alice" and "bob" are customers; the staff users are named after their roles.
 PEOPLE = ("alice", "bob", *STAFF_ROLES)
@@ -95,8 +97,10 @@ class Bank:
     def add_users(self, people: dict[str, str]) -> None:
         """Create users (name -> role) in one transaction and give each a token."""
 
+        keyring = self.app.state.settings.pin_keyring()
+
         def create(conn: Connection) -> dict[str, int]:
-            return {
+            made = {
                 name: int(
                     identity.create_user(
                         conn,
@@ -110,6 +114,14 @@ class Bank:
                 )
                 for name, role in people.items()
             }
+            for name, user_id in made.items():
+                if people[name] == "customer":
+                    conn.execute(
+                        users.update()
+                        .where(users.c.id == user_id)
+                        .values(pin_hash=pins.hash_pin(keyring, user_id, PIN))
+                    )
+            return made
 
         for name, user_id in self.database.write(create).items():
             self.users[name] = user_id

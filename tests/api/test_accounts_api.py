@@ -6,7 +6,7 @@ import csv
 import io
 from datetime import UTC, datetime, time, timedelta
 
-from api_helpers import Bank, problem
+from api_helpers import PIN, Bank, problem
 from sqlalchemy import select, update
 
 from ledgerbank.audit.tables import audit_log
@@ -193,6 +193,7 @@ def test_statement_json_for_a_period(bank: Bank) -> None:
         "alice",
         "/transactions/transfer",
         {
+            "pin": PIN,
             "from_account_id": account,
             "to_account_id": other,
             "amount": "30.00",
@@ -278,7 +279,7 @@ def test_freeze_and_unfreeze(bank: Bank) -> None:
     assert frozen.json()["status_reason"] == "card skimming"
     # a frozen account moves no money
     refused = bank.post(
-        "alice", "/transactions/withdraw", {"account_id": account, "amount": "1.00"}
+        "alice", "/transactions/withdraw", {"pin": PIN, "account_id": account, "amount": "1.00"}
     )
     problem(refused, 422, "account_frozen")
     problem(

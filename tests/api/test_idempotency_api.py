@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 import pytest
-from api_helpers import Bank, problem
+from api_helpers import PIN, Bank, problem
 from sqlalchemy import func, select
 
 from ledgerbank.ledger.tables import idempotency_keys, transactions
@@ -28,7 +28,7 @@ def test_a_replay_answers_the_first_response_and_posts_nothing(bank: Bank, path:
     body = (
         {"account_id": mine, "amount": "10.00"}
         if path.endswith("deposit")
-        else {"from_account_id": mine, "to_account_id": theirs, "amount": "10.00"}
+        else {"from_account_id": mine, "to_account_id": theirs, "amount": "10.00", "pin": PIN}
     )
     first = bank.post("alice", path, body, key="order-1")
     assert first.status_code == 201, first.text
@@ -70,7 +70,10 @@ def test_the_same_key_with_another_request_is_a_conflict(bank: Bank) -> None:
     )
     problem(
         bank.post(
-            "alice", "/transactions/withdraw", {"account_id": mine, "amount": "10.00"}, key="k-1"
+            "alice",
+            "/transactions/withdraw",
+            {"pin": PIN, "account_id": mine, "amount": "10.00"},
+            key="k-1",
         ),
         409,
         "idempotency_conflict",
@@ -87,7 +90,7 @@ def test_the_same_key_with_another_request_is_a_conflict(bank: Bank) -> None:
 
 def test_a_refused_request_stores_no_key_and_may_be_retried(bank: Bank) -> None:
     mine = bank.open_account("alice")
-    body = {"account_id": mine, "amount": "30.00"}
+    body = {"account_id": mine, "amount": "30.00", "pin": PIN}
     problem(
         bank.post("alice", "/transactions/withdraw", body, key="w-1"), 422, "insufficient_funds"
     )
@@ -132,7 +135,7 @@ def test_concurrent_requests_with_one_key_post_once(bank: Bank) -> None:
     mine = bank.open_account("alice")
     theirs = bank.open_account("bob")
     bank.fund(mine, "100.00")
-    body = {"from_account_id": mine, "to_account_id": theirs, "amount": "7.00"}
+    body = {"from_account_id": mine, "to_account_id": theirs, "amount": "7.00", "pin": PIN}
     callers = 4
     start = threading.Barrier(callers)
     answers: list[Any] = [None] * callers

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from api_helpers import Bank
+from api_helpers import PIN, Bank
 
 from ledgerbank.ledger import accounts as account_service
 
@@ -91,10 +91,11 @@ ROUTES = [
     Route("transactions-deposit", "POST", lambda o, w: "/transactions/deposit",
           lambda o, w: {"account_id": o.account[w], "amount": "1.00"}),
     Route("transactions-withdraw", "POST", lambda o, w: "/transactions/withdraw",
-          lambda o, w: {"account_id": o.account[w], "amount": "1.00"}),
-    Route("transactions-transfer", "POST", lambda o, w: "/transactions/transfer", _transfer),
+          lambda o, w: {"account_id": o.account[w], "amount": "1.00", "pin": PIN}),
+    Route("transactions-transfer", "POST", lambda o, w: "/transactions/transfer",
+          lambda o, w: {**_transfer(o, w), "pin": PIN}),
     Route("transactions-batch", "POST", lambda o, w: "/transactions/batch",
-          lambda o, w: {"transfers": [_transfer(o, w)]}),
+          lambda o, w: {"transfers": [_transfer(o, w)], "pin": PIN}),
     Route("transactions-history", "GET", lambda o, w: "/transactions/history"),
     Route("transactions-get", "GET", lambda o, w: f"/transactions/{o.deposit[w]}"),
     Route("transactions-reverse", "POST",
@@ -115,7 +116,7 @@ accounts-balance        200/404 200/200 200/200 200/200 200/200 200/200 401/401
 accounts-statement      200/404 200/200 200/200 200/200 200/200 200/200 401/401
 accounts-freeze         403/403 200/200 403/403 200/200 403/403 200/200 401/401
 accounts-unfreeze       403/403 200/200 403/403 200/200 403/403 200/200 401/401
-transactions-deposit    201/404 403/403 403/403 403/403 403/403 403/403 401/401
+transactions-deposit    201/404 201/201 403/403 403/403 403/403 403/403 401/401
 transactions-withdraw   201/404 403/403 403/403 403/403 403/403 403/403 401/401
 transactions-transfer   201/404 403/403 403/403 403/403 403/403 403/403 401/401
 transactions-batch      201/404 403/403 403/403 403/403 403/403 403/403 401/401

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api_helpers import Bank, problem
+from api_helpers import PIN, Bank, problem
 from sqlalchemy import select
 
 from ledgerbank.ledger.tables import accounts
@@ -36,7 +36,12 @@ def test_a_customer_finds_another_customers_account_by_number_and_pays_it(bank: 
     paid = bank.post(
         "alice",
         "/transactions/transfer",
-        {"from_account_id": alice, "to_account_id": answer.json()["account_id"], "amount": "5"},
+        {
+            "pin": PIN,
+            "from_account_id": alice,
+            "to_account_id": answer.json()["account_id"],
+            "amount": "5",
+        },
     )
     assert paid.status_code == 201, paid.text
 

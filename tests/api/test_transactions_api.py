@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from api_helpers import Bank, problem
+from api_helpers import PIN, Bank, problem
 from sqlalchemy import select
 
 from ledgerbank.audit.tables import audit_log
@@ -23,7 +23,6 @@ TRANSACTION_FIELDS = {
     "to_account_id",
     "description",
     "created_at",
-    "risk",
 }
 
 
@@ -45,11 +44,12 @@ def test_deposit_withdraw_transfer_answer_201_with_the_transaction(bank: Bank) -
     assert body["from_account_id"] is None
     assert body["to_account_id"] == mine
     assert body["description"] == "salary"
-    assert body["risk"]["verdict"] == "SAFE"
-    assert set(body["risk"]) >= {"score", "verdict", "reasons"}
+    assert "risk" not in body  # the screen's verdict is for staff only
     assert datetime.fromisoformat(body["created_at"]).utcoffset() == timedelta(0)
 
-    withdrawal = bank.post("alice", "/transactions/withdraw", {"account_id": mine, "amount": 20})
+    withdrawal = bank.post(
+        "alice", "/transactions/withdraw", {"pin": PIN, "account_id": mine, "amount": 20}
+    )
     assert withdrawal.status_code == 201, withdrawal.text
     assert withdrawal.json()["type"] == "withdrawal"
     assert withdrawal.json()["amount"] == "20.00"
@@ -58,7 +58,7 @@ def test_deposit_withdraw_transfer_answer_201_with_the_transaction(bank: Bank) -
     transfer = bank.post(
         "alice",
         "/transactions/transfer",
-        {"from_account_id": mine, "to_account_id": theirs, "amount": "30.5"},
+        {"pin": PIN, "from_account_id": mine, "to_account_id": theirs, "amount": "30.5"},
     )
     assert transfer.status_code == 201, transfer.text
     assert transfer.json()["type"] == "transfer"
@@ -98,17 +98,18 @@ def test_bad_amounts_answer_invalid_amount_and_write_nothing(bank: Bank) -> None
     for amount in BAD_AMOUNTS:
         for path, body in (
             ("/transactions/deposit", {"account_id": mine, "amount": amount}),
-            ("/transactions/withdraw", {"account_id": mine, "amount": amount}),
+            ("/transactions/withdraw", {"pin": PIN, "account_id": mine, "amount": amount}),
             (
                 "/transactions/transfer",
-                {"from_account_id": mine, "to_account_id": theirs, "amount": amount},
+                {"pin": PIN, "from_account_id": mine, "to_account_id": theirs, "amount": amount},
             ),
             (
                 "/transactions/batch",
                 {
+                    "pin": PIN,
                     "transfers": [
                         {"from_account_id": mine, "to_account_id": theirs, "amount": amount}
-                    ]
+                    ],
                 },
             ),
         ):
@@ -134,7 +135,9 @@ def test_business_rules_answer_their_codes_and_write_nothing(bank: Bank) -> None
     bank.fund(mine, "10.00")
     before = bank.counts()
     problem(
-        bank.post("alice", "/transactions/withdraw", {"account_id": mine, "amount": "10.01"}),
+        bank.post(
+            "alice", "/transactions/withdraw", {"pin": PIN, "account_id": mine, "amount": "10.01"}
+        ),
         422,
         "insufficient_funds",
     )
@@ -142,7 +145,7 @@ def test_business_rules_answer_their_codes_and_write_nothing(bank: Bank) -> None
         bank.post(
             "alice",
             "/transactions/transfer",
-            {"from_account_id": mine, "to_account_id": euros, "amount": "1.00"},
+            {"pin": PIN, "from_account_id": mine, "to_account_id": euros, "amount": "1.00"},
         ),
         422,
         "currency_mismatch",
@@ -151,7 +154,7 @@ def test_business_rules_answer_their_codes_and_write_nothing(bank: Bank) -> None
         bank.post(
             "alice",
             "/transactions/transfer",
-            {"from_account_id": mine, "to_account_id": mine, "amount": "1.00"},
+            {"pin": PIN, "from_account_id": mine, "to_account_id": mine, "amount": "1.00"},
         ),
         422,
         "same_account",
@@ -160,7 +163,7 @@ def test_business_rules_answer_their_codes_and_write_nothing(bank: Bank) -> None
         bank.post(
             "alice",
             "/transactions/transfer",
-            {"from_account_id": mine, "to_account_id": 987654, "amount": "1.00"},
+            {"pin": PIN, "from_account_id": mine, "to_account_id": 987654, "amount": "1.00"},
         ),
         404,
         "not_found",
@@ -193,14 +196,17 @@ def test_customers_move_money_only_from_their_own_accounts(bank: Bank) -> None:
     before = bank.counts()
     for path, body in (
         ("/transactions/deposit", {"account_id": theirs, "amount": "1.00"}),
-        ("/transactions/withdraw", {"account_id": theirs, "amount": "1.00"}),
+        ("/transactions/withdraw", {"pin": PIN, "account_id": theirs, "amount": "1.00"}),
         (
             "/transactions/transfer",
-            {"from_account_id": theirs, "to_account_id": mine, "amount": "1.00"},
+            {"pin": PIN, "from_account_id": theirs, "to_account_id": mine, "amount": "1.00"},
         ),
         (
             "/transactions/batch",
-            {"transfers": [{"from_account_id": theirs, "to_account_id": mine, "amount": "1.00"}]},
+            {
+                "pin": PIN,
+                "transfers": [{"from_account_id": theirs, "to_account_id": mine, "amount": "1.00"}],
+            },
         ),
     ):
         hidden = problem(bank.post("alice", path, body), 404, "not_found")
@@ -217,7 +223,7 @@ def test_a_transfer_may_go_to_any_active_customer_account(bank: Bank) -> None:
         bank.post(
             "alice",
             "/transactions/transfer",
-            {"from_account_id": mine, "to_account_id": theirs, "amount": "5.00"},
+            {"pin": PIN, "from_account_id": mine, "to_account_id": theirs, "amount": "5.00"},
         ).status_code
         == 201
     )
@@ -227,7 +233,7 @@ def test_a_transfer_may_go_to_any_active_customer_account(bank: Bank) -> None:
         bank.post(
             "alice",
             "/transactions/transfer",
-            {"from_account_id": mine, "to_account_id": theirs, "amount": "1.00"},
+            {"pin": PIN, "from_account_id": mine, "to_account_id": theirs, "amount": "1.00"},
         ),
         422,
         "account_frozen",
@@ -243,6 +249,7 @@ def test_atomic_batch_posts_all_or_nothing(bank: Bank) -> None:
         "alice",
         "/transactions/batch",
         {
+            "pin": PIN,
             "transfers": [
                 {"from_account_id": mine, "to_account_id": theirs, "amount": "60.00"},
                 {
@@ -251,7 +258,7 @@ def test_atomic_batch_posts_all_or_nothing(bank: Bank) -> None:
                     "amount": "40.00",
                     "description": "save",
                 },
-            ]
+            ],
         },
     )
     assert posted.status_code == 201, posted.text
@@ -269,6 +276,7 @@ def test_atomic_batch_posts_all_or_nothing(bank: Bank) -> None:
         "alice",
         "/transactions/batch",
         {
+            "pin": PIN,
             "atomic": True,
             "transfers": [
                 {"from_account_id": mine, "to_account_id": theirs, "amount": "30.00"},
@@ -279,7 +287,11 @@ def test_atomic_batch_posts_all_or_nothing(bank: Bank) -> None:
     assert problem(refused, 422, "insufficient_funds")["index"] == 1
     assert bank.counts() == before
     assert bank.balance(mine) == 50_00
-    problem(bank.post("alice", "/transactions/batch", {"transfers": []}), 422, "validation_error")
+    problem(
+        bank.post("alice", "/transactions/batch", {"pin": PIN, "transfers": []}),
+        422,
+        "validation_error",
+    )
 
 
 def test_non_atomic_batch_posts_each_transfer_on_its_own(bank: Bank) -> None:
@@ -290,6 +302,7 @@ def test_non_atomic_batch_posts_each_transfer_on_its_own(bank: Bank) -> None:
         "alice",
         "/transactions/batch",
         {
+            "pin": PIN,
             "atomic": False,
             "transfers": [
                 {"from_account_id": mine, "to_account_id": theirs, "amount": "30.00"},
@@ -320,7 +333,7 @@ def test_one_transaction_with_entries_risk_and_privacy(bank: Bank) -> None:
     moved = bank.post(
         "alice",
         "/transactions/transfer",
-        {"from_account_id": mine, "to_account_id": theirs, "amount": "25.00"},
+        {"pin": PIN, "from_account_id": mine, "to_account_id": theirs, "amount": "25.00"},
     ).json()
     seen_by_alice = bank.get("alice", f"/transactions/{moved['id']}")
     assert seen_by_alice.status_code == 200, seen_by_alice.text
@@ -364,7 +377,7 @@ def test_admin_reverses_a_transaction_once(bank: Bank) -> None:
     moved = bank.post(
         "alice",
         "/transactions/transfer",
-        {"from_account_id": mine, "to_account_id": theirs, "amount": "15.00"},
+        {"pin": PIN, "from_account_id": mine, "to_account_id": theirs, "amount": "15.00"},
     ).json()
     reversal = bank.post("admin", f"/transactions/{moved['id']}/reverse", {"reason": "duplicate"})
     assert reversal.status_code == 201, reversal.text
@@ -497,10 +510,10 @@ def test_postings_and_refusals_are_counted(bank: Bank) -> None:
     before = {name: _metric(bank, name) for name in names}
     bank.post("alice", "/transactions/deposit", {"account_id": mine, "amount": "10"}, key="m-1")
     bank.post("alice", "/transactions/deposit", {"account_id": mine, "amount": "10"}, key="m-1")
-    bank.post("alice", "/transactions/withdraw", {"account_id": mine, "amount": "1"})
+    bank.post("alice", "/transactions/withdraw", {"pin": PIN, "account_id": mine, "amount": "1"})
     transfer = {"from_account_id": mine, "to_account_id": theirs, "amount": "1"}
-    bank.post("alice", "/transactions/batch", {"transfers": [transfer, transfer]})
-    bank.post("alice", "/transactions/withdraw", {"account_id": mine, "amount": "100"})
+    bank.post("alice", "/transactions/batch", {"pin": PIN, "transfers": [transfer, transfer]})
+    bank.post("alice", "/transactions/withdraw", {"pin": PIN, "account_id": mine, "amount": "100"})
     after = {name: _metric(bank, name) for name in names}
     assert {name: after[name] - before[name] for name in names} == {
         "ledgerbank_deposits_posted_total": 1,  # the replay posts nothing and counts nothing

@@ -11,7 +11,7 @@ import jwt
 from identity_bank import JWT_SECRET, PASSWORD, Bank
 from sqlalchemy import update
 
-from ledgerbank.identity import passwords
+from ledgerbank.identity import passwords, pins
 from ledgerbank.identity.tables import users
 from ledgerbank.kit.clock import utcnow
 
@@ -365,9 +365,9 @@ def test_set_pin_needs_the_password_and_is_audited_without_the_pin(bank: Bank) -
     assert response.status_code == 200, response.text
     assert response.json()["pin_set"] is True
     stored = bank.user("customer")["pin_hash"]
-    assert stored.startswith("$argon2id$")
+    assert stored.startswith("pin$")  # a keyed hash (identity.pins), never the PIN
     assert "4821" not in stored
-    assert passwords.verify_secret(stored, "4821")
+    assert pins.verify(bank.settings.pin_keyring(), stored, bank.users["customer"], "4821")
     (record,) = bank.audit(action="user.pin_set")
     assert "4821" not in f"{record['before']}{record['after']}"
     assert bank.call("customer", "GET", "/users/profile").json()["has_pin"] is True

@@ -82,8 +82,12 @@ def prepare(
     before: Any = None,
     after: Any = None,
     at: datetime | None = None,
+    request_id: str | None = None,
 ) -> dict[str, Any]:
-    """An audit row ready to insert (callers writing many at once insert them together)."""
+    """An audit row ready to insert (callers writing many at once insert them together).
+
+    `request_id` defaults to the current request's; a group of requests written together by
+    another thread names each record's own."""
     row: dict[str, Any] = {
         "actor_id": actor_id,
         "action": action,
@@ -91,7 +95,7 @@ def prepare(
         "entity_id": None if entity_id is None else str(entity_id),
         "before": canonical_json(before),
         "after": canonical_json(after),
-        "request_id": context.request_id.get(),
+        "request_id": request_id or context.request_id.get(),
         "created_at": at or utcnow(),
     }
     row["row_hash"] = row_hash(row)

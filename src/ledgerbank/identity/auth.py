@@ -1,4 +1,4 @@
-"""Signing in, the login lockout, and the transaction PIN with its own lockout.
+"""Signing in, the login lockout, setting the transaction PIN, and checking a first-round PIN.
 
 These work on a `Database`, not a `Connection`, for two reasons a bank cares about:
 - a failed attempt must be counted (and audited) even though the request then fails, so the
@@ -19,11 +19,12 @@ from sqlalchemy import Connection, RowMapping, select, update
 from ledgerbank import errors
 from ledgerbank.audit import service as audit
 from ledgerbank.config import Settings
-from ledgerbank.identity import passwords
+from ledgerbank.identity import passwords, pins
 from ledgerbank.identity.tables import users
 from ledgerbank.kit import metrics
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.db import Database
+from ledgerbank.kit.keys import Keyring
 
 
 class Outcome(enum.Enum):
@@ -53,17 +54,6 @@ def _login_counter(settings: Settings, failed_action: str = "auth.login_failed")
         settings.login_lock_minutes,
         failed_action,
         "auth.login_locked",
-    )
-
-
-def _pin_counter(settings: Settings) -> Lockout:
-    return Lockout(
-        users.c.failed_pins,
-        users.c.pin_locked_until,
-        settings.pin_max_failures,
-        settings.pin_lock_minutes,
-        "auth.pin_failed",
-        "auth.pin_locked",
     )
 
 
@@ -271,16 +261,21 @@ def confirm_password(
 
 
 def set_pin(
-    database: Database, user_id: int, pin: str, password: str, *, settings: Settings
+    database: Database,
+    user_id: int,
+    pin: str,
+    password: str,
+    *,
+    settings: Settings,
 ) -> datetime:
     """Set (or replace) the transaction PIN after re-checking the password; clears a PIN lock.
 
-    The audit record says that the PIN was set, never the PIN or its hash.
+    The PIN is stored as a keyed HMAC (`identity.pins`); the audit record says that the PIN was
+    set, never the PIN or its hash.
     """
-    if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 6):
-        raise errors.ValidationFailed("the PIN must be 4 to 6 digits")
+    pins.check_format(pin)
     confirm_password(database, user_id, password, settings=settings)
-    pin_hash = passwords.hash_secret(pin)
+    pin_hash = pins.hash_pin(settings.pin_keyring(), user_id, pin)
 
     def store(conn: Connection) -> datetime:
         now = utcnow()
@@ -310,49 +305,88 @@ def set_pin(
     return database.write(store)
 
 
-def check_pin(database: Database, user_id: int, pin: str | None, *, settings: Settings) -> None:
-    """Require the user's transaction PIN before money leaves one of their accounts.
+def check_legacy_pin(
+    database: Database,
+    user_id: int,
+    pin: str | None,
+    *,
+    keyring: Keyring,
+    max_failures: int,
+    lock_minutes: int,
+) -> None:
+    """Check a first-round argon2 PIN hash and re-key it as a keyed HMAC when the PIN is right.
 
-    Contract (call it from a withdraw or transfer route BEFORE the posting transaction, never
-    inside it; it opens and commits its own short transactions):
-    - the user has no PIN set: returns, whatever `pin` is;
-    - `pin` is None or empty: raises PinRequired (403 `pin_required`); nothing is counted;
-    - the PIN is locked: raises PinLocked (429 `pin_locked`, with `locked_until` and
-      `retry_after`), even for the right PIN;
-    - a wrong PIN: the failure is counted, audited (`auth.pin_failed`) and COMMITTED, then
-      InvalidPin (403 `invalid_pin`) is raised; the `pin_max_failures`-th consecutive wrong PIN
-      locks the PIN for `pin_lock_minutes` (audited `auth.pin_locked`) and raises PinLocked;
-    - the right PIN: clears the failure count (a write only when there was one) and returns.
-    The caller then posts in its own `Database.write`; a posting that fails afterwards does not
-    undo the PIN bookkeeping. An unknown user id raises NotAuthenticated.
+    argon2 is slow by design, so it runs outside any transaction. To keep the attempt limit
+    exact under a burst of parallel requests, each attempt is first reserved under the user's
+    row lock (counted as a failure, locking the PIN when it reaches the limit) and committed;
+    only then is the PIN evaluated, and a right PIN clears the count. At most `max_failures`
+    attempts are ever evaluated before the lock holds.
     """
-    user = _read_user(database, user_id=user_id)
-    if user is None:
-        raise errors.NotAuthenticated("the access token is no longer valid; sign in again")
-    if user["pin_hash"] is None:
-        return
     if not pin:
-        raise errors.PinRequired("this transaction needs your PIN")
-    now = utcnow()
-    if _is_locked(user["pin_locked_until"], now):
-        raise errors.PinLocked(
-            "too many wrong PINs; try again later", **_lock_extra(user["pin_locked_until"], now)
-        )
-    verified = passwords.verify_secret(user["pin_hash"], pin)
-    if verified and not user["failed_pins"] and user["pin_locked_until"] is None:
-        return  # the usual case: nothing to clear, no write
-    outcome, until = database.write(
-        lambda conn: _settle(
-            conn, user_id, lockout=_pin_counter(settings), verified=verified, reason="wrong_pin"
-        )
-    )
-    if outcome is Outcome.ACCEPTED:
+        raise errors.PinRequired("this payment needs your PIN", pin_set=True)
+
+    def reserve(conn: Connection) -> str | None:
+        now = utcnow()
+        row = conn.execute(
+            select(users.c.pin_hash, users.c.failed_pins, users.c.pin_locked_until)
+            .where(users.c.id == user_id)
+            .with_for_update()
+        ).one()
+        if row.pin_hash is None or not pins.is_legacy(row.pin_hash):
+            return None  # re-keyed (or reset) meanwhile: the caller runs the request again
+        if row.pin_locked_until is not None and row.pin_locked_until > now:
+            raise errors.PinLocked(
+                "too many wrong PINs; try again later", **pins.lock_extra(row.pin_locked_until, now)
+            )
+        failures = int(row.failed_pins) + 1
+        values: dict[str, Any] = {"failed_pins": failures}
+        if failures >= max_failures:
+            values.update(failed_pins=0, pin_locked_until=now + timedelta(minutes=lock_minutes))
+        conn.execute(update(users).where(users.c.id == user_id).values(**values))
+        return str(row.pin_hash)
+
+    stored = database.write(reserve)
+    if stored is None:
         return
-    if outcome is Outcome.REFUSED:
-        metrics.pins_failed.inc()
-        raise errors.InvalidPin("the PIN is wrong")
-    assert until is not None
-    if outcome is Outcome.NOW_LOCKED:
-        metrics.pins_failed.inc()
-        metrics.pins_locked.inc()
-    raise errors.PinLocked("too many wrong PINs; try again later", **_lock_extra(until, now))
+    right = pins.verify_legacy(stored, pin)
+
+    def settle(conn: Connection) -> errors.LedgerbankError | None:
+        now = utcnow()
+        row = conn.execute(
+            select(users.c.pin_hash, users.c.failed_pins, users.c.pin_locked_until)
+            .where(users.c.id == user_id)
+            .with_for_update()
+        ).one()
+        if right:
+            if row.pin_hash == stored:
+                conn.execute(
+                    update(users)
+                    .where(users.c.id == user_id)
+                    .values(
+                        pin_hash=pins.hash_pin(keyring, user_id, pin),
+                        failed_pins=0,
+                        pin_locked_until=None,
+                    )
+                )
+            return None
+        locked = row.pin_locked_until is not None and row.pin_locked_until > now
+        audit.record(
+            conn,
+            actor_id=None,
+            action="auth.pin_failed",
+            entity_type="user",
+            entity_id=user_id,
+            after={"reason": "wrong_pin", "failures": int(row.failed_pins)},
+            at=now,
+        )
+        if locked:
+            return errors.PinLocked(
+                "too many wrong PINs; try again later", **pins.lock_extra(row.pin_locked_until, now)
+            )
+        return errors.InvalidPin(
+            "that PIN is not correct", attempts_left=max_failures - int(row.failed_pins)
+        )
+
+    refused = database.write(settle)  # the failure's audit record commits before the answer
+    if refused is not None:
+        raise refused

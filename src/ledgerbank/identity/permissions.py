@@ -21,6 +21,7 @@ class Permission(StrEnum):
     ACCOUNTS_READ_ALL = "accounts:read_all"
     ACCOUNTS_FREEZE = "accounts:freeze"
     MONEY_MOVE_OWN = "money:move_own"  # deposit, withdraw, transfer from one's own accounts
+    MONEY_DEPOSIT_ANY = "money:deposit_any"  # cash paid in at the bank for a customer (staff)
     TRANSACTIONS_READ_OWN = "transactions:read_own"
     TRANSACTIONS_READ_ALL = "transactions:read_all"
     TRANSACTIONS_REVERSE = "transactions:reverse"
@@ -54,6 +55,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(
         {
             P.PROFILE_MANAGE,
+            P.MONEY_DEPOSIT_ANY,
             P.ACCOUNTS_READ_ALL,
             P.ACCOUNTS_FREEZE,
             P.TRANSACTIONS_READ_ALL,

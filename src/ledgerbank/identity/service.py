@@ -1,7 +1,7 @@
 """Users: registration, lookup, profile changes and the staff's changes to roles and KYC.
 
-Signing in, the login lockout and the transaction PIN live in `identity.auth`; `check_pin`
-is re-exported here because the money-moving routes call it.
+Signing in and the login lockout live in `identity.auth`, the transaction PIN in
+`identity.pins` (checked by the ledger's money service inside the posting's transaction).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 
 from ledgerbank import errors
 from ledgerbank.audit import service as audit
-from ledgerbank.identity.auth import check_pin
 from ledgerbank.identity.passwords import check_password_policy, hash_secret
 from ledgerbank.identity.permissions import Permission, Role, allows
 from ledgerbank.identity.tables import KYC_STATUSES, users
@@ -26,8 +25,8 @@ __all__ = [
     "admin_view",
     "change_kyc",
     "change_role",
-    "check_pin",
     "create_user",
+    "end_sessions",
     "find_user",
     "get_user",
     "list_users",

@@ -37,6 +37,10 @@ users = Table(
     # Raised to end every session of the user at once: a token carries the version it was
     # issued at and is refused once the user's version has moved past it.
     Column("token_version", Integer, nullable=False, server_default="0"),
+    # Per-customer daily limits set by staff (decimal major units); NULL: the bank's default.
+    Column("limit_deposit_daily", String(24), nullable=True),
+    Column("limit_withdrawal_daily", String(24), nullable=True),
+    Column("limit_transfer_daily", String(24), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     CheckConstraint(f"role IN {ROLES!r}", name="role_known"),

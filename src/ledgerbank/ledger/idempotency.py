@@ -1,40 +1,39 @@
 """Idempotency keys: the same key with the same request answers the first response, posts nothing.
 
-A money-moving request with an `Idempotency-Key` first claims the key (scope, key) by inserting
-its row, then posts, then stores its response in that row, all in ONE database transaction: the
-key is stored if and only if the posting is. A concurrent duplicate waits on the row's unique
-index until the first request commits, fails on it, and answers the stored response. A request
-that fails with a domain error (insufficient funds, ...) changes nothing and stores no key, so
-the client may retry it with the same key once the cause is fixed.
+The money service claims a request's key (scope, key) by inserting its row at the start of the
+request's database transaction, posts, then stores the answer in that row before the commit:
+the key is stored if and only if the posting is. A twin request in another transaction waits on
+the row's unique index until the first commits, then finds the stored answer and replays it. A
+request refused with a domain error (insufficient funds, a wrong PIN, ...) releases its claim:
+nothing is stored, and the client may retry with the same key once the cause is fixed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql
 
 from ledgerbank import errors
 from ledgerbank.kit.clock import utcnow
-from ledgerbank.kit.db import Database
 from ledgerbank.ledger.tables import idempotency_keys
 
 MAX_KEY_LENGTH = 255
+K = idempotency_keys.c
+KeyOf = tuple[str, str]  # (scope, key)
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """What a money-moving request answers: its status, its JSON body and what it posted."""
-
+class StoredAnswer:
     status: int
     body: dict[str, Any]
-    transaction_id: int | None = None
-    replayed: bool = False
+    transaction_id: int | None
+    request_hash: str
 
 
 def scope_of(user_id: int) -> str:
@@ -59,95 +58,99 @@ def fingerprint(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-class _KeyTaken(Exception):
-    """Another request committed this key while we were about to claim it."""
-
-
-def run(
-    database: Database,
-    unit: Callable[[Connection], Outcome],
-    *,
-    scope: str,
-    key: str | None,
-    request_hash: str,
-    guard: Callable[[], None] = lambda: None,
-) -> Outcome:
-    """Run `unit` in one transaction, at most once per (scope, key).
-
-    `guard` (the PIN check) runs before anything is written, and not for a replay.
-    """
-    if key is None:
-        guard()
-        return database.write(unit)
-    check_key(key)
-    guarded = False
-    for _ in range(3):
-        with database.read() as conn:
-            stored = _stored(conn, scope, key, request_hash)
-        if stored is not None:
-            return stored
-        if not guarded:
-            guard()
-            guarded = True
-        try:
-            return database.write(lambda conn: _claim_and_run(conn, unit, scope, key, request_hash))
-        except _KeyTaken:
-            continue  # the winner has committed: its response is read on the next turn
-    raise errors.Conflict("the Idempotency-Key is being used by another request; retry")
-
-
-def _stored(conn: Connection, scope: str, key: str, request_hash: str) -> Outcome | None:
-    row = conn.execute(
-        select(
-            idempotency_keys.c.request_hash,
-            idempotency_keys.c.response_status,
-            idempotency_keys.c.response_body,
-            idempotency_keys.c.transaction_id,
-        ).where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
-    ).first()
-    if row is None:
-        return None
-    if row.request_hash != request_hash:
-        raise errors.IdempotencyConflict(
-            "this Idempotency-Key was already used with a different request"
-        )
-    return Outcome(
-        status=int(row.response_status),
-        body=json.loads(row.response_body),
-        transaction_id=None if row.transaction_id is None else int(row.transaction_id),
-        replayed=True,
+def read_stored(conn: Connection, keys: Iterable[KeyOf]) -> dict[KeyOf, StoredAnswer]:
+    """The committed answers of these keys (one statement)."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    query = select(
+        K.scope, K.key, K.request_hash, K.response_status, K.response_body, K.transaction_id
     )
+    query = query.where(tuple_(K.scope, K.key).in_(wanted), K.response_status != 0)
+    return {
+        (row.scope, row.key): StoredAnswer(
+            int(row.response_status),
+            json.loads(row.response_body),
+            None if row.transaction_id is None else int(row.transaction_id),
+            row.request_hash,
+        )
+        for row in conn.execute(query)
+    }
 
 
-def _claim_and_run(
-    conn: Connection,
-    unit: Callable[[Connection], Outcome],
-    scope: str,
-    key: str,
-    request_hash: str,
-) -> Outcome:
-    where = (idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
-    try:
+def claim(conn: Connection, claims: dict[KeyOf, str]) -> set[KeyOf]:
+    """Claim keys (key -> request hash) for this transaction; the keys another transaction
+    committed meanwhile (their answers are then read with `read_stored`). Claims are made in
+    key order, so two transactions claiming overlapping keys cannot deadlock."""
+    if not claims:
+        return set()
+    now = utcnow()
+    rows = [
+        {
+            "scope": scope,
+            "key": key,
+            "request_hash": request_hash,
+            "response_status": 0,  # claimed; the answer is stored before the commit
+            "response_body": "",
+            "created_at": now,
+        }
+        for (scope, key), request_hash in sorted(claims.items())
+    ]
+    dialect = conn.dialect.name
+    if dialect == "sqlite":  # BEGIN IMMEDIATE: no other writer since we read the keys
+        conn.execute(insert(idempotency_keys), rows)
+        return set()
+    if dialect == "postgresql":
+        # Waits for a twin still in flight; inserts nothing when the twin committed.
+        statement = (
+            postgresql.insert(idempotency_keys)
+            .on_conflict_do_nothing(index_elements=["scope", "key"])
+            .returning(K.scope, K.key, sort_by_parameter_order=True)
+        )
+        inserted = {(row.scope, row.key) for row in conn.execute(statement, rows)}
+        return set(claims) - inserted
+    conn.execute(insert(idempotency_keys).prefix_with("IGNORE"), rows)
+    mine = conn.execute(
+        select(K.scope, K.key).where(
+            tuple_(K.scope, K.key).in_(sorted(claims)), K.response_status == 0
+        )
+    )
+    return set(claims) - {(row.scope, row.key) for row in mine}
+
+
+_STORE = (
+    update(idempotency_keys)
+    .where(K.scope == bindparam("b_scope"), K.key == bindparam("b_key"))
+    .values(
+        response_status=bindparam("status"),
+        response_body=bindparam("body"),
+        transaction_id=bindparam("transaction_id"),
+    )
+)
+
+
+def store(
+    conn: Connection, answers: Sequence[tuple[KeyOf, int, dict[str, Any], int | None]]
+) -> None:
+    """Store the answers of claimed keys: (key, status, body, transaction id)."""
+    if answers:
         conn.execute(
-            insert(idempotency_keys).values(
-                scope=scope,
-                key=key,
-                request_hash=request_hash,
-                response_status=0,  # claimed; filled in below before the commit
-                response_body="",
-                created_at=utcnow(),
-            )
+            _STORE,
+            [
+                {
+                    "b_scope": scope,
+                    "b_key": key,
+                    "status": status,
+                    "body": json.dumps(body, separators=(",", ":")),
+                    "transaction_id": transaction_id,
+                }
+                for (scope, key), status, body, transaction_id in answers
+            ],
         )
-    except IntegrityError:
-        raise _KeyTaken from None
-    outcome = unit(conn)
-    conn.execute(
-        update(idempotency_keys)
-        .where(*where)
-        .values(
-            response_status=outcome.status,
-            response_body=json.dumps(outcome.body, separators=(",", ":")),
-            transaction_id=outcome.transaction_id,
-        )
-    )
-    return outcome
+
+
+def release(conn: Connection, keys: Iterable[KeyOf]) -> None:
+    """Give back the claims of refused requests: nothing is stored for them."""
+    wanted = sorted(set(keys))
+    if wanted:
+        conn.execute(delete(idempotency_keys).where(tuple_(K.scope, K.key).in_(wanted)))

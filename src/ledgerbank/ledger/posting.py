@@ -42,6 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from ledgerbank import errors
 from ledgerbank.audit import service as audit
 from ledgerbank.audit.tables import audit_log
+from ledgerbank.kit import context
 from ledgerbank.kit.clock import as_utc, utcnow
 from ledgerbank.kit.money import DEFAULT_MAX_MAJOR, to_decimal_string, to_minor
 from ledgerbank.ledger.accounts import internal_account_id
@@ -83,6 +84,7 @@ class Movement:
     external_id: str | None = None
     batch_id: str | None = None
     actor_id: int | None = None
+    request_id: str | None = field(default_factory=context.request_id.get)
     screened: bool = False  # asked the risk screen (customer movements)
     status: str = "posted"
     assessment: Assessment = SAFE
@@ -183,6 +185,29 @@ class Books:
             self.locked[account_id] = _state(found)
             self.balances[account_id] = int(found["balance"])
             self.limits[account_id] = int(found["overdraft_limit"])
+
+    def lock_existing(self, account_ids: Iterable[int]) -> None:
+        """Lock those of these accounts that exist, customer accounts in ascending id order
+        (one statement); internal ones are read, not locked. Ids that name no account are
+        left out: the request naming one is refused on its own, not the whole group."""
+        wanted = sorted({i for i in account_ids if i not in self.locked})
+        if not wanted:
+            return
+        query = select(accounts).where(accounts.c.id.in_(wanted), accounts.c.is_internal == 0)
+        for row in self.conn.execute(query.order_by(accounts.c.id).with_for_update()).mappings():
+            self._remember(row)
+        missing = [i for i in wanted if i not in self.locked]
+        if missing:  # the bank's own accounts (a reversal's other side), or no account at all
+            internal = select(accounts).where(accounts.c.id.in_(missing))
+            for found in self.conn.execute(internal).mappings():
+                self._remember(found)
+
+    def _remember(self, row: RowMapping) -> None:
+        state = _state(row)
+        self.locked[state.id] = state
+        if not state.is_internal:
+            self.balances[state.id] = state.balance
+            self.limits[state.id] = int(row["overdraft_limit"])
 
     def account(self, account_id: int) -> AccountState:
         """A locked account as it stands now (its running balance)."""
@@ -392,6 +417,7 @@ def _write_movements(books: Books, movements: list[Movement]) -> None:
             entity_id=m.row["id"],
             after=_audit_view(m.row, m),
             at=books.now,
+            request_id=m.request_id,
         )
         for m in movements
     )

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -124,4 +125,18 @@ transaction_flags = Table(
     Column("reason", String(500), nullable=False),
     Column("flagged_by", BigId, ForeignKey("users.id"), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+# What each customer moved today, per currency, for the daily limits. A posting updates its
+# customer's row while holding the customer's user row lock, so two payments from two accounts
+# of one customer cannot both slip under a limit; nothing ever sums history for a limit.
+customer_daily_totals = Table(
+    "customer_daily_totals",
+    metadata,
+    Column("user_id", BigId, ForeignKey("users.id"), primary_key=True),
+    Column("business_day", Date, primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("deposited", Money, nullable=False, server_default="0"),
+    Column("withdrawn", Money, nullable=False, server_default="0"),
+    Column("sent", Money, nullable=False, server_default="0"),
 )

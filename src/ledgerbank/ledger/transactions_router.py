@@ -1,38 +1,35 @@
 """The transactions API: deposits, withdrawals, transfers, batches, history, reversal, flags.
 
-Every money-moving POST runs through `idempotency.run`: one database transaction that posts
-and, with an `Idempotency-Key`, stores the response beside the posting. A posting blocked by
-risk is committed (the blocked transaction is the record of the attempt) and answered 422
-`blocked_by_risk`.
+A money-moving route only parses the request, checks the token's role, hands an order to the
+money service (`ledger.money`: caller state, PIN, KYC, limits, idempotency, locks, risk screen
+and write in one database transaction, shared with concurrent requests) and renders its
+answer. A payment blocked by risk is committed (the blocked transaction is the record of the
+attempt) and answered 422: `payment_declined` to a customer, `blocked_by_risk` to staff.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel
-from sqlalchemy import Connection, select
 
 from ledgerbank import errors
-from ledgerbank.identity import auth
-from ledgerbank.identity.deps import DB, Principal, authorized
-from ledgerbank.identity.permissions import Permission
-from ledgerbank.kit import metrics
+from ledgerbank.identity.deps import DB, Principal, authorized, token_holder
+from ledgerbank.identity.permissions import Permission, allows
+from ledgerbank.identity.tokens import TokenClaims
+from ledgerbank.kit import context, metrics
 from ledgerbank.kit.exports import CSV_MEDIA_TYPE
-from ledgerbank.kit.http import PROBLEM, LedgerRoute, problem, problem_responses
+from ledgerbank.kit.http import PROBLEM, LedgerRoute, problem_responses
 from ledgerbank.kit.money import normalize_currency, to_decimal_string
 from ledgerbank.kit.pagination import DEFAULT_LIMIT, Cursor, Limit
-from ledgerbank.ledger import exports, flags, history, idempotency, policy, posting
-from ledgerbank.ledger.idempotency import Outcome
+from ledgerbank.ledger import exports, flags, history, idempotency, orders, policy, posting
+from ledgerbank.ledger.money import Answer, Caller, MoneyRequest, MoneyService, Order
 from ledgerbank.ledger.schemas import (
     MAX_ID,
     Batch,
-    BatchItem,
     BatchResult,
     Deposit,
     EndMoment,
@@ -47,16 +44,18 @@ from ledgerbank.ledger.schemas import (
     Transfer,
     Withdrawal,
 )
-from ledgerbank.ledger.screening import Screen
-from ledgerbank.ledger.tables import TRANSACTION_STATUSES, TRANSACTION_TYPES, accounts
+from ledgerbank.ledger.tables import TRANSACTION_STATUSES, TRANSACTION_TYPES
 
 router = APIRouter(prefix="/transactions", tags=["transactions"], route_class=LedgerRoute)
 
-MoneyMove = Annotated[Principal, authorized(Permission.MONEY_MOVE_OWN)]
+MoneyMove = Annotated[TokenClaims, token_holder(Permission.MONEY_MOVE_OWN)]
+Depositor = Annotated[
+    TokenClaims, token_holder(Permission.MONEY_MOVE_OWN, Permission.MONEY_DEPOSIT_ANY)
+]
+Reverser = Annotated[TokenClaims, token_holder(Permission.TRANSACTIONS_REVERSE)]
 TransactionsRead = Annotated[
     Principal, authorized(Permission.TRANSACTIONS_READ_OWN, Permission.TRANSACTIONS_READ_ALL)
 ]
-TransactionsReverse = Annotated[Principal, authorized(Permission.TRANSACTIONS_REVERSE)]
 TransactionsFlag = Annotated[Principal, authorized(Permission.TRANSACTIONS_FLAG)]
 TransactionId = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdempotencyKey = Annotated[
@@ -85,6 +84,8 @@ POSTING_ERRORS = (
     E.Conflict,
 )
 PIN_ERRORS = (E.PinRequired, E.InvalidPin, E.PinLocked)
+# What only a customer's own payment can answer: KYC tiers, daily limits, a declined payment.
+CUSTOMER_ERRORS = (E.KycRequired, E.KycRejected, E.LimitExceeded, E.PaymentDeclined)
 # A created transaction; also what a replay answers, with the header below.
 MONEY_MOVED = {
     "headers": {
@@ -99,107 +100,56 @@ MONEY_MOVED = {
 # --- answering ---------------------------------------------------------------------------
 
 
-def _respond(outcome: Outcome) -> JSONResponse:
+def _respond(request: Request, answer: Answer) -> JSONResponse:
+    body = answer.body
+    if answer.status >= 400 and "request_id" not in body:
+        request_id = context.request_id.get()
+        body = body if request_id is None else {**body, "request_id": request_id}
     return JSONResponse(
-        outcome.body,
-        status_code=outcome.status,
-        media_type=PROBLEM if outcome.status >= 400 else "application/json",
-        headers={"Idempotent-Replayed": "true"} if outcome.replayed else None,
+        body,
+        status_code=answer.status,
+        media_type=PROBLEM if answer.status >= 400 else "application/json",
+        headers={"Idempotent-Replayed": "true"} if answer.replayed else None,
     )
 
 
-def _problem_body(error: errors.LedgerbankError) -> dict[str, Any]:
-    rendered = problem(error.status, error.code, error.title, error.detail, **error.extra)
-    body: dict[str, Any] = json.loads(bytes(rendered.body))
-    return body
-
-
-def _blocked(result: posting.Posting) -> Outcome:
-    """The 422 answering a posting that risk screening blocked (and that was recorded)."""
-    blocked = result.transactions
-    first = blocked[0]
-    error = E.BlockedByRisk(
-        f"transaction {first['id']} was blocked by risk screening and not posted",
-        transaction_id=first["id"],
-        transaction_ids=[t["id"] for t in blocked],
-        risk=_risk_for_payer(first),
-    )
-    return Outcome(422, _problem_body(error), first["id"])
-
-
-def _posted_one(result: posting.Posting) -> Outcome:
-    if result.blocked:
-        return _blocked(result)
-    row = result.transaction
-    view = Transaction.from_row(row, _risk_for_payer(row))
-    return Outcome(201, view.model_dump(mode="json"), row["id"])
-
-
-def _risk_for_payer(row: dict[str, Any]) -> dict[str, Any] | None:
-    """Customers post from their own account: they read the reasons about it, not the payee's."""
-    initiator = policy.initiating_account(row)
-    return policy.risk_as_seen(row.get("risk"), row, set() if initiator is None else {initiator})
-
-
-def _count(outcome: Outcome, counter: Any) -> Outcome:
-    """Count what committed: postings (a batch says how many) and blocks; replays count nothing."""
-    body = outcome.body
-    if outcome.replayed:
-        return outcome
-    if outcome.status < 300:
+def _count(answer: Answer, counter: Any) -> None:
+    """Count what committed: postings (a batch says how many) and blocks; replays nothing."""
+    if answer.replayed:
+        return
+    body = answer.body
+    if answer.status < 300:
         counter.inc(body.get("posted", 1))
         metrics.transactions_blocked.inc(body.get("blocked", 0))
-    elif body.get("code") == E.BlockedByRisk.code:
-        metrics.transactions_blocked.inc(len(body["transaction_ids"]))
-    return outcome
+    elif answer.code in (E.BlockedByRisk.code, E.PaymentDeclined.code):
+        metrics.transactions_blocked.inc(len(body.get("transaction_ids", [1])))
+    elif answer.code is not None:
+        metrics.postings_refused.labels(code=answer.code).inc()
 
 
-def _move_money(
+async def _move_money(
     request: Request,
-    principal: Principal,
-    database: DB,
-    key: str | None,
+    claims: TokenClaims,
+    order: Order,
     body: BaseModel,
-    unit: Callable[[Connection], Outcome],
+    key: str | None,
     counter: Any,
 ) -> JSONResponse:
-    """Post through `unit` once per Idempotency-Key; money leaving an account needs the PIN."""
-    settings = request.app.state.settings
-
-    def check_pin() -> None:
-        if isinstance(body, Withdrawal | Transfer | Batch):
-            auth.check_pin(database, principal.id, body.pin, settings=settings)
-
-    request_hash = idempotency.fingerprint(
-        request.method, request.url.path, body.model_dump(mode="json", exclude={"pin"})
-    )
-    try:
-        outcome = idempotency.run(
-            database,
-            unit,
-            scope=idempotency.scope_of(principal.id),
+    """Hand the order to the money service (one transaction, maybe shared) and answer."""
+    money: MoneyService = request.app.state.money
+    answer = await money.run_async(
+        MoneyRequest(
+            caller=Caller(claims.user_id, claims.role, claims.version),
+            order=order,
+            pin=getattr(body, "pin", None),
             key=key,
-            request_hash=request_hash,
-            guard=check_pin,
+            fingerprint=idempotency.fingerprint(
+                request.method, request.url.path, body.model_dump(mode="json", exclude={"pin"})
+            ),
         )
-    except E.LedgerbankError as exc:
-        metrics.postings_refused.labels(code=exc.code).inc()
-        raise
-    return _respond(_count(outcome, counter))
-
-
-def _posting_args(request: Request, principal: Principal) -> dict[str, Any]:
-    """What every customer posting is called with: who, the risk screen, the largest amount."""
-    return {
-        "actor_id": principal.id,
-        "screen": _screen(request),
-        "max_major": Decimal(request.app.state.settings.max_amount),
-    }
-
-
-def _screen(request: Request) -> Screen:
-    screen: Screen = request.app.state.screen
-    return screen
+    )
+    _count(answer, counter)
+    return _respond(request, answer)
 
 
 # --- money movements --------------------------------------------------------------------
@@ -209,28 +159,26 @@ def _screen(request: Request) -> Screen:
     "/deposit",
     status_code=201,
     operation_id="transactions-deposit",
-    summary="Deposit cash into one of the caller's accounts",
+    summary="Deposit cash into one of the caller's accounts (staff: into a customer's account)",
     response_model=Transaction,
-    responses={201: MONEY_MOVED, **problem_responses(*POSTING_ERRORS)},
+    responses={
+        201: MONEY_MOVED,
+        **problem_responses(*POSTING_ERRORS, *CUSTOMER_ERRORS),
+    },
 )
-def deposit(
-    request: Request, body: Deposit, principal: MoneyMove, database: DB, key: IdempotencyKey = None
+async def deposit(
+    request: Request, body: Deposit, claims: Depositor, key: IdempotencyKey = None
 ) -> JSONResponse:
-    common = _posting_args(request, principal)
-
-    def unit(conn: Connection) -> Outcome:
-        policy.require_own_accounts(conn, principal, body.account_id)
-        return _posted_one(
-            posting.deposit(
-                conn,
-                account_id=body.account_id,
-                amount=body.amount,
-                description=body.description,
-                **common,
-            )
-        )
-
-    return _move_money(request, principal, database, key, body, unit, metrics.deposits_posted)
+    """A customer's self-service cash deposit counts toward their daily deposit limit (a
+    customer whose KYC is pending has a small one). Staff with `money:deposit_any` pay cash
+    in for any customer; that is audited under their name."""
+    order = orders.Deposit(
+        body.account_id,
+        body.amount,
+        body.description,
+        on_behalf=not allows(claims.role, Permission.MONEY_MOVE_OWN),
+    )
+    return await _move_money(request, claims, order, body, key, metrics.deposits_posted)
 
 
 @router.post(
@@ -241,31 +189,14 @@ def deposit(
     response_model=Transaction,
     responses={
         201: MONEY_MOVED,
-        **problem_responses(*POSTING_ERRORS, *PIN_ERRORS, E.InsufficientFunds),
+        **problem_responses(*POSTING_ERRORS, *CUSTOMER_ERRORS, *PIN_ERRORS, E.InsufficientFunds),
     },
 )
-def withdraw(
-    request: Request,
-    body: Withdrawal,
-    principal: MoneyMove,
-    database: DB,
-    key: IdempotencyKey = None,
+async def withdraw(
+    request: Request, body: Withdrawal, claims: MoneyMove, key: IdempotencyKey = None
 ) -> JSONResponse:
-    common = _posting_args(request, principal)
-
-    def unit(conn: Connection) -> Outcome:
-        policy.require_own_accounts(conn, principal, body.account_id)
-        return _posted_one(
-            posting.withdraw(
-                conn,
-                account_id=body.account_id,
-                amount=body.amount,
-                description=body.description,
-                **common,
-            )
-        )
-
-    return _move_money(request, principal, database, key, body, unit, metrics.withdrawals_posted)
+    order = orders.Withdrawal(body.account_id, body.amount, body.description)
+    return await _move_money(request, claims, order, body, key, metrics.withdrawals_posted)
 
 
 @router.post(
@@ -278,6 +209,7 @@ def withdraw(
         201: MONEY_MOVED,
         **problem_responses(
             *POSTING_ERRORS,
+            *CUSTOMER_ERRORS,
             *PIN_ERRORS,
             E.InsufficientFunds,
             E.CurrencyMismatch,
@@ -285,29 +217,11 @@ def withdraw(
         ),
     },
 )
-def transfer(
-    request: Request,
-    body: Transfer,
-    principal: MoneyMove,
-    database: DB,
-    key: IdempotencyKey = None,
+async def transfer(
+    request: Request, body: Transfer, claims: MoneyMove, key: IdempotencyKey = None
 ) -> JSONResponse:
-    common = _posting_args(request, principal)
-
-    def unit(conn: Connection) -> Outcome:
-        policy.require_own_accounts(conn, principal, body.from_account_id)
-        return _posted_one(
-            posting.transfer(
-                conn,
-                from_account_id=body.from_account_id,
-                to_account_id=body.to_account_id,
-                amount=body.amount,
-                description=body.description,
-                **common,
-            )
-        )
-
-    return _move_money(request, principal, database, key, body, unit, metrics.transfers_posted)
+    order = orders.Transfer(body.from_account_id, body.to_account_id, body.amount, body.description)
+    return await _move_money(request, claims, order, body, key, metrics.transfers_posted)
 
 
 @router.post(
@@ -321,6 +235,7 @@ def transfer(
         200: {"model": BatchResult, "description": "`atomic: false`: a result per transfer"},
         **problem_responses(
             *POSTING_ERRORS,
+            *CUSTOMER_ERRORS,
             *PIN_ERRORS,
             E.InsufficientFunds,
             E.CurrencyMismatch,
@@ -328,80 +243,17 @@ def transfer(
         ),
     },
 )
-def batch(
-    request: Request,
-    body: Batch,
-    principal: MoneyMove,
-    database: DB,
-    key: IdempotencyKey = None,
+async def batch(
+    request: Request, body: Batch, claims: MoneyMove, key: IdempotencyKey = None
 ) -> JSONResponse:
-    common = _posting_args(request, principal)
-
-    def atomic(conn: Connection) -> Outcome:
-        policy.require_own_accounts(conn, principal, *(t.from_account_id for t in body.transfers))
-        orders = [
+    order = orders.Batch(
+        tuple(
             posting.TransferOrder(t.from_account_id, t.to_account_id, t.amount, t.description)
             for t in body.transfers
-        ]
-        result = posting.transfer_batch(conn, orders, **common)
-        if result.blocked:
-            return _blocked(result)
-        items = [
-            BatchItem(
-                index=i, status="posted", transaction=Transaction.from_row(t, _risk_for_payer(t))
-            )
-            for i, t in enumerate(result.transactions)
-        ]
-        answer = BatchResult(
-            atomic=True,
-            batch_id=result.transaction["batch_id"],
-            posted=len(items),
-            blocked=0,
-            failed=0,
-            items=items,
-        )
-        return Outcome(201, answer.model_dump(mode="json"), result.transaction["id"])
-
-    def one_by_one(conn: Connection) -> Outcome:
-        # Lock every account up front in id order, so the items cannot deadlock with others.
-        ids = sorted({i for t in body.transfers for i in (t.from_account_id, t.to_account_id)})
-        conn.execute(select(accounts.c.id).where(accounts.c.id.in_(ids)).with_for_update())
-        items = []
-        for index, order in enumerate(body.transfers):
-            try:
-                with conn.begin_nested():  # a refused item leaves no trace
-                    policy.require_own_accounts(conn, principal, order.from_account_id)
-                    result = posting.transfer(
-                        conn,
-                        from_account_id=order.from_account_id,
-                        to_account_id=order.to_account_id,
-                        amount=order.amount,
-                        description=order.description,
-                        **common,
-                    )
-            except E.LedgerbankError as exc:
-                items.append(BatchItem(index=index, status="failed", error=_problem_body(exc)))
-                continue
-            row = result.transaction
-            items.append(
-                BatchItem(
-                    index=index,
-                    status="blocked" if result.blocked else "posted",
-                    transaction=Transaction.from_row(row, _risk_for_payer(row)),
-                )
-            )
-        answer = BatchResult(
-            atomic=False,
-            batch_id=None,
-            posted=sum(item.status == "posted" for item in items),
-            blocked=sum(item.status == "blocked" for item in items),
-            failed=sum(item.status == "failed" for item in items),
-            items=items,
-        )
-        return Outcome(200, answer.model_dump(mode="json"))
-
-    unit = atomic if body.atomic else one_by_one
-    return _move_money(request, principal, database, key, body, unit, metrics.transfers_posted)
+        ),
+        atomic=body.atomic,
+    )
+    return await _move_money(request, claims, order, body, key, metrics.transfers_posted)
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -533,20 +385,15 @@ def get_transaction(
         ),
     },
 )
-def reverse_transaction(
+async def reverse_transaction(
     request: Request,
     transaction_id: TransactionId,
     body: ReverseRequest,
-    principal: TransactionsReverse,
-    database: DB,
+    claims: Reverser,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    def unit(conn: Connection) -> Outcome:
-        return _posted_one(
-            posting.reverse(conn, transaction_id, reason=body.reason, actor_id=principal.id)
-        )
-
-    return _move_money(request, principal, database, key, body, unit, metrics.reversals_posted)
+    order = orders.Reversal(transaction_id, body.reason)
+    return await _move_money(request, claims, order, body, key, metrics.reversals_posted)
 
 
 @router.post(

@@ -15,11 +15,35 @@ branch_labels = None
 depends_on = None
 
 
+LIMITS = ("limit_deposit_daily", "limit_withdrawal_daily", "limit_transfer_daily")
+
+
 def upgrade() -> None:
-    op.add_column(
-        "users", sa.Column("token_version", sa.Integer(), nullable=False, server_default="0")
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(
+            sa.Column("token_version", sa.Integer(), nullable=False, server_default="0")
+        )
+        for name in LIMITS:
+            batch.add_column(sa.Column(name, sa.String(length=24), nullable=True))
+    op.create_table(
+        "customer_daily_totals",
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("business_day", sa.Date(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("deposited", sa.BigInteger(), nullable=False, server_default="0"),
+        sa.Column("withdrawn", sa.BigInteger(), nullable=False, server_default="0"),
+        sa.Column("sent", sa.BigInteger(), nullable=False, server_default="0"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_customer_daily_totals_user_id_users"
+        ),
+        sa.PrimaryKeyConstraint(
+            "user_id", "business_day", "currency", name="pk_customer_daily_totals"
+        ),
     )
 
 
 def downgrade() -> None:
-    op.drop_column("users", "token_version")
+    op.drop_table("customer_daily_totals")
+    with op.batch_alter_table("users") as batch:
+        for name in (*LIMITS, "token_version"):
+            batch.drop_column(name)
