@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from ledgerbank import errors
-from ledgerbank.kit.money import to_decimal_string, to_minor
+from ledgerbank.kit.money import exponent, to_decimal_string
 from ledgerbank.ledger.tables import customer_daily_totals
 
 TOTALS = customer_daily_totals
@@ -82,9 +82,8 @@ def check_limit_text(value: str) -> str:
 
 @lru_cache(maxsize=1024)
 def _minor(limit: str, currency: str) -> int:
-    if Decimal(limit) == 0:
-        return 0
-    return to_minor(Decimal(limit).quantize(Decimal("0.01")), currency, max_major=Decimal(10**15))
+    """A limit in the currency's minor units (rounded down to what the currency can hold)."""
+    return int(Decimal(limit).scaleb(exponent(currency)).to_integral_value(ROUND_FLOOR))
 
 
 @dataclass

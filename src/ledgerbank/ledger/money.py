@@ -416,6 +416,10 @@ class _Group:
                 to_claim[key] = self.requests[index].fingerprint
         for key in idempotency.claim(self.conn, to_claim):
             self.answers[self.claimed.pop(key)] = _TAKEN
+        for twin, first in list(self.twins.items()):
+            if self.answers[first] is _TAKEN:  # both read the committed answer afterwards
+                self.answers[twin] = _TAKEN
+                del self.twins[twin]
 
     # --- 2. and 4. locks --------------------------------------------------------------
 

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ledgerbank.ledger import accounts_router, books_router, import_router, transactions_router
+from ledgerbank.ledger import (
+    accounts_router,
+    books_router,
+    import_router,
+    limits_router,
+    transactions_router,
+)
 
 router = APIRouter()
 router.include_router(accounts_router.router)
 router.include_router(transactions_router.router)
 router.include_router(import_router.router)
 router.include_router(books_router.router)
+router.include_router(limits_router.router)
