@@ -16,7 +16,9 @@ TEST_ENV = {"LEDGERBANK_ENVIRONMENT": "test"}
 
 
 @contextmanager
-def serving(database_url: str, data_dir: Path, *, jwt_secret: str, **env: str) -> Iterator[Server]:
+def serving(
+    database_url: str, data_dir: Path, *, jwt_secret: str, workers: int = 1, **env: str
+) -> Iterator[Server]:
     """A server on `database_url`, signing tokens with `jwt_secret`; fails the test if it
     does not start."""
     settings = {
@@ -27,7 +29,9 @@ def serving(database_url: str, data_dir: Path, *, jwt_secret: str, **env: str) -
         **env,
     }
     try:
-        with running_server(settings, log_path=data_dir / "server.log", cwd=data_dir) as server:
+        with running_server(
+            settings, log_path=data_dir / "server.log", cwd=data_dir, workers=workers
+        ) as server:
             yield server
     except ServerFailed as exc:
         pytest.fail(str(exc))
