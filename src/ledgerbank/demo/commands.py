@@ -47,6 +47,7 @@ def load_command(
             database,
             seed=seed,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            pin_keyring=get_settings().pin_keyring(),
         )
     with console.status("training the risk model on the demo history and scoring it"):
         version, _ = risk_training.prepare_history(database, get_settings())
@@ -57,10 +58,10 @@ def load_command(
 
 def print_bank(bank: service.DemoBank) -> None:
     people = Table(title="demo users (sign in with these)")
-    for column in ("username", "password", "role", "name"):
+    for column in ("username", "password", "PIN", "role", "name"):
         people.add_column(column, overflow="fold")
     for user in bank.users:
-        people.add_row(user.username, user.password, user.role, user.full_name)
+        people.add_row(user.username, user.password, user.pin or "", user.role, user.full_name)
     console.print(people)
     numbers = Table(title="demo accounts")
     for column in ("owner", "account number", "type", "currency"):

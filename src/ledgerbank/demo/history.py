@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 HISTORY_DAYS = 182
 DEFAULT_SEED = 2026
+DEMO_PIN = "2026"  # every demo customer's transaction PIN
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,10 @@ class DemoUser:
     role: str
     full_name: str
     kyc_status: str = "verified"
+
+    @property
+    def pin(self) -> str | None:
+        return DEMO_PIN if self.role == "customer" else None
 
 
 def _user(username: str, role: str, full_name: str, kyc_status: str = "verified") -> DemoUser:

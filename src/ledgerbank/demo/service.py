@@ -19,10 +19,12 @@ from sqlalchemy import Connection, Table, select, update
 from ledgerbank import errors
 from ledgerbank.audit import service as audit
 from ledgerbank.demo.history import ACCOUNTS, DEFAULT_SEED, USERS, DemoUser, Event, generate
+from ledgerbank.identity import pins
 from ledgerbank.identity import service as identity
 from ledgerbank.identity.tables import users
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.db import Database
+from ledgerbank.kit.keys import Keyring
 from ledgerbank.kit.money import to_decimal_string
 from ledgerbank.ledger import posting
 from ledgerbank.ledger.accounts import open_account
@@ -72,11 +74,14 @@ def load(
     now: datetime | None = None,
     chunk_size: int = CHUNK_SIZE,
     progress: Callable[[int, int], None] | None = None,
+    pin_keyring: Keyring | None = None,
 ) -> DemoBank:
-    """Create the demo users and accounts, then post their history ending at `now`."""
+    """Create the demo users and accounts, then post their history ending at `now`.
+
+    With `pin_keyring` (the server's PIN keys) the customers get their demo transaction PIN."""
     now = now or utcnow()
     events = generate(seed=seed, end=now)
-    opened = database.write(lambda conn: _open_bank(conn, now))
+    opened = database.write(lambda conn: _open_bank(conn, now, pin_keyring))
     for start in range(0, len(events), chunk_size):
         chunk = events[start : start + chunk_size]
         database.write(functools.partial(_post, events=chunk, opened=opened, screen=screen))
@@ -86,7 +91,7 @@ def load(
     return DemoBank(USERS, opened.accounts, len(events), events[0].at, events[-1].at)
 
 
-def _open_bank(conn: Connection, now: datetime) -> _Opened:
+def _open_bank(conn: Connection, now: datetime, pin_keyring: Keyring | None) -> _Opened:
     taken = conn.execute(
         select(users.c.username).where(users.c.username.in_([u.username for u in USERS]))
     ).scalars()
@@ -106,6 +111,14 @@ def _open_bank(conn: Connection, now: datetime) -> _Opened:
         )
         for user in USERS
     }
+    for user in USERS:
+        if pin_keyring is not None and user.pin is not None:
+            user_id = user_ids[user.username]
+            conn.execute(
+                update(users)
+                .where(users.c.id == user_id)
+                .values(pin_hash=pins.hash_pin(pin_keyring, user_id, user.pin))
+            )
     account_ids: dict[str, int] = {}
     opened: list[DemoAccountOpened] = []
     staff_since = now - timedelta(days=STAFF_SINCE_DAYS)

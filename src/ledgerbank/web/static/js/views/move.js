@@ -18,7 +18,8 @@ export default async function render(ctx) {
     main.append(h("p", { class: "empty" }, "Open an account first."), h("a", { class: "btn primary", href: href("/accounts") }, "Open an account"));
     return;
   }
-  const pin = () => (profile.has_pin ? field({ label: "Transaction PIN", name: "pin", type: "password", inputmode: "numeric", autocomplete: "off", pattern: "[0-9]{4,6}", minlength: 4, maxlength: 6, required: true, hint: "4–6 digits" }) : null);
+  // Money leaving an account always needs the PIN; a customer without one sets it first.
+  const pin = () => field({ label: "Transaction PIN", name: "pin", type: "password", inputmode: "numeric", autocomplete: "off", pattern: "[0-9]{4,6}", minlength: 4, maxlength: 6, required: true, hint: "4–6 digits" });
   const preselect = query.account_id;
   const result = h("section", { class: "section", "aria-live": "polite", "aria-label": "Result" });
 
@@ -92,7 +93,7 @@ export default async function render(ctx) {
     { label: "Kind of transaction", selected, onChange: () => clear(result) },
   );
   main.append(
-    h("div", { class: "grid cols-2" }, h("section", { class: "card" }, root), h("div", {}, profile.has_pin ? null : h("p", { class: "muted" }, "Tip: set a transaction PIN in your profile to protect withdrawals and transfers."), result)),
+    h("div", { class: "grid cols-2" }, h("section", { class: "card" }, root), h("div", {}, profile.has_pin ? null : h("p", { class: "alert warn" }, "Set a transaction PIN in your profile before your first withdrawal or transfer.", " ", h("a", { href: href("/profile") }, "Go to your profile")), result)),
   );
 }
 
@@ -120,8 +121,19 @@ function outcome(tx) {
   );
 }
 
-// A failure in words; a blocked transfer also shows its risk score and the rules that fired.
+// A failure in words. A declined payment says only that it failed and how to reach the bank
+// (why is for staff: telling the customer would be tipping off).
 async function failure(error) {
+  if (error.code === "payment_declined") {
+    const reference = (error.problem || {}).reference;
+    return h(
+      "div",
+      { class: "alert error stack", role: "alert", dataset: { code: error.code } },
+      h("div", { class: "title" }, "This payment could not be completed. No money moved."),
+      h("p", {}, "Please contact us if you need help with it."),
+      reference ? h("p", {}, `Reference: ${reference}`) : null,
+    );
+  }
   if (error.code !== "blocked_by_risk") return errorBox(error);
   const problem = error.problem || {};
   let risk = problem.risk || null;
