@@ -1,10 +1,14 @@
-"""The ledger benchmark: transfers posted through the posting engine by concurrent processes.
+"""The ledger benchmark: money requests through the money service, in-process, as a bank runs it.
 
-Each worker is a process with its own engine (threads would share one interpreter lock and
-measure it instead of the database). Scenarios: single transfers, one per database
-transaction, spread over many accounts (`uniform`) or crowded onto a few (`hot`), and batches
-of transfers posted by `transfer_batch`, one batch per transaction. The benchmark works on its
-own users and accounts (prefix `bench_`) and refuses a database holding anything else.
+Every transfer is a `MoneyRequest` handed to `ledger.money.MoneyService` exactly as the HTTP
+routes hand it: a verified customer with a PIN, the PIN checked, daily limits checked (set high
+enough not to refuse the load), an Idempotency-Key claimed and answered, the risk screen on,
+group commit on. Only HTTP is left out. Each worker is a process with its own engine and
+service (threads would share one interpreter lock); inside it, client threads submit requests
+concurrently, so the service coalesces them as a server process would. Scenarios: single
+transfers over many accounts (`uniform`) or a few (`hot`), and batches of transfers, one batch
+per request. The benchmark works on its own users and accounts (prefix `bench_`) and refuses a
+database holding anything else.
 """
 
 from __future__ import annotations
@@ -13,36 +17,57 @@ import functools
 import multiprocessing
 import random
 import secrets
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, update
 
 from ledgerbank import errors
 from ledgerbank.bench.report import Measurement
+from ledgerbank.config import Settings, get_settings
+from ledgerbank.identity import pins
 from ledgerbank.identity.service import create_user, find_user
 from ledgerbank.identity.tables import users
 from ledgerbank.kit.db import Database
-from ledgerbank.ledger import posting
+from ledgerbank.kit.keys import Keyring
+from ledgerbank.ledger import idempotency, posting
 from ledgerbank.ledger.accounts import open_account
+from ledgerbank.ledger.limits import DailyLimits
+from ledgerbank.ledger.money import Caller, MoneyRequest, MoneyService
+from ledgerbank.ledger.orders import Batch, Transfer
 from ledgerbank.ledger.tables import accounts
 from ledgerbank.migrations import is_current
 
 BENCH_PREFIX = "bench_"
-BENCH_OWNER = "bench_owner"
+CUSTOMER_PREFIX = "bench_c"
+ACCOUNTS_PER_CUSTOMER = 10
 # Each bench account starts with this much: random transfers of at most 1.00 never drain it.
 OPENING_BALANCE = "1000000.00"
-_SETUP_CHUNK = 250
+BENCH_PIN = "1357"
+# Only bench customers' PINs are hashed with it, on a database the benchmark refuses to share.
+BENCH_PIN_KEYS = "bench:" + "k" * 40
+# Limits high enough never to refuse the load; everything else as a bank runs it.
+BENCH_LIMIT = "1000000000000.00"
+_SETUP_CHUNK = 100
+
+
+@dataclass(frozen=True)
+class BenchAccount:
+    account_id: int
+    owner_id: int
 
 
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    account_ids: Sequence[int]
+    accounts: Sequence[BenchAccount]
     seconds: float
-    batch_size: int = 1  # 1: `transfer`; more: `transfer_batch` of this many orders
+    batch_size: int = 1  # 1: single transfers; more: one batch of this many per request
     # Each worker keeps to its own share of the accounts, as batches from different clients
     # (payrolls of different companies) mostly do; shared, every batch would wait on the last.
     partitioned: bool = False
@@ -52,12 +77,35 @@ class Scenario:
 class WorkerResult:
     transfers: int = 0
     latencies: list[float] = field(default_factory=list)
+    refused: Counter[str] = field(default_factory=Counter)  # requests answered other than 201
+    groups: int = 0  # transactions the worker's service committed, and the requests in them
+    grouped: int = 0
     started: float = 0.0
     ended: float = 0.0
     error: str | None = None
 
 
-# --- the bench accounts ---------------------------------------------------------------------
+def bench_keyring() -> Keyring:
+    return Keyring.parse(BENCH_PIN_KEYS, setting="the benchmark's PIN key")
+
+
+def bench_settings(settings: Settings) -> Settings:
+    """The settings a benchmark posts with: risk on, with the two thresholds widened that
+    synthetic traffic (every account paying many others many times a minute) would trip."""
+    return settings.model_copy(
+        update={
+            "risk_enabled": True,
+            "risk_velocity_max_count": 10**9,
+            "risk_fan_min_count": 10**9,
+            "pin_keys": BENCH_PIN_KEYS,
+            "limit_deposit_daily": BENCH_LIMIT,
+            "limit_withdrawal_daily": BENCH_LIMIT,
+            "limit_transfer_daily": BENCH_LIMIT,
+        }
+    )
+
+
+# --- the bench customers and accounts --------------------------------------------------------
 
 
 def check_database(database: Database, *, force: bool) -> None:
@@ -77,109 +125,224 @@ def check_database(database: Database, *, force: bool) -> None:
         )
 
 
-def bench_accounts(
-    database: Database, count: int, *, progress: Callable[[int, int], None] | None = None
-) -> list[int]:
-    """The ids of `count` funded bench accounts, opening and funding the missing ones."""
-
-    def owner(conn: Connection) -> int:
-        found = find_user(conn, BENCH_OWNER)
-        if found is not None:
-            return int(found["id"])
+def bench_customer(conn: Connection, index: int, *, password: str) -> int:
+    """The bench customer number `index` (made when missing): verified, with the bench PIN."""
+    username = f"{CUSTOMER_PREFIX}{index:05d}"
+    user = find_user(conn, username)
+    if user is None:
         user = create_user(
             conn,
-            username=BENCH_OWNER,
-            password=secrets.token_urlsafe(24),  # nobody signs in as the benchmark
-            email="bench_owner@example.com",
-            full_name="Benchmark owner",
+            username=username,
+            password=password,
+            email=f"{username}@bench.example",
+            full_name=f"Bench customer {index}",
+            kyc_status="verified",
         )
-        return int(user["id"])
+    user_id = int(user["id"])
+    conn.execute(
+        update(users)
+        .where(users.c.id == user_id)
+        .values(pin_hash=pins.hash_pin(bench_keyring(), user_id, BENCH_PIN), failed_pins=0)
+    )
+    return user_id
 
-    owner_id = database.write(owner)
-    with database.read() as conn:
-        ids = list(
-            conn.execute(
-                select(accounts.c.id)
-                .where(accounts.c.owner_id == owner_id, accounts.c.currency == "USD")
-                .order_by(accounts.c.id)
-                .limit(count)
-            ).scalars()
-        )
 
-    def open_funded(conn: Connection, how_many: int) -> list[int]:
-        opened = []
-        for _ in range(how_many):
-            account_id = int(
-                open_account(conn, owner_id=owner_id, account_type="checking", currency="USD")["id"]
+def bench_accounts(
+    database: Database,
+    count: int,
+    *,
+    per_customer: int = ACCOUNTS_PER_CUSTOMER,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[BenchAccount]:
+    """`count` funded bench accounts, `per_customer` to a customer; missing ones made."""
+    password = secrets.token_urlsafe(24)  # nobody signs in to these in-process customers
+
+    def chunk(conn: Connection, first: int, last: int) -> list[BenchAccount]:
+        made = []
+        for customer in range(first // per_customer, (last - 1) // per_customer + 1):
+            owner_id = bench_customer(conn, customer, password=password)
+            have = list(
+                conn.execute(
+                    select(accounts.c.id)
+                    .where(accounts.c.owner_id == owner_id, accounts.c.currency == "USD")
+                    .order_by(accounts.c.id)
+                ).scalars()
             )
-            posting.deposit(conn, account_id=account_id, amount=OPENING_BALANCE, actor_id=None)
-            opened.append(account_id)
-        return opened
+            wanted = min(per_customer, last - customer * per_customer)
+            while len(have) < wanted:
+                opened = open_account(
+                    conn, owner_id=owner_id, account_type="checking", currency="USD"
+                )
+                posting.deposit(
+                    conn, account_id=opened["id"], amount=OPENING_BALANCE, actor_id=None
+                )
+                have.append(int(opened["id"]))
+            start = max(first - customer * per_customer, 0)
+            made += [BenchAccount(int(i), owner_id) for i in have[start:wanted]]
+        return made
 
-    while len(ids) < count:
-        missing = min(_SETUP_CHUNK, count - len(ids))
-        ids += database.write(functools.partial(open_funded, how_many=missing))
+    found: list[BenchAccount] = []
+    while len(found) < count:
+        last = min(count, len(found) + _SETUP_CHUNK)
+        found += database.write(functools.partial(chunk, first=len(found), last=last))
         if progress is not None:
-            progress(len(ids), count)
-    return ids
+            progress(len(found), count)
+    return found
 
 
 # --- the workers ----------------------------------------------------------------------------
 
 
-def _post_for(database: Database, scenario: Scenario, worker: int, workers: int) -> WorkerResult:
-    """Post transfers until the scenario's time is up; latency is measured per transaction."""
-    rng = random.Random(worker)
-    ids = scenario.account_ids[worker::workers] if scenario.partitioned else scenario.account_ids
-    result = WorkerResult(started=time.time())
-    deadline = time.perf_counter() + scenario.seconds
+def money_service(database: Database, settings: Settings) -> MoneyService:
+    """The service as the app builds it, with the benchmark's settings and group commit on."""
+    from ledgerbank.risk.screen import build_screen  # the composition sits above both domains
 
+    tuned = bench_settings(settings)
+    screen = build_screen(tuned)
+    service = MoneyService(
+        database,
+        lambda: screen,
+        keyring=bench_keyring(),
+        limits=DailyLimits.from_settings(tuned),
+        max_major=Decimal(tuned.max_amount),
+        pin_max_failures=tuned.pin_max_failures,
+        pin_lock_minutes=tuned.pin_lock_minutes,
+    )
+    committers = tuned.group_commit_committers or (1 if database.dialect == "sqlite" else 4)
+    service.start_group_commit(
+        max_group=tuned.group_commit_max,
+        window=tuned.group_commit_window_ms / 1000,
+        committers=committers,
+    )
+    return service
+
+
+def _request(
+    rng: random.Random,
+    scenario: Scenario,
+    mine: Sequence[BenchAccount],
+    pool: Sequence[BenchAccount],
+    key: str,
+) -> MoneyRequest:
     def amount() -> str:
         return f"0.{rng.randint(1, 99):02d}"
 
-    while time.perf_counter() < deadline:
-        work: Callable[[Connection], posting.Posting]
-        if scenario.batch_size == 1:
-            source, destination = rng.sample(ids, 2)
-            work = functools.partial(
-                posting.transfer,
-                from_account_id=source,
-                to_account_id=destination,
-                amount=amount(),
-                actor_id=None,
+    if scenario.batch_size == 1:
+        source, destination = rng.sample(pool, 2)
+        order: Transfer | Batch = Transfer(source.account_id, destination.account_id, amount())
+        owner = source.owner_id
+    else:
+        owner = mine[0].owner_id
+        orders = []
+        for _ in range(scenario.batch_size):
+            source = rng.choice(mine)
+            destination = rng.choice(pool)
+            while destination.account_id == source.account_id:
+                destination = rng.choice(pool)
+            orders.append(
+                posting.TransferOrder(source.account_id, destination.account_id, amount())
             )
-        else:
-            orders = []
-            for _ in range(scenario.batch_size):
-                source, destination = rng.sample(ids, 2)
-                orders.append(posting.TransferOrder(source, destination, amount()))
-            work = functools.partial(posting.transfer_batch, orders=orders, actor_id=None)
+        order = Batch(tuple(orders))
+    return MoneyRequest(
+        caller=Caller(owner, "customer"),
+        order=order,
+        pin=BENCH_PIN,
+        key=key,
+        fingerprint=idempotency.fingerprint("POST", f"/bench/{order.kind}", key),
+    )
+
+
+def _client(
+    service: MoneyService,
+    scenario: Scenario,
+    pool: Sequence[BenchAccount],
+    mine: Sequence[BenchAccount],
+    seed: str,
+    deadline: float,
+    result: WorkerResult,
+    lock: threading.Lock,
+) -> None:
+    rng = random.Random(seed)
+    sequence = 0
+    while time.perf_counter() < deadline:
+        sequence += 1
+        request = _request(rng, scenario, mine, pool, f"{seed}-{sequence}")
         started = time.perf_counter()
-        database.write(work)
-        result.latencies.append(time.perf_counter() - started)
-        result.transfers += scenario.batch_size
+        answer = service.run(request)
+        elapsed = time.perf_counter() - started
+        with lock:
+            result.latencies.append(elapsed)
+            if answer.status == 201:
+                result.transfers += scenario.batch_size
+            else:
+                result.refused[f"{answer.status} {answer.code}"] += 1
+
+
+def _post_for(
+    service: MoneyService, scenario: Scenario, worker: int, workers: int, clients: int
+) -> WorkerResult:
+    """Client threads submit requests until the scenario's time is up."""
+    pool = scenario.accounts[worker::workers] if scenario.partitioned else scenario.accounts
+    owners: dict[int, list[BenchAccount]] = {}
+    for account in pool:
+        owners.setdefault(account.owner_id, []).append(account)
+    owned = [accounts for accounts in owners.values() if accounts]
+    run = secrets.token_hex(4)
+    result = WorkerResult(started=time.time())
+    committer = service.committer
+    groups_before = (committer.groups, committer.items) if committer else (0, 0)
+    lock = threading.Lock()
+    deadline = time.perf_counter() + scenario.seconds
+    threads = [
+        threading.Thread(
+            target=_client,
+            args=(
+                service,
+                scenario,
+                pool,
+                owned[index % len(owned)],
+                f"{run}-{worker}-{index}",
+                deadline,
+                result,
+                lock,
+            ),
+        )
+        for index in range(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     result.ended = time.time()
+    if committer:
+        result.groups = committer.groups - groups_before[0]
+        result.grouped = committer.items - groups_before[1]
+    result.latencies.sort()
     return result
 
 
-def worker_main(url: str, worker: int, workers: int, tasks: Any, results: Any, start: Any) -> None:
-    """A worker process: its own engine; runs each scenario it is handed, after the others."""
-    database = Database.from_url(url, pool_size=1)
+def worker_main(
+    url: str, worker: int, workers: int, clients: int, tasks: Any, results: Any, start: Any
+) -> None:
+    """A worker process: its own engine and money service; runs each scenario it is handed."""
+    database = Database.from_url(url, pool_size=clients + 4)
+    service = money_service(database, get_settings())
     with database.read() as conn:  # connect before the clock starts
         conn.execute(select(1))
     while (scenario := tasks.get()) is not None:
         start.wait()
         try:
-            results.put(_post_for(database, scenario, worker, workers))
+            results.put(_post_for(service, scenario, worker, workers, clients))
         except Exception as exc:  # reported by the parent, which stops the run
             results.put(WorkerResult(error=f"{type(exc).__name__}: {exc}"))
+    service.close()
     database.dispose()
 
 
 class WorkerPool:
     """Worker processes started once and handed one scenario after another."""
 
-    def __init__(self, url: str, workers: int) -> None:
+    def __init__(self, url: str, workers: int, clients: int) -> None:
         context = multiprocessing.get_context("spawn")  # no engine state inherited by fork
         self.workers = workers
         self.start = context.Barrier(workers + 1)
@@ -188,7 +351,7 @@ class WorkerPool:
         self.processes = [
             context.Process(
                 target=worker_main,
-                args=(url, index, workers, self.tasks[index], self.results, self.start),
+                args=(url, index, workers, clients, self.tasks[index], self.results, self.start),
                 daemon=True,
             )
             for index in range(workers)
@@ -196,7 +359,8 @@ class WorkerPool:
         for process in self.processes:
             process.start()
 
-    def run(self, scenario: Scenario) -> Measurement:
+    def run(self, scenario: Scenario) -> tuple[Measurement, Counter[str], float]:
+        """The scenario's figures, the refusals by code, and the mean requests per commit."""
         for queue in self.tasks:
             queue.put(scenario)
         self.start.wait(timeout=300)  # spawning and importing can take a while
@@ -204,7 +368,12 @@ class WorkerPool:
         failed = [r.error for r in found if r.error]
         if failed:
             raise RuntimeError(f"a benchmark worker failed: {failed[0]}")
-        return measurement(scenario, self.workers, found)
+        refused: Counter[str] = Counter()
+        for r in found:
+            refused.update(r.refused)
+        groups = sum(r.groups for r in found)
+        per_group = sum(r.grouped for r in found) / groups if groups else 0.0
+        return measurement(scenario, self.workers, found), refused, per_group
 
     def close(self) -> None:
         for queue in self.tasks:
@@ -222,7 +391,8 @@ class WorkerPool:
 
 
 def measurement(scenario: Scenario, workers: int, found: Sequence[WorkerResult]) -> Measurement:
-    """The scenario's figures over the window from the first worker's start to the last's end."""
+    """The scenario's figures over the window from the first worker's start to the last's end;
+    latency per request (a whole batch is one)."""
     window = max(r.ended for r in found) - min(r.started for r in found)
     return Measurement(
         scenario=scenario.name,
@@ -233,6 +403,10 @@ def measurement(scenario: Scenario, workers: int, found: Sequence[WorkerResult])
     )
 
 
-def run_in_process(database: Database, scenario: Scenario) -> Measurement:
+def run_in_process(database: Database, scenario: Scenario, clients: int) -> Measurement:
     """Run a scenario in this process (one worker): what `--profile` looks at."""
-    return measurement(scenario, 1, [_post_for(database, scenario, 0, 1)])
+    service = money_service(database, get_settings())
+    try:
+        return measurement(scenario, 1, [_post_for(service, scenario, 0, 1, clients)])
+    finally:
+        service.close()

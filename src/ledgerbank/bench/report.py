@@ -49,8 +49,11 @@ def results_table(
     title: str,
     measurements: Sequence[Measurement],
     caption: str = "latency: per database transaction (a batch is one)",
+    *,
+    reference: tuple[str, float] | None = None,
 ) -> Table:
-    """One row per scenario; latency is per measured call (a whole batch is one call)."""
+    """One row per scenario; latency is per measured call (a whole batch is one call). With a
+    `reference` (its name and rate), each row also shows its rate as a ratio to it."""
     unit = measurements[0].unit if measurements else "operations"
     table = Table(title=title, caption=caption)
     table.add_column("scenario")
@@ -61,7 +64,12 @@ def results_table(
     table.add_column("p50 ms", justify="right")
     table.add_column("p95 ms", justify="right")
     table.add_column("p99 ms", justify="right")
+    if reference is not None:
+        table.add_column(f"ratio to {reference[0]}", justify="right")
     for m in measurements:
+        ratio = [f"{m.rate / reference[1]:.2f}"] if reference and reference[1] > 0 else []
+        if reference is not None and not ratio:
+            ratio = ["?"]
         table.add_row(
             m.scenario,
             str(m.workers),
@@ -71,5 +79,6 @@ def results_table(
             f"{m.p50_ms:.1f}",
             f"{m.p95_ms:.1f}",
             f"{m.p99_ms:.1f}",
+            *ratio,
         )
     return table

@@ -37,7 +37,14 @@ from ledgerbank.kit.db import Database
 from ledgerbank.kit.money import to_decimal_string
 from ledgerbank.ledger import posting
 from ledgerbank.ledger.accounts import open_account
-from ledgerbank.ledger.screening import NO_SCREEN, Assessment, Proposal, Screen, Screened
+from ledgerbank.ledger.screening import (
+    NO_SCREEN,
+    AccountState,
+    Assessment,
+    Proposal,
+    Screen,
+    Screened,
+)
 from ledgerbank.ledger.tables import accounts
 from ledgerbank.migrations import upgrade
 from ledgerbank.risk import model as anomaly
@@ -96,6 +103,9 @@ class TimedSession:
         self._wall += time.perf_counter() - wall
         self._cpu += time.process_time() - cpu
         return found
+
+    def prefetch(self, accounts: Sequence[AccountState]) -> None:
+        self._timed(lambda: self.inner.prefetch(accounts))
 
     def assess(self, proposals: Sequence[Proposal]) -> list[Assessment]:
         return self._timed(lambda: self.inner.assess(proposals))

@@ -201,6 +201,7 @@ class Books:
             internal = select(accounts).where(accounts.c.id.in_(missing))
             for found in self.conn.execute(internal).mappings():
                 self._remember(found)
+        self.session.prefetch([self.locked[i] for i in wanted if i in self.locked])
 
     def _remember(self, row: RowMapping) -> None:
         state = _state(row)

@@ -86,6 +86,11 @@ class Screened:
 class ScreenSession(Protocol):
     """One database transaction's view of the screen: postings of a group see earlier ones."""
 
+    def prefetch(self, accounts: Sequence[AccountState]) -> None:
+        """Read what the screen keeps about these accounts at once (the engine has just locked
+        them), so that scoring a group's postings one by one costs no query each."""
+        ...
+
     def assess(self, proposals: Sequence[Proposal]) -> list[Assessment]:
         """Score proposals in order, each seeing the earlier ones of this call and every
         proposal accepted before in this session; changes nothing."""
@@ -125,6 +130,9 @@ class StatelessScreen:
 class _StatelessSession:
     screen: StatelessScreen
     conn: Connection
+
+    def prefetch(self, accounts: Sequence[AccountState]) -> None:
+        return None
 
     def assess(self, proposals: Sequence[Proposal]) -> list[Assessment]:
         return self.screen.assess(self.conn, proposals)

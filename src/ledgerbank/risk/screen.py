@@ -22,7 +22,14 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from ledgerbank.config import Settings
 from ledgerbank.kit.clock import utcnow
-from ledgerbank.ledger.screening import NO_SCREEN, Assessment, Proposal, Screen, Screened
+from ledgerbank.ledger.screening import (
+    NO_SCREEN,
+    AccountState,
+    Assessment,
+    Proposal,
+    Screen,
+    Screened,
+)
 from ledgerbank.risk import alerts
 from ledgerbank.risk import features as feats
 from ledgerbank.risk import model as anomaly
@@ -105,6 +112,9 @@ class RiskSession:
         self.stats: dict[int, AccountStats] = {}
         self.facts: dict[int, feats.Facts] = {}  # id(proposal) -> its features
         self.touched: set[int] = set()
+
+    def prefetch(self, accounts: Sequence[AccountState]) -> None:
+        self._load(sorted(a.id for a in accounts if not a.is_internal))
 
     def assess(self, proposals: Sequence[Proposal]) -> list[Assessment]:
         proposals = list(proposals)
