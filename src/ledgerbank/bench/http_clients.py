@@ -36,6 +36,7 @@ class Sender:
 
     token: str
     account_id: int
+    pin: str = ""
 
 
 @dataclass(frozen=True)
@@ -163,12 +164,15 @@ async def _drive(job: Job) -> ClientResult:
                     "to_account_id": to_account,
                     "amount": f"0.{rng.randint(1, 99):02d}",
                     "description": "bench http",
+                    "pin": who.pin,
                 }
             ).encode()
             started = time.perf_counter()
             try:
                 code, answer = await connection.post(TRANSFER_PATH, body, headers)
                 status = str(code)
+                if code >= 400:  # a refusal is an answer too: counted by its problem code
+                    status = f"{code} {_problem_code(answer)}"
             except (OSError, asyncio.IncompleteReadError, httpx.HTTPError) as exc:
                 answer, status = b"", type(exc).__name__
             elapsed = time.perf_counter() - started
@@ -194,6 +198,13 @@ async def _drive(job: Job) -> ClientResult:
                 await connection.close()
     result.cpu_seconds = cpu_at.get("until", 0.0) - cpu_at.get("from", 0.0)
     return result
+
+
+def _problem_code(answer: bytes) -> str:
+    try:
+        return str(json.loads(answer).get("code", "?"))
+    except (ValueError, AttributeError):
+        return "?"
 
 
 def run_job(job: Job) -> ClientResult:

@@ -49,6 +49,8 @@ ACCOUNTS_PER_CUSTOMER = 10
 # Each bench account starts with this much: random transfers of at most 1.00 never drain it.
 OPENING_BALANCE = "1000000.00"
 BENCH_PIN = "1357"
+# Only bench customers sign in with it, on a database the benchmark refuses to share.
+BENCH_PASSWORD = "bench-customer-passphrase"
 # Only bench customers' PINs are hashed with it, on a database the benchmark refuses to share.
 BENCH_PIN_KEYS = "bench:" + "k" * 40
 # Limits high enough never to refuse the load; everything else as a bank runs it.
@@ -125,7 +127,7 @@ def check_database(database: Database, *, force: bool) -> None:
         )
 
 
-def bench_customer(conn: Connection, index: int, *, password: str) -> int:
+def bench_customer(conn: Connection, index: int) -> int:
     """The bench customer number `index` (made when missing): verified, with the bench PIN."""
     username = f"{CUSTOMER_PREFIX}{index:05d}"
     user = find_user(conn, username)
@@ -133,7 +135,7 @@ def bench_customer(conn: Connection, index: int, *, password: str) -> int:
         user = create_user(
             conn,
             username=username,
-            password=password,
+            password=BENCH_PASSWORD,
             email=f"{username}@bench.example",
             full_name=f"Bench customer {index}",
             kyc_status="verified",
@@ -155,12 +157,11 @@ def bench_accounts(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[BenchAccount]:
     """`count` funded bench accounts, `per_customer` to a customer; missing ones made."""
-    password = secrets.token_urlsafe(24)  # nobody signs in to these in-process customers
 
     def chunk(conn: Connection, first: int, last: int) -> list[BenchAccount]:
         made = []
         for customer in range(first // per_customer, (last - 1) // per_customer + 1):
-            owner_id = bench_customer(conn, customer, password=password)
+            owner_id = bench_customer(conn, customer)
             have = list(
                 conn.execute(
                     select(accounts.c.id)

@@ -26,7 +26,7 @@ from sqlalchemy.engine import URL, make_url
 from ledgerbank.kit.db import normalize_url
 
 SCRIPT = Path(__file__).resolve().parents[3] / "benchmarks" / "pgbench-transfer.sql"
-SCRATCH = "lb_pgbench_reference"
+SCRATCH = f"lb_pgbench_reference_{os.getpid()}"
 _TPS = re.compile(r"tps = ([0-9.]+) \(without initial connection time\)")
 
 
