@@ -20,16 +20,15 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     and_,
-    bindparam,
     delete,
     insert,
     or_,
     select,
-    update,
 )
 from sqlalchemy.dialects import postgresql
 
 from ledgerbank import errors
+from ledgerbank.kit.bulk import update_rows
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.ledger.tables import idempotency_keys
 
@@ -135,35 +134,25 @@ def claim(conn: Connection, claims: dict[KeyOf, str]) -> set[KeyOf]:
     return set(claims) - {(row.scope, row.key) for row in mine}
 
 
-_STORE = (
-    update(idempotency_keys)
-    .where(K.scope == bindparam("b_scope"), K.key == bindparam("b_key"))
-    .values(
-        response_status=bindparam("status"),
-        response_body=bindparam("body"),
-        transaction_id=bindparam("transaction_id"),
-    )
-)
-
-
 def store(
     conn: Connection, answers: Sequence[tuple[KeyOf, int, dict[str, Any], int | None]]
 ) -> None:
     """Store the answers of claimed keys: (key, status, body, transaction id)."""
-    if answers:
-        conn.execute(
-            _STORE,
-            [
-                {
-                    "b_scope": scope,
-                    "b_key": key,
-                    "status": status,
-                    "body": json.dumps(body, separators=(",", ":")),
-                    "transaction_id": transaction_id,
-                }
-                for (scope, key), status, body, transaction_id in answers
-            ],
-        )
+    update_rows(
+        conn,
+        idempotency_keys,
+        ("scope", "key"),
+        [
+            {
+                "scope": scope,
+                "key": key,
+                "response_status": status,
+                "response_body": json.dumps(body, separators=(",", ":")),
+                "transaction_id": transaction_id,
+            }
+            for (scope, key), status, body, transaction_id in answers
+        ],
+    )
 
 
 def release(conn: Connection, keys: Iterable[KeyOf]) -> None:

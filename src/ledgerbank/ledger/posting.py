@@ -21,19 +21,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Connection,
     RowMapping,
-    Table,
-    Update,
-    bindparam,
-    case,
     func,
-    insert,
     select,
     update,
 )
@@ -43,6 +36,7 @@ from ledgerbank import errors
 from ledgerbank.audit import service as audit
 from ledgerbank.audit.tables import audit_log
 from ledgerbank.kit import context
+from ledgerbank.kit.bulk import insert_returning_ids, insert_rows, update_rows
 from ledgerbank.kit.clock import as_utc, utcnow
 from ledgerbank.kit.money import DEFAULT_MAX_MAJOR, to_decimal_string, to_minor
 from ledgerbank.ledger.accounts import internal_account_id
@@ -385,7 +379,7 @@ def _write_movements(books: Books, movements: list[Movement]) -> None:
         for m in movements
     ]
     try:
-        ids = _insert_returning_ids(conn, headers)
+        ids = insert_returning_ids(conn, transactions, headers)
     except IntegrityError as exc:
         # A retry of a posting already made (an import row, a bank's wire reference).
         given = [h["external_id"] for h in headers if h["external_id"] is not None]
@@ -431,18 +425,6 @@ def _write_movements(books: Books, movements: list[Movement]) -> None:
         books.session.record(screened)
 
 
-def _insert_returning_ids(conn: Connection, headers: list[dict[str, Any]]) -> list[int]:
-    if len(headers) == 1 or not conn.dialect.insert_executemany_returning_sort_by_parameter_order:
-        return [
-            int(conn.execute(insert(transactions), h).inserted_primary_key[0])  # type: ignore[index]
-            for h in headers
-        ]
-    result = conn.execute(
-        insert(transactions).returning(transactions.c.id, sort_by_parameter_order=True), headers
-    )
-    return [int(i) for i in result.scalars()]
-
-
 def _write_entries(books: Books, movements: list[Movement]) -> None:
     """Entries in posting order with running balances; one balance update per account."""
     running = dict(books.balances)
@@ -469,46 +451,13 @@ def _write_entries(books: Books, movements: list[Movement]) -> None:
             )
     insert_rows(books.conn, entries, rows)
     customer = sorted({leg.account_id for m in movements for leg in m.legs} & books.balances.keys())
-    if customer:
-        # One statement for every balance: the rows are locked, so the new values are exact.
-        params: dict[str, Any] = {"now": books.now}
-        for index, account_id in enumerate(customer):
-            params[f"id_{index}"] = account_id
-            params[f"balance_{index}"] = books.balances[account_id]
-        books.conn.execute(_balance_update(len(customer)), params)
-
-
-@lru_cache(maxsize=256)
-def _balance_update(count: int) -> Update:
-    """UPDATE accounts SET balance = CASE id WHEN :id_0 THEN :balance_0 ... END, built once
-    per number of accounts so that SQLAlchemy compiles it once."""
-    ids = [bindparam(f"id_{i}", type_=BigInteger()) for i in range(count)]
-    new_balance = case(
-        *[
-            (accounts.c.id == ids[i], bindparam(f"balance_{i}", type_=BigInteger()))
-            for i in range(count)
-        ]
+    # The rows are locked, so the new values are exact: one statement for every balance.
+    update_rows(
+        books.conn,
+        accounts,
+        "id",
+        [{"id": i, "balance": books.balances[i], "updated_at": books.now} for i in customer],
     )
-    return (
-        update(accounts)
-        .where(accounts.c.id.in_(ids))
-        .values(balance=new_balance, updated_at=bindparam("now", type_=accounts.c.updated_at.type))
-    )
-
-
-def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows in one round trip where the driver allows it.
-
-    With RETURNING, SQLAlchemy batches an executemany into multi-row VALUES statements
-    ("insertmanyvalues") and still caches the compiled statement; PyMySQL batches plain
-    executemany INSERTs itself.
-    """
-    if len(rows) == 1:
-        conn.execute(insert(table), rows[0])
-    elif conn.dialect.insert_executemany_returning:
-        conn.execute(insert(table).returning(table.c.id), rows)
-    elif rows:
-        conn.execute(insert(table), rows)
 
 
 def _audit_view(row: dict[str, Any], movement: Movement) -> dict[str, Any]:

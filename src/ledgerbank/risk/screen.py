@@ -18,9 +18,10 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select
 
 from ledgerbank.config import Settings
+from ledgerbank.kit.bulk import update_rows
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.ledger.screening import (
     NO_SCREEN,
@@ -44,11 +45,6 @@ log = logging.getLogger(__name__)
 _STATS = risk_account_stats
 _READ_STATS = select(_STATS).where(_STATS.c.account_id.in_(bindparam("ids", expanding=True)))
 _INSERT_STATS = insert(_STATS)
-_UPDATE_STATS = (
-    update(_STATS)
-    .where(_STATS.c.account_id == bindparam("b_account_id"))
-    .values({c.name: bindparam(c.name) for c in _STATS.c if c.name != "account_id"})
-)
 _INSERT_SCORES = insert(risk_scores)
 
 
@@ -224,15 +220,13 @@ def _write_stats(conn: Connection, changed: list[AccountStats], now: datetime) -
     for stats in changed:
         row = to_row(stats, now)
         if stats.stored:
-            row["b_account_id"] = row.pop("account_id")
             old.append(row)
         else:
             new.append(row)
             stats.stored = True
     if new:
         conn.execute(_INSERT_STATS, new[0] if len(new) == 1 else new)
-    if old:
-        conn.execute(_UPDATE_STATS, old[0] if len(old) == 1 else old)
+    update_rows(conn, _STATS, "account_id", old)
 
 
 def models_dir(settings: Settings) -> Path:
