@@ -82,10 +82,7 @@ def web(
 ) -> Iterator[WebPage]:
     page = browser_context.new_page()
     guard = Guard(demo_server.url)
-    page.on("console", guard.on_console)
-    page.on("pageerror", guard.on_page_error)
-    page.on("requestfailed", guard.on_request_failed)
-    page.on("response", guard.on_response)
+    guard.watch(page)
     try:
         yield WebPage(page, guard, demo_server)
         if request.node.stash.get(CALL_FAILED, False):  # what the page looked like when it failed

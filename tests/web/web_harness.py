@@ -141,12 +141,24 @@ def running_server(folder: Path, template_url: str, *, demo: bool) -> Iterator[L
 @dataclass
 class Guard:
     """Collects everything that went wrong in a page: console errors, uncaught exceptions,
-    failed requests, 5xx answers, and 4xx answers the test did not announce."""
+    failed requests (not those the tab's own navigation to another document cancelled), 5xx
+    answers, and 4xx answers the test did not announce."""
 
     base_url: str
     problems: list[str] = field(default_factory=list)
     expected: list[tuple[int, str]] = field(default_factory=list)
     seen_expected: list[tuple[int, str]] = field(default_factory=list)
+    # How many documents the tab had begun loading when each request started.
+    documents: int = 0
+    started_at_document: dict[Any, int] = field(default_factory=dict)
+
+    def watch(self, page: Any) -> None:
+        """Listen to everything the page reports."""
+        page.on("console", self.on_console)
+        page.on("pageerror", self.on_page_error)
+        page.on("request", self.on_request)
+        page.on("requestfailed", self.on_request_failed)
+        page.on("response", self.on_response)
 
     def _is_expected(self, status: int, url: str) -> bool:
         path = url.removeprefix(self.base_url)
@@ -172,10 +184,24 @@ class Guard:
     def on_page_error(self, error: Any) -> None:
         self.problems.append(f"uncaught exception: {error}")
 
+    def on_request(self, request: Any) -> None:
+        if request.is_navigation_request() and request.frame.parent_frame is None:
+            self.documents += 1
+        self.started_at_document[request] = self.documents
+
+    def cancelled_by_navigation(self, request: Any) -> bool:
+        """Whether the tab had begun loading another document (a reload, `page.goto`, a link)
+        after this request started: Chromium aborts the old document's pending requests then,
+        as it does a favicon still loading when a test reloads the page."""
+        started = self.started_at_document.get(request)
+        return started is not None and self.documents > started
+
     def on_request_failed(self, request: Any) -> None:
         failure = request.failure or ""
         # The live-updates stream is aborted on purpose when the user signs out or leaves.
         if request.url.endswith("/events/stream") and "ERR_ABORTED" in failure:
+            return
+        if failure == "net::ERR_ABORTED" and self.cancelled_by_navigation(request):
             return
         self.problems.append(f"request failed: {request.method} {request.url}: {failure}")
 
