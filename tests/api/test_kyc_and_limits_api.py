@@ -218,3 +218,39 @@ def test_the_business_day_is_the_banks_time_zone() -> None:
     late_utc = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)  # already 2 March in Auckland
     assert limits.business_day(late_utc).isoformat() == "2026-03-02"
     assert DailyLimits("1", "1", "1", "1").business_day(late_utc).isoformat() == "2026-03-01"
+
+
+def test_batches_and_transfers_on_two_accounts_never_deadlock(bank: Bank) -> None:
+    """24 parallel postings on two accounts: non-atomic batches and single transfers both ways.
+    Every request locks its accounts in ascending id order (the group the union of them), so
+    no transaction ever waits in a cycle and none is retried."""
+    mine = bank.open_account("alice")
+    theirs = bank.open_account("alice", kind="savings")
+    for account in (mine, theirs):
+        bank.fund(account, "1000.00")
+    start = threading.Barrier(24)
+    answers: list[int] = []
+
+    def post(index: int) -> None:
+        forth = {"from_account_id": mine, "to_account_id": theirs, "amount": "1.00"}
+        back = {"from_account_id": theirs, "to_account_id": mine, "amount": "1.00"}
+        if index % 2:
+            body: dict[str, object] = {
+                "transfers": [forth, back, forth],
+                "atomic": False,
+                "pin": PIN,
+            }
+            path = "/transactions/batch"
+        else:
+            body, path = {**(back if index % 4 else forth), "pin": PIN}, "/transactions/transfer"
+        start.wait()
+        answers.append(bank.post("alice", path, body).status_code)
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(set(answers)) == [200, 201]
+    assert bank.database.retries == 0
+    assert bank.balance(mine) + bank.balance(theirs) == 2000_00

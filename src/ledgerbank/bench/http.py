@@ -101,7 +101,7 @@ class CpuSplit:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class LevelResult:
     measurement: Measurement
     statuses: collections.Counter[str]
     examples: dict[str, str]
@@ -194,7 +194,7 @@ def run_scenario(
     workers: int,
     client: str = "raw",
     profile_to: Path | None = None,
-) -> Outcome:
+) -> LevelResult:
     """Drive transfers with `concurrency` connections; the measured window's figures.
 
     With `profile_to`, py-spy samples the server during the measured window.
@@ -236,7 +236,7 @@ def run_scenario(
     others = None
     if machine is not None and server_cpu is not None:
         others = max(0.0, machine.busy / seconds - server_cpu - clients - (database_cpu or 0))
-    return Outcome(
+    return LevelResult(
         measurement=Measurement(
             scenario=f"transfer, {concurrency} connection{'s' if concurrency > 1 else ''}",
             workers=workers,
@@ -425,7 +425,7 @@ def http_bench_command(
                 )
         env = server_env(url, settings.jwt_secret or secrets.token_urlsafe(32), None)
         load_before = cpu.load_average()
-        outcomes: list[Outcome] = []
+        outcomes: list[LevelResult] = []
         console.print(f"starting uvicorn with {workers} worker(s); its log: {logs / 'server.log'}")
         with running_server(env, log_path=logs / "server.log", workers=workers) as server:
             senders = sign_in(server.url, people)
@@ -472,7 +472,7 @@ def _cores(value: float | None) -> str:
 
 def _print_results(
     dialect: str,
-    outcomes: Sequence[Outcome],
+    outcomes: Sequence[LevelResult],
     client_processes: int,
     load_before: tuple[float, float, float] | None,
     logs: Path,

@@ -208,6 +208,7 @@ class Database:
         self.engine = engine
         self.dialect = engine.dialect.name
         self.max_attempts = max_attempts
+        self.retries = 0  # units of work run again after a deadlock or lost connection
         path = engine.url.database if self.dialect == "sqlite" else None
         self._writers = (
             _SqliteWriters(path) if path and path != ":memory:" and fcntl is not None else None
@@ -226,6 +227,7 @@ class Database:
             except DBAPIError as exc:
                 if attempt == self.max_attempts or not is_retryable(exc):
                     raise
+                self.retries += 1
                 log.info("retrying after %s (attempt %d)", type(exc.orig).__name__, attempt)
                 time.sleep(random.uniform(0, 0.002 * 2**attempt))
         raise AssertionError("unreachable")
