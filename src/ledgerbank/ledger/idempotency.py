@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -80,7 +81,7 @@ def read_stored(conn: Connection, keys: Iterable[KeyOf]) -> dict[KeyOf, StoredAn
     return {
         (row.scope, row.key): StoredAnswer(
             int(row.response_status),
-            json.loads(row.response_body),
+            orjson.loads(row.response_body),
             None if row.transaction_id is None else int(row.transaction_id),
             row.request_hash,
         )
@@ -147,7 +148,7 @@ def store(
                 "scope": scope,
                 "key": key,
                 "response_status": status,
-                "response_body": json.dumps(body, separators=(",", ":")),
+                "response_body": orjson.dumps(body).decode(),
                 "transaction_id": transaction_id,
             }
             for (scope, key), status, body, transaction_id in answers

@@ -12,8 +12,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Header, Path, Query, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
 from ledgerbank import errors
@@ -100,13 +101,13 @@ MONEY_MOVED = {
 # --- answering ---------------------------------------------------------------------------
 
 
-def _respond(request: Request, answer: Answer) -> JSONResponse:
+def _respond(request: Request, answer: Answer) -> Response:
     body = answer.body
     if answer.status >= 400 and "request_id" not in body:
         request_id = context.request_id.get()
         body = body if request_id is None else {**body, "request_id": request_id}
-    return JSONResponse(
-        body,
+    return Response(
+        orjson.dumps(body),
         status_code=answer.status,
         media_type=PROBLEM if answer.status >= 400 else "application/json",
         headers={"Idempotent-Replayed": "true"} if answer.replayed else None,
@@ -134,7 +135,7 @@ async def _move_money(
     body: BaseModel,
     key: str | None,
     counter: Any,
-) -> JSONResponse:
+) -> Response:
     """Hand the order to the money service (one transaction, maybe shared) and answer."""
     money: MoneyService = request.app.state.money
     answer = await money.run_async(
@@ -168,7 +169,7 @@ async def _move_money(
 )
 async def deposit(
     request: Request, body: Deposit, claims: Depositor, key: IdempotencyKey = None
-) -> JSONResponse:
+) -> Response:
     """A customer's self-service cash deposit counts toward their daily deposit limit (a
     customer whose KYC is pending has a small one). Staff with `money:deposit_any` pay cash
     in for any customer; that is audited under their name."""
@@ -194,7 +195,7 @@ async def deposit(
 )
 async def withdraw(
     request: Request, body: Withdrawal, claims: MoneyMove, key: IdempotencyKey = None
-) -> JSONResponse:
+) -> Response:
     order = orders.Withdrawal(body.account_id, body.amount, body.description)
     return await _move_money(request, claims, order, body, key, metrics.withdrawals_posted)
 
@@ -219,7 +220,7 @@ async def withdraw(
 )
 async def transfer(
     request: Request, body: Transfer, claims: MoneyMove, key: IdempotencyKey = None
-) -> JSONResponse:
+) -> Response:
     order = orders.Transfer(body.from_account_id, body.to_account_id, body.amount, body.description)
     return await _move_money(request, claims, order, body, key, metrics.transfers_posted)
 
@@ -245,7 +246,7 @@ async def transfer(
 )
 async def batch(
     request: Request, body: Batch, claims: MoneyMove, key: IdempotencyKey = None
-) -> JSONResponse:
+) -> Response:
     order = orders.Batch(
         tuple(
             posting.TransferOrder(t.from_account_id, t.to_account_id, t.amount, t.description)
@@ -391,7 +392,7 @@ async def reverse_transaction(
     body: ReverseRequest,
     claims: Reverser,
     key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     order = orders.Reversal(transaction_id, body.reason)
     return await _move_money(request, claims, order, body, key, metrics.reversals_posted)
 
