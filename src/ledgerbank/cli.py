@@ -17,10 +17,12 @@ from ledgerbank.evaluation.commands import risk_evaluate_command
 from ledgerbank.identity.commands import app as users_app
 from ledgerbank.kit.commands import app as db_app
 from ledgerbank.kit.commands import serve
+from ledgerbank.kit.composition import Composition
 from ledgerbank.ledger.commands import app as ledger_app
 from ledgerbank.ledger.import_commands import app as import_app
 from ledgerbank.ledgergpt.commands import ask_command
 from ledgerbank.risk.commands import app as risk_app
+from ledgerbank.risk.screen import build_screen
 
 app = typer.Typer(
     name="ledgerbank",
@@ -28,6 +30,14 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def compose(context: typer.Context) -> None:
+    """ledgerbank: a double-entry bank core. Configured by LEDGERBANK_* settings and .env."""
+    context.obj = Composition(screen=build_screen)
+
+
 app.command()(serve)
 app.add_typer(db_app, name="db")
 app.add_typer(ledger_app, name="ledger")

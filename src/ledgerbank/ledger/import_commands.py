@@ -1,4 +1,9 @@
-"""`ledgerbank import ...`: load transaction history from CSV files."""
+"""`ledgerbank import ...`: load transaction history from CSV files.
+
+Imported history is scored by the risk screen like live postings (never blocked); the screen
+comes from the CLI's composition (`ledgerbank.cli` puts a `Composition` in the command
+context), so the ledger imports nothing from `risk`.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +19,9 @@ from rich.table import Table
 from ledgerbank.audit import service as audit
 from ledgerbank.config import get_settings
 from ledgerbank.kit.commands import open_database
+from ledgerbank.kit.composition import composed
 from ledgerbank.ledger.import_file import COLUMNS
 from ledgerbank.ledger.importer import ImportReport, import_transactions
-from ledgerbank.risk.screen import build_screen
 
 app = typer.Typer(help="Bulk import of transaction history.", no_args_is_help=True)
 console = Console()
@@ -24,6 +29,7 @@ console = Console()
 
 @app.command("transactions")
 def transactions_command(
+    context: typer.Context,
     file: Annotated[
         Path,
         typer.Argument(
@@ -64,7 +70,7 @@ def transactions_command(
             actor_id=None,
             dry_run=dry_run,
             partial=partial,
-            screen=build_screen(settings),  # imported history is scored (never blocked)
+            screen=composed(context).screen(settings),  # scored, never blocked
             max_major=Decimal(settings.max_amount),
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
