@@ -156,7 +156,7 @@ def test_openapi_has_the_bearer_scheme_and_each_route_lists_its_errors(
                 assert "401" in errors, (method, path)
                 assert "403" in errors, (method, path)
             assert "HTTPValidationError" not in json.dumps(operation)
-    assert checked == 13
+    assert checked == 15
     problem = schema["paths"]["/auth/login"]["post"]["responses"]["401"]
     assert problem["content"]["application/problem+json"]["schema"]["properties"]["code"][
         "enum"

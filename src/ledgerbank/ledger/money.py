@@ -44,7 +44,7 @@ from ledgerbank.kit.group_commit import GroupCommitter
 from ledgerbank.kit.keys import Keyring
 from ledgerbank.ledger import idempotency
 from ledgerbank.ledger.limits import DailyLimits, Kind, LimitBook
-from ledgerbank.ledger.posting import Books, Movement, decide_batch
+from ledgerbank.ledger.posting import Books, Movement
 from ledgerbank.ledger.screening import AccountState, Screen
 
 log = logging.getLogger(__name__)
@@ -201,13 +201,12 @@ class Desk:
             found[(kind, m.currency)] = found.get((kind, m.currency), 0) + m.amount
         return found
 
-    def post(self, movements: Sequence[Movement], *, batch: bool = False) -> bool:
+    def post(self, movements: Sequence[Movement]) -> bool:
         """Check the daily limits, then decide the movements (all or none); True when posted,
         False when the risk screen blocked them (recorded, nothing moved)."""
         usage = self.usage(movements)
         self.limits.check(self.user, usage, pending=self.user["kyc_status"] == "pending")
-        decide = decide_batch if batch else Books.decide
-        posted = decide(self.books, list(movements))
+        posted = self.books.decide(list(movements))
         if posted and usage:
             self.limits.add(self.caller.user_id, usage)
         return posted

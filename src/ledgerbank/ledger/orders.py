@@ -197,7 +197,7 @@ class Batch(Order):
         movements = posting.batch_movements(
             desk.books, self.transfers, actor_id=desk.caller.user_id
         )
-        posted = desk.post(movements, batch=True)
+        posted = desk.post(movements)
         staff = desk.staff
 
         def render() -> Answer:

@@ -259,10 +259,13 @@ class Books:
 
     # --- deciding ---------------------------------------------------------------------
 
-    def check_funds(self, movements: Sequence[Movement]) -> dict[int, int]:
-        """The balances after `movements` (in order); InsufficientFunds when any customer
-        account would go below its limit. Changes nothing."""
-        running: dict[int, int] = {}
+    def check_funds(
+        self, movements: Sequence[Movement], running: dict[int, int] | None = None
+    ) -> dict[int, int]:
+        """The balances after `movements` (in order, after `running`: balances some earlier
+        movements already left); InsufficientFunds when any customer account would go below
+        its limit. Changes nothing of the books."""
+        running = {} if running is None else running
         for movement in movements:
             for leg in movement.legs:
                 if leg.account_id not in self.balances:
@@ -597,12 +600,14 @@ def transfer(
 def batch_movements(
     books: Books, orders: Sequence[TransferOrder], *, actor_id: int | None
 ) -> list[Movement]:
-    """The movements of an all-or-none batch of transfers between locked accounts; a bad item
-    raises with its index. They share a batch id."""
+    """The movements of an all-or-none batch of transfers between locked accounts, each checked
+    in order (its amount, then the funds the items before it left): the first bad item raises
+    with its index. They share a batch id."""
     if not orders:
         raise errors.ValidationFailed("a batch needs at least one transfer")
     batch_id = str(uuid.uuid4())
     movements = []
+    running: dict[int, int] = {}
     for index, order in enumerate(orders):
         try:
             movement = books.movement(
@@ -613,27 +618,12 @@ def batch_movements(
                 description=order.description,
                 actor_id=actor_id,
             )
+            books.check_funds([movement], running)
         except errors.LedgerbankError as exc:
             raise _at_index(exc, index) from None
         movement.batch_id = batch_id
         movements.append(movement)
     return movements
-
-
-def decide_batch(books: Books, movements: list[Movement]) -> bool:
-    """`Books.decide` for a batch: an item without funds is named by its index."""
-    try:
-        return books.decide(movements)
-    except errors.InsufficientFunds as exc:
-        account_id = exc.extra.get("account_id")
-        running = dict(books.balances)
-        for index, movement in enumerate(movements):  # which item ran out
-            for leg in movement.legs:
-                if leg.account_id in running:
-                    running[leg.account_id] += leg.amount
-            if account_id in running and running[account_id] + books.limits[account_id] < 0:
-                raise _at_index(exc, index) from None
-        raise
 
 
 def _at_index(exc: errors.LedgerbankError, index: int) -> errors.LedgerbankError:
@@ -657,7 +647,7 @@ def transfer_batch(
     books = Books(conn, screen=screen, max_major=max_major)
     books.lock(i for o in orders for i in (o.from_account_id, o.to_account_id))
     movements = batch_movements(books, orders, actor_id=actor_id)
-    posted = decide_batch(books, movements)
+    posted = books.decide(movements)
     books.write()
     return Posting([m.row for m in movements if m.row], blocked=not posted)
 
