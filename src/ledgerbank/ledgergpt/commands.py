@@ -54,12 +54,21 @@ def ask_command(
     verbose: Annotated[
         bool, typer.Option("--verbose", help="With --evaluate: every case.")
     ] = False,
+    questions: Annotated[
+        str,
+        typer.Option(
+            help="With --evaluate: the question set, tuning, heldout (written before the "
+            "parser was tuned, never tuned on) or all."
+        ),
+    ] = "all",
 ) -> None:
     """LedgerGPT: plain-English questions answered with read-only SQL."""
     if evaluate:
         from ledgerbank.evaluation.commands import ledgergpt_evaluation
 
-        ledgergpt_evaluation(database_url, verbose=verbose)
+        if questions not in ("all", "tuning", "heldout"):
+            raise typer.BadParameter("--questions is tuning, heldout or all")
+        ledgergpt_evaluation(database_url, verbose=verbose, questions=questions)
         return
     database = open_database()
     engine = LedgerGPT(database, get_settings())
