@@ -45,7 +45,10 @@ def risk_evaluate_command(
 
 
 def _caught(typology: Typology) -> str:
-    return f"{typology.cases_caught:.0%} / {typology.transactions_caught:.0%}"
+    return (
+        f"{typology.cases_caught:.0%} / {typology.transactions_caught:.0%}"
+        f" / {typology.visible_caught:.0%}"
+    )
 
 
 def print_evaluation(result: Evaluation) -> None:
@@ -68,7 +71,9 @@ def print_evaluation(result: Evaluation) -> None:
         "typology",
         "cases",
         "transactions",
-        title="caught at each method's own alert threshold: cases / transactions",
+        "visible",
+        title="caught at each method's own alert threshold: cases / transactions / "
+        "transactions from the point the pattern shows",
     )
     for m in result.methods:
         detail.add_column(m.name.split(" (")[0])
@@ -78,6 +83,7 @@ def print_evaluation(result: Evaluation) -> None:
             name,
             str(base.cases),
             str(base.transactions),
+            str(base.visible),
             *(_caught(m.typologies[name]) for m in result.methods),
         )
     console.print(detail)

@@ -24,12 +24,25 @@ from ledgerbank.risk.scoring import CRITICAL_AT, SUSPICIOUS_AT, Scorer
 from ledgerbank.risk.training import Replay
 
 
+# The first round's rules and features: the release this round is measured against.
+RELEASE_RULES = frozenset(
+    (
+        "large_cash", "structuring", "velocity_burst", "rapid_pass_through",
+        "dormant_reactivation", "new_account_high_value", "round_amount", "fan_in", "fan_out",
+        "repeated_blocked",
+    )
+)  # fmt: skip
+RELEASE_FEATURES = 25
+
+
 @dataclass
 class Typology:
     transactions: int
     cases: int
     transactions_caught: float  # share of its transactions alerted
     cases_caught: float  # share of its cases with at least one transaction alerted
+    visible: int = 0  # its transactions from the point the pattern shows
+    visible_caught: float = 0.0  # share of those alerted
 
 
 @dataclass
@@ -60,8 +73,10 @@ class Replayed:
     vectors: np.ndarray
     baseline: np.ndarray
     rule_keep: np.ndarray  # product of (1 - rule score) over the rules that fired
+    release_keep: np.ndarray  # ... over the first round's rules that fired
     labels: np.ndarray  # typology index + 1, 0 for normal traffic
     cases: np.ndarray
+    visible: np.ndarray  # an injected transaction the pattern already shows in
     test: np.ndarray  # in the test period
     times: np.ndarray
     seconds: float
@@ -107,8 +122,10 @@ def replay_scenario(scenario: Scenario, params: Params) -> Replayed:
     vectors = np.empty((n, len(FEATURES)))
     baseline = np.empty((n, 4))
     keep = np.ones(n)
+    release_keep = np.ones(n)
     labels = np.zeros(n, dtype=np.int64)
     cases = np.zeros(n, dtype=np.int64)
+    visible = np.zeros(n, dtype=bool)
     test = np.zeros(n, dtype=bool)
     times = np.array([tx.t for tx in scenario.transactions], dtype=np.int64)
     index_of = {name: i + 1 for i, name in enumerate(TYPOLOGIES)}
@@ -119,12 +136,24 @@ def replay_scenario(scenario: Scenario, params: Params) -> Replayed:
         baseline[i] = item.facts.baseline()
         for hit in item.hits:
             keep[i] *= 1.0 - hit.score
+            if hit.rule.id in RELEASE_RULES:
+                release_keep[i] *= 1.0 - hit.score
         if tx.label is not None:
             labels[i] = index_of[tx.label]
             cases[i] = tx.case or 0
+            visible[i] = tx.visible
         test[i] = tx.t >= scenario.split
     return Replayed(
-        vectors, baseline, keep, labels, cases, test, times, time.perf_counter() - began
+        vectors,
+        baseline,
+        keep,
+        release_keep,
+        labels,
+        cases,
+        visible,
+        test,
+        times,
+        time.perf_counter() - began,
     )
 
 
@@ -147,7 +176,7 @@ def _method(
 ) -> Method:
     from sklearn.metrics import average_precision_score
 
-    labels, cases = r.labels[r.test], r.cases[r.test]
+    labels, cases, visible = r.labels[r.test], r.cases[r.test], r.visible[r.test]
     positive = labels > 0
     normal = ~positive
     alerted = scores >= alert_at
@@ -161,6 +190,8 @@ def _method(
             cases=int(case_ids.size),
             transactions_caught=float(alerted[mine].mean()) if mine.any() else 0.0,
             cases_caught=float(caught_cases.size / case_ids.size) if case_ids.size else 0.0,
+            visible=int((mine & visible).sum()),
+            visible_caught=float(alerted[mine & visible].mean()) if (mine & visible).any() else 0.0,
         )
     return Method(
         name=name,
@@ -214,6 +245,28 @@ def evaluate(
             r,
             alert_at=0.5,
             block_at=0.8,
+            seed=seed,
+        )
+    )
+    release = anomaly.fit(
+        r.vectors[train][:, :RELEASE_FEATURES],
+        FEATURES[:RELEASE_FEATURES],
+        trees=settings.risk_model_trees,
+        max_samples=settings.risk_model_max_samples,
+        seed=seed,
+    )
+    release_scorer = Scorer(params, release)
+    release_rows = r.vectors[test][:, :RELEASE_FEATURES]
+    release_contribution = release_scorer.contributions(
+        release.percentiles(release.forest.score(release_rows))
+    )
+    result.methods.append(
+        _method(
+            "release (first round: 25 features, forest, its rules)",
+            1.0 - r.release_keep[test] * (1.0 - release_contribution),
+            r,
+            alert_at=SUSPICIOUS_AT,
+            block_at=CRITICAL_AT,
             seed=seed,
         )
     )
