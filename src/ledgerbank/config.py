@@ -89,6 +89,16 @@ class Settings(BaseSettings):
     risk_fan_hours: float = 24.0  # fan_in / fan_out: new counterparties within this window,
     risk_fan_min_count: int = 6  # at least this many,
     risk_fan_min_share: float = 0.5  # and at least this share of all the account has had
+    # risk, second round: the account's network and card testing
+    risk_network_days: float = 7.0  # the window of distinct and first-time payers and payees
+    risk_fan_week_min_count: int = 4  # fan_in_network: this many first-time payers in it,
+    risk_fan_norm_ratio: float = 3.0  # this many times the first-time payers of a usual week
+    risk_card_testing_minutes: int = 60  # card_testing: payments to one payee in this window,
+    risk_card_testing_min_count: int = 3  # at least this many of them tiny,
+    risk_card_testing_tiny_amount: str = "5.00"  # under this amount
+    risk_card_testing_tiny_share: float = 0.05  # or this share of the usual payment
+    risk_pass_through_new_share: float = 0.5  # pass_through_relative: the inflow's share from
+    # first-time payers
     # per-rule score overrides, e.g. {"round_amount": 0.2} (JSON in the environment)
     risk_rule_scores: dict[str, float] = Field(default_factory=dict)
 

@@ -23,7 +23,6 @@ from ledgerbank.risk.params import Params
 from ledgerbank.risk.scoring import CRITICAL_AT, SUSPICIOUS_AT, Scorer
 from ledgerbank.risk.training import Replay
 
-
 # The first round's rules and features: the release this round is measured against.
 RELEASE_RULES = frozenset(
     (
