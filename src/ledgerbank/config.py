@@ -99,6 +99,14 @@ class Settings(BaseSettings):
     risk_card_testing_tiny_share: float = 0.05  # or this share of the usual payment
     risk_pass_through_new_share: float = 0.5  # pass_through_relative: the inflow's share from
     # first-time payers
+    # the supervised model, trained by `risk train` once analysts labelled enough alerts
+    risk_supervised_min_fraud: int = 20  # at least this many transactions labelled fraud
+    risk_supervised_min_false_positive: int = 20  # and this many labelled false positive
+    risk_supervised_unquestioned: int = 50_000  # a sample of unquestioned transactions
+    risk_supervised_floor: float = 0.15  # it adds nothing below this chance of fraud,
+    risk_supervised_alert: float = 0.5  # raises an alert on its own from this one,
+    risk_supervised_cap: float = 0.75  # and alone never scores above this (never blocks)
+    risk_model_alert_supervised: float = 0.995  # the anomaly model alerts alone from here then
     # per-rule score overrides, e.g. {"round_amount": 0.2} (JSON in the environment)
     risk_rule_scores: dict[str, float] = Field(default_factory=dict)
 

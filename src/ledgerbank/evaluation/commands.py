@@ -67,6 +67,11 @@ def print_evaluation(result: Evaluation) -> None:
             "" if m.block_rate_normal is None else f"{m.block_rate_normal:.3%}",
         )
     console.print(summary)
+    if result.labels:
+        console.print(
+            "labels of the training period: "
+            + ", ".join(f"{name} {count:,}" for name, count in result.labels.items())
+        )
     detail = Table(
         "typology",
         "cases",

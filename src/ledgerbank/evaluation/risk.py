@@ -63,6 +63,7 @@ class Evaluation:
     test_positives: int
     replay_seconds: float
     methods: list[Method] = field(default_factory=list)
+    labels: dict[str, int] = field(default_factory=dict)  # what the simulated analysts said
 
 
 @dataclass
@@ -281,7 +282,7 @@ def evaluate(
     ours = 1.0 - r.rule_keep[test] * (1.0 - contribution)
     result.methods.append(
         _method(
-            "ledgerbank (features + calibrated model + rules)",
+            "ledgerbank before labels (network features, rules, forest)",
             ours,
             r,
             alert_at=SUSPICIOUS_AT,
@@ -289,6 +290,19 @@ def evaluate(
             seed=seed,
         )
     )
+    learned = _with_labels(settings, params, model, r, train, test, seed)
+    if learned is not None:
+        result.labels = learned[1]
+        result.methods.append(
+            _method(
+                "ledgerbank with analyst labels (+ supervised model)",
+                learned[0],
+                r,
+                alert_at=SUSPICIOUS_AT,
+                block_at=CRITICAL_AT,
+                seed=seed,
+            )
+        )
     rules_only = 1.0 - r.rule_keep[test]
     result.methods.append(
         _method(
@@ -301,3 +315,98 @@ def evaluate(
         )
     )
     return result
+
+
+# The chance a case's customer reports it ("I don't recognise this"): victims of fraud on
+# their own account notice; money-laundering typologies have no victim to report them.
+REPORTED = {
+    "account_takeover": 0.6,
+    "card_testing": 0.5,
+    "pass_through": 0.3,
+    "small_pass_through": 0.3,
+    "fan_in": 0.2,
+    "fan_in_spread": 0.2,
+}
+
+
+def simulated_labels(
+    r: Replayed,
+    scores: np.ndarray,
+    train: np.ndarray,
+    *,
+    seed: int,
+    unquestioned: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+    """The labels a bank would have after its training period: every alert (score >= 0.5)
+    resolved by an analyst (fraud when injected, else false positive), the cases customers
+    reported, and a weighted sample of what nobody questioned. Returns row indices, targets,
+    weights and counts."""
+    rng = np.random.default_rng(seed + 101)
+    alerted = train & (scores >= SUSPICIOUS_AT)
+    reported = np.zeros_like(train)
+    for index, typology in enumerate(TYPOLOGIES, start=1):
+        chance = REPORTED.get(typology, 0.0)
+        cases = np.unique(r.cases[train & (r.labels == index)])
+        told = cases[rng.random(cases.size) < chance]
+        reported |= train & np.isin(r.cases, told) & (r.labels == index)
+    labelled = alerted | reported
+    fraud = labelled & (r.labels > 0)
+    rest = np.flatnonzero(train & ~labelled)
+    sample = rng.choice(rest, size=min(unquestioned, rest.size), replace=False)
+    rows = np.concatenate([np.flatnonzero(labelled), sample])
+    targets = np.concatenate([fraud[labelled].astype(np.int64), np.zeros(sample.size, np.int64)])
+    weights = np.concatenate([np.ones(int(labelled.sum())), np.full(sample.size, 1.0)])
+    if sample.size:
+        weights[int(labelled.sum()) :] = rest.size / sample.size
+    counts = {
+        "fraud": int(fraud.sum()),
+        "false_positive": int((labelled & (r.labels == 0)).sum()),
+        "reported": int(reported.sum()),
+        "unquestioned_sample": int(sample.size),
+    }
+    return rows, targets, weights, counts
+
+
+def _with_labels(
+    settings: Settings,
+    params: Params,
+    model: anomaly.AnomalyModel,
+    r: Replayed,
+    train: np.ndarray,
+    test: np.ndarray,
+    seed: int,
+) -> tuple[np.ndarray, dict[str, int]] | None:
+    """Score the test period as the bank would once analysts labelled the training period's
+    alerts: rules, forest and the supervised model; None with too few labels."""
+    from ledgerbank.risk import supervised
+
+    before = Scorer(params, model)
+    train_percentiles = model.percentiles(model.forest.score(r.vectors[train]))
+    scores = np.zeros(r.vectors.shape[0])
+    scores[train] = 1.0 - r.rule_keep[train] * (1.0 - before.contributions(train_percentiles))
+    rows, targets, weights, counts = simulated_labels(
+        r, scores, train, seed=seed, unquestioned=settings.risk_supervised_unquestioned
+    )
+    if (
+        counts["fraud"] < settings.risk_supervised_min_fraud
+        or counts["false_positive"] < settings.risk_supervised_min_false_positive
+    ):
+        return None
+    percentiles = model.percentiles(model.forest.score(r.vectors[rows]))
+    learned = supervised.fit(
+        r.vectors[rows],
+        percentiles,
+        targets,
+        weights,
+        FEATURES,
+        anomaly_version=model.version,
+        seed=seed,
+    )
+    scorer = Scorer(params, model, learned)
+    test_rows = r.vectors[test]
+    test_percentiles = model.percentiles(model.forest.score(test_rows))
+    probabilities = learned.probabilities(test_rows, test_percentiles)
+    score = 1.0 - r.rule_keep[test] * (
+        (1.0 - scorer.contributions(test_percentiles)) * (1.0 - scorer.learned_many(probabilities))
+    )
+    return score, counts

@@ -16,9 +16,9 @@ second round's, written before any tuning). A collector or a mule of the second 
 typologies is as often an existing customer recruited for it as an account opened for it.
 Each injected transaction also says whether the pattern is `visible` by then: the first
 payments of a fan-in or a card test, or the money a small mule receives before sending it on,
-look like any payment; the detection goal is judged from the point the pattern shows. Labels are never part of what the scorer sees: the replay
-gets the same fields a posting has (time, type, amount, accounts, owners, opening dates,
-balances) and nothing else.
+look like any payment; the detection goal is judged from the point the pattern shows. Labels
+are never part of what the scorer sees: the replay gets the same fields a posting has (time,
+type, amount, accounts, owners, opening dates, balances) and nothing else.
 """
 
 from __future__ import annotations

@@ -189,7 +189,8 @@ def _network(
     retained, inflow_norm, inflow_new = 2.0, 0.0, 0.0
     repeat = tiny = beyond = 0
     if facts_kind == TRANSFER and not same_owner:
-        assert src is not None and dst is not None
+        assert src is not None
+        assert dst is not None
         src_tag, dst_tag = peer_tag(src.account_id), peer_tag(dst.account_id)
         # the receiving side: who pays it
         new_week = count_since(dst.recent_in, week, mask=NEW_COUNTERPARTY) + new_to_receiver

@@ -62,6 +62,10 @@ class Params:
     card_testing_min_count: int
     card_tiny_share: float
     pass_new_share: float
+    supervised_floor: float
+    supervised_alert: float
+    supervised_cap: float
+    model_alert_supervised: float
     model_floor: float
     model_alert: float
     model_cap: float
@@ -94,6 +98,10 @@ class Params:
             card_testing_min_count=settings.risk_card_testing_min_count,
             card_tiny_share=settings.risk_card_testing_tiny_share,
             pass_new_share=settings.risk_pass_through_new_share,
+            supervised_floor=settings.risk_supervised_floor,
+            supervised_alert=settings.risk_supervised_alert,
+            supervised_cap=settings.risk_supervised_cap,
+            model_alert_supervised=settings.risk_model_alert_supervised,
             model_floor=settings.risk_model_floor,
             model_alert=settings.risk_model_alert,
             model_cap=settings.risk_model_cap,
