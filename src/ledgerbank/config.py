@@ -91,8 +91,9 @@ class Settings(BaseSettings):
     risk_fan_min_share: float = 0.5  # and at least this share of all the account has had
     # risk, second round: the account's network and card testing
     risk_network_days: float = 7.0  # the window of distinct and first-time payers and payees
-    risk_fan_week_min_count: int = 4  # fan_in_network: this many first-time payers in it,
-    risk_fan_norm_ratio: float = 3.0  # this many times the first-time payers of a usual week
+    risk_fan_week_min_count: int = 3  # fan_in_network: this many first-time payers in it,
+    risk_fan_norm_ratio: float = 2.5  # this many times the first-time payers of a usual week
+    risk_fan_new_share: float = 0.5  # bringing at least this share of the week's inflow
     risk_card_testing_minutes: int = 60  # card_testing: payments to one payee in this window,
     risk_card_testing_min_count: int = 3  # at least this many of them tiny,
     risk_card_testing_tiny_amount: str = "5.00"  # under this amount

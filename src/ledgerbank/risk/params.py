@@ -58,6 +58,7 @@ class Params:
     network_seconds: int
     fan_week_min_count: int
     fan_norm_ratio: float
+    fan_new_share: float
     card_testing_seconds: int
     card_testing_min_count: int
     card_tiny_share: float
@@ -94,6 +95,7 @@ class Params:
             network_seconds=int(settings.risk_network_days * 86400),
             fan_week_min_count=settings.risk_fan_week_min_count,
             fan_norm_ratio=settings.risk_fan_norm_ratio,
+            fan_new_share=settings.risk_fan_new_share,
             card_testing_seconds=settings.risk_card_testing_minutes * 60,
             card_testing_min_count=settings.risk_card_testing_min_count,
             card_tiny_share=settings.risk_card_testing_tiny_share,

@@ -165,8 +165,10 @@ def fan_out(f: Facts, p: Params, src: int | None, dst: int | None) -> Finding | 
 def fan_in_network(f: Facts, p: Params, src: int | None, dst: int | None) -> Finding | None:
     if f.kind != TRANSFER or not f.new_to_receiver or f.new_senders_week < p.fan_week_min_count:
         return None
-    if f.new_senders_vs_norm < p.fan_norm_ratio or f.new_sender_share < 0.5:
-        return None  # an account that gains payers all the time, or mostly paid by old ones
+    if f.new_senders_vs_norm < p.fan_norm_ratio:
+        return None  # an account that gains payers all the time (a shop, a landlord)
+    if f.new_sender_share < p.fan_new_share:
+        return None  # a few new payers beside its usual income
     days = p.network_seconds / 86400
     return dst, (
         f"paid by {f.new_senders_week} first-time payers within {days:g} days "
