@@ -16,7 +16,7 @@ from rich.table import Table
 from ledgerbank.config import get_settings
 from ledgerbank.kit.commands import open_database
 from ledgerbank.risk import model as anomaly
-from ledgerbank.risk import training
+from ledgerbank.risk import supervised, training
 from ledgerbank.risk.features import FEATURES
 from ledgerbank.risk.params import Params
 from ledgerbank.risk.scoring import Scorer
@@ -43,11 +43,13 @@ def _bar(label: str) -> Progress:
 def train_command(
     seed: Annotated[int, typer.Option(help="Random seed of the forest.")] = 0,
 ) -> None:
-    """Train an Isolation Forest on the bank's history and save it as a new version."""
+    """Train an Isolation Forest on the bank's history and, with enough analyst labels, the
+    supervised model beside it; save them as new versions."""
     settings = get_settings()
     database = open_database()
     with database.read() as conn:
         total = training.scorable_count(conn)
+    learned = training.SupervisedOutcome()
     with _bar("replaying history") as bar:
         task = bar.add_task("train", total=total)
         version = training.train_model(
@@ -56,6 +58,7 @@ def train_command(
             settings=settings,
             seed=seed,
             progress=lambda n: bar.advance(task, n),
+            outcome=learned,
         )
     if version is None:
         console.print(
@@ -64,7 +67,16 @@ def train_command(
         )
         raise typer.Exit(1)
     console.print(f"risk model [bold]{version}[/bold] saved in {models_dir(settings)}")
-    console.print("the server loads the newest model when it starts")
+    labels = Table("labels", "transactions", title="what analysts and customers said")
+    labels.add_row("fraud (resolved fraud, customer reports)", f"{learned.fraud:,}")
+    labels.add_row("false positive", f"{learned.false_positive:,}")
+    labels.add_row("unquestioned (sampled as normal)", f"{learned.unquestioned:,}")
+    console.print(labels)
+    if learned.version is not None:
+        console.print(f"supervised model [bold]{learned.version}[/bold] saved beside it")
+    else:
+        console.print(f"[yellow]no supervised model[/yellow]: {learned.reason}")
+    console.print("the server loads the newest models when it starts")
 
 
 @app.command("score")
@@ -85,7 +97,8 @@ def score_command(
     settings = get_settings()
     database = open_database()
     model = anomaly.load_newest(models_dir(settings), FEATURES)
-    scorer = Scorer(Params.from_settings(settings), model)
+    learned = supervised.load_for(models_dir(settings), model.version, FEATURES) if model else None
+    scorer = Scorer(Params.from_settings(settings), model, learned)
     with database.read() as conn:
         total = training.scorable_count(conn)
     with _bar("scoring") as bar:

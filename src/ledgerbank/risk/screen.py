@@ -31,7 +31,7 @@ from ledgerbank.ledger.screening import (
     Screen,
     Screened,
 )
-from ledgerbank.risk import alerts
+from ledgerbank.risk import alerts, supervised
 from ledgerbank.risk import features as feats
 from ledgerbank.risk import model as anomaly
 from ledgerbank.risk.params import Params
@@ -59,6 +59,8 @@ def _clone(stats: AccountStats) -> AccountStats:
         recent_in=list(stats.recent_in),
         recent_cash=list(stats.recent_cash),
         recent_blocked=list(stats.recent_blocked),
+        recent_out_peers=list(stats.recent_out_peers),
+        recent_in_peers=list(stats.recent_in_peers),
     )
 
 
@@ -74,22 +76,35 @@ def _customer_ids(proposals: Sequence[Proposal]) -> list[int]:
 class RiskScreen:
     """ledgerbank's `Screen`: rolling statistics, AML rules and the calibrated model."""
 
-    def __init__(self, settings: Settings, model: anomaly.AnomalyModel | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        model: anomaly.AnomalyModel | None = None,
+        learned: supervised.SupervisedModel | None = None,
+    ) -> None:
         self.settings = settings
         self.params = Params.from_settings(settings)
-        self.scorer = Scorer(self.params, model)
+        self.scorer = Scorer(self.params, model, learned)
 
     @property
     def model(self) -> anomaly.AnomalyModel | None:
         return self.scorer.model
 
-    def use_model(self, model: anomaly.AnomalyModel | None) -> None:
-        """Switch to another model (a new one just trained); postings in flight keep theirs."""
-        self.scorer = Scorer(self.params, model)
+    def use_model(
+        self,
+        model: anomaly.AnomalyModel | None,
+        learned: supervised.SupervisedModel | None = None,
+    ) -> None:
+        """Switch to other models (new ones just trained); postings in flight keep theirs."""
+        self.scorer = Scorer(self.params, model, learned)
 
     def reload(self) -> str | None:
-        """Load the newest model from the data folder; its version, or None (rules alone)."""
-        self.use_model(anomaly.load_newest(models_dir(self.settings), feats.FEATURES))
+        """Load the newest forest (and the supervised model trained beside it) from the data
+        folder; the version, or None (rules alone)."""
+        folder = models_dir(self.settings)
+        model = anomaly.load_newest(folder, feats.FEATURES)
+        learned = supervised.load_for(folder, model.version, feats.FEATURES) if model else None
+        self.use_model(model, learned)
         return self.scorer.model_version
 
     def session(self, conn: Connection) -> RiskSession:
