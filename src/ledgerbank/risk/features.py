@@ -158,7 +158,7 @@ def _hour_unusual(stats: AccountStats, cos_h: float, sin_h: float) -> float:
 
 
 def _weeks(t: int, stats: AccountStats, opened: int | None) -> float:
-    """The account's age in weeks (at least one), from its opening or first movement."""
+    """The account's age in weeks (at least one), from its opening (or first movement)."""
     since = opened if opened is not None else stats.first_activity
     return max(_days(t, since) / 7.0, 1.0)
 
