@@ -108,6 +108,7 @@ class Settings(BaseSettings):
     risk_supervised_alert: float = 0.5  # raises an alert on its own from this one,
     risk_supervised_cap: float = 0.75  # and alone never scores above this (never blocks)
     risk_model_alert_supervised: float = 0.995  # the anomaly model alerts alone from here then
+    risk_sanctions_threshold: float = 88.0  # sanctions: name similarity (0-100) that matches
     # per-rule score overrides, e.g. {"round_amount": 0.2} (JSON in the environment)
     risk_rule_scores: dict[str, float] = Field(default_factory=dict)
 

@@ -259,7 +259,9 @@ def alert_detail(conn: Connection, alert_id: int, *, queue: str) -> dict[str, An
     from ledgerbank.ledger.posting import get_transaction_row
 
     alert = get_alert(conn, alert_id, queue=queue)
-    transaction = get_transaction_row(conn, int(alert["transaction_id"]))
+    transaction = None
+    if alert["transaction_id"] is not None:  # a sanctions match at registration has none
+        transaction = get_transaction_row(conn, int(alert["transaction_id"]))
     account = None
     activity: list[dict[str, Any]] = []
     if alert["account_id"] is not None:
@@ -267,10 +269,14 @@ def alert_detail(conn: Connection, alert_id: int, *, queue: str) -> dict[str, An
         activity = recent_activity(conn, int(alert["account_id"]))
     return {
         "alert": dict(alert),
-        "transaction": transaction_view(transaction, score_of(conn, int(transaction["id"]))),
+        "transaction": None
+        if transaction is None
+        else transaction_view(transaction, score_of(conn, int(transaction["id"]))),
         "account": None if account is None else account_view(account),
         "recent_activity": activity,
-        "flags": [dict(f) for f in flags.flags_of(conn, int(transaction["id"]))],
+        "flags": []
+        if transaction is None
+        else [dict(f) for f in flags.flags_of(conn, int(transaction["id"]))],
         "actions": [dict(a) for a in alert_actions(conn, alert_id)],
     }
 

@@ -211,6 +211,10 @@ def pass_through_relative(f: Facts, p: Params, src: int | None, dst: int | None)
     )
 
 
+def sanctions_match(f: Facts, p: Params, src: int | None, dst: int | None) -> Finding | None:
+    return None  # found by the screen against the sanctions lists, not from the features
+
+
 def repeated_blocked(f: Facts, p: Params, src: int | None, dst: int | None) -> Finding | None:
     if not f.blocked_recent:
         return None
@@ -246,6 +250,8 @@ RULES: tuple[Rule, ...] = (
          "A burst of tiny payments to one payee, beyond the account's own habits", card_testing),
     Rule("pass_through_relative", 1, "aml", 0.55, "high", True,
          "Money from first-time payers sent straight on, at any size", pass_through_relative),
+    Rule("sanctions_match", 1, "aml", 0.5, "high", True,
+         "A payment to a new payee whose name resembles a sanctioned one", sanctions_match),
 )  # fmt: skip
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 

@@ -81,8 +81,17 @@ class Scorer:
     def contributions(self, percentiles: FloatArray) -> FloatArray:
         return np.interp(percentiles, self._curve_x, self._curve_y, left=0.0)
 
-    def assess(self, facts: Facts, src: int | None, dst: int | None) -> Assessment:
+    def assess(
+        self,
+        facts: Facts,
+        src: int | None,
+        dst: int | None,
+        extra: Sequence[rules.Hit] = (),
+    ) -> Assessment:
+        """Score one movement; `extra`: hits found outside the features (sanctions)."""
         hits = rules.evaluate(facts, self.params, src, dst)
+        if extra:
+            hits = [*hits, *extra]
         percentile = None
         if self.model is not None:
             percentile = self.model.percentile(self.model.forest.score_one(facts.vector))

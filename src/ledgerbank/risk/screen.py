@@ -31,10 +31,11 @@ from ledgerbank.ledger.screening import (
     Screen,
     Screened,
 )
-from ledgerbank.risk import alerts, supervised
+from ledgerbank.risk import alerts, sanctions, supervised
 from ledgerbank.risk import features as feats
 from ledgerbank.risk import model as anomaly
 from ledgerbank.risk.params import Params
+from ledgerbank.risk.rules import RULES_BY_ID, Hit
 from ledgerbank.risk.scoring import Scorer
 from ledgerbank.risk.stats import AccountStats, from_row, to_row
 from ledgerbank.risk.tables import risk_account_stats, risk_scores
@@ -120,6 +121,7 @@ class RiskSession:
         self.conn = conn
         self.params = screen.params
         self.scorer = screen.scorer  # a model swapped meanwhile applies to the next session
+        self.sanctions_threshold = screen.settings.risk_sanctions_threshold
         self.stats: dict[int, AccountStats] = {}
         self.facts: dict[int, feats.Facts] = {}  # id(proposal) -> its features
         self.touched: set[int] = set()
@@ -131,17 +133,45 @@ class RiskSession:
         proposals = list(proposals)
         self._load(_customer_ids(proposals))
         facts = self._facts(proposals)
+        listed = self._sanctioned_payees(proposals, facts)
         assessments = []
-        for p, f in zip(proposals, facts, strict=True):
+        for index, (p, f) in enumerate(zip(proposals, facts, strict=True)):
             self.facts[id(p)] = f
             assessments.append(
                 self.scorer.assess(
                     f,
                     p.source.id if p.source is not None else None,
                     p.destination.id if p.destination is not None else None,
+                    listed.get(index, ()),
                 )
             )
         return assessments
+
+    def _sanctioned_payees(
+        self, proposals: list[Proposal], facts: list[feats.Facts]
+    ) -> dict[int, list[Hit]]:
+        """A `sanctions_match` hit for each payment to a new payee whose owner's name is on a
+        sanctions list (one lookup, only when a payment goes to a new payee)."""
+        new_payees = {
+            i: p.destination
+            for i, (p, f) in enumerate(zip(proposals, facts, strict=True))
+            if f.new_to_sender and p.destination is not None and p.destination.owner_id
+        }
+        if not new_payees:
+            return {}
+        matches = sanctions.payee_matches(
+            self.conn,
+            (d.owner_id for d in new_payees.values() if d.owner_id is not None),
+            threshold=self.sanctions_threshold,
+        )
+        rule = RULES_BY_ID[sanctions.RULE_ID]
+        score = self.params.rule_scores.get(rule.id, rule.score)
+        found: dict[int, list[Hit]] = {}
+        for i, payee in new_payees.items():
+            match = matches.get(payee.owner_id or 0)
+            if match is not None:
+                found[i] = [Hit(rule, score, payee.id, f"the payee's owner {match.describe()}")]
+        return found
 
     def accept(self, proposals: Sequence[Proposal], *, posted: bool) -> None:
         for p in proposals:
