@@ -117,6 +117,8 @@ def _shapes(dialect: str) -> dict[Subject, _Shape]:
                     "COALESCE(from_account_type, to_account_type)",
                     "account_type",
                 ),
+                GroupKey.SENDER: ("from_username", "customer"),
+                GroupKey.RECIPIENT: ("to_username", "customer"),
             },
         ),
         Subject.ACCOUNTS: _Shape(
@@ -272,6 +274,12 @@ def compile_plan(
             where.append("status = 'posted'")
             notes.append("figures count posted transactions only (not blocked or reversed)")
         keys = [shape.groups[key] for key in plan.group_by]
+        for key, column in (
+            (GroupKey.SENDER, "from_username"),
+            (GroupKey.RECIPIENT, "to_username"),
+        ):
+            if key in plan.group_by:
+                where.append(f"{column} IS NOT NULL")  # cash has no other party
         metric_sql, alias = _metric(plan.metric, shape.measured)
         by_currency = plan.metric is not Metric.COUNT and all(a != "currency" for _, a in keys)
         if by_currency:
@@ -281,6 +289,10 @@ def compile_plan(
         select = [f"{expr} AS {name}" if expr != name else expr for expr, name in keys]
         select.append(f"{metric_sql} AS {alias}")
         group_sql = " GROUP BY " + ", ".join(expr for expr, _ in keys) if keys else ""
+        if plan.having_count is not None and keys:
+            op, count = plan.having_count
+            comparison = {"gt": ">", "ge": ">=", "lt": "<", "le": "<=", "eq": "="}[op]
+            group_sql += f" HAVING COUNT(*) {comparison} {params.bind('having', count)}"
         key_order = ", ".join(name for _, name in keys)
         if plan.order is not None and plan.order.key is SortKey.VALUE:
             direction = "DESC" if plan.order.descending else "ASC"
@@ -288,6 +300,15 @@ def compile_plan(
         else:
             order = key_order
     sql = f"SELECT {', '.join(select)} FROM {view}"
+    if plan.versus_average is not None and shape.measured is not None:
+        sql += f" AS {_OUTER}"
+        where.append(_versus_average(plan, view, shape.measured, params))
+        notes.append(
+            f"the average is that of the same kind of {plan.subject.value.replace('_', ' ')}"
+            + (" (posted ones)" if plan.subject is Subject.TRANSACTIONS else "")
+            + " in the same currency"
+        )
+    notes.extend(plan.readings)
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += group_sql
@@ -301,6 +322,24 @@ def compile_plan(
         explanation=explain(plan, notes),
         money=money,
         ordered=plan.order is not None,
+    )
+
+
+_OUTER = "asked"  # the outer rows, when a filter compares them with their peers
+
+
+def _versus_average(plan: QueryPlan, view: str, measured: str, params: _Params) -> str:
+    """`measured` above (or below) the average of the rows matching the plan's other filters,
+    in the row's own currency: a correlated subquery over the same view."""
+    peers = plan.model_copy(update={"amount": None, "versus_average": None, "period": plan.period})
+    inner = _filters(peers, params)
+    if plan.subject is Subject.TRANSACTIONS and not plan.transaction_statuses:
+        inner.append("status = 'posted'")
+    inner.append(f"currency = {_OUTER}.currency")
+    comparison = ">" if plan.versus_average == "above" else "<"
+    return (
+        f"{_OUTER}.{measured} {comparison} (SELECT AVG({measured}) FROM {view} AS peers "
+        f"WHERE {' AND '.join(inner)})"
     )
 
 
@@ -375,6 +414,39 @@ def _filters(plan: QueryPlan, params: _Params) -> list[str]:
         where.append(f"risk_verdict IN ({params.many('verdict', plan.verdicts)})")
     if plan.flagged:
         where.append("id IN (SELECT transaction_id FROM vw_flagged_transactions)")
+    if plan.staff_flagged:
+        where.append(
+            "id IN (SELECT transaction_id FROM vw_flagged_transactions WHERE flag_count > 0)"
+        )
+    if plan.exclude_customers:
+        names = params.many("not_customer", plan.exclude_customers)
+        where.append(
+            {
+                Subject.TRANSACTIONS: f"COALESCE(from_username, '') NOT IN ({names}) "
+                f"AND COALESCE(to_username, '') NOT IN ({names})",
+                Subject.ACCOUNTS: f"username NOT IN ({names})",
+                Subject.CUSTOMERS: f"username NOT IN ({names})",
+                Subject.AUDIT_EVENTS: f"COALESCE(subject_username, '') NOT IN ({names})",
+                Subject.ALERTS: f"COALESCE(username, '') NOT IN ({names})",
+            }[subject]
+        )
+    if plan.exclude_transaction_types:
+        where.append(f"type NOT IN ({params.many('not_type', plan.exclude_transaction_types)})")
+    if plan.exclude_transaction_statuses:
+        statuses = params.many("not_status", plan.exclude_transaction_statuses)
+        where.append(f"status NOT IN ({statuses})")
+    if plan.exclude_account_statuses:
+        statuses = params.many("not_status", plan.exclude_account_statuses)
+        where.append(f"status NOT IN ({statuses})")
+    if plan.exclude_account_types:
+        kinds = params.many("not_account_type", plan.exclude_account_types)
+        if subject is Subject.TRANSACTIONS:
+            where.append(
+                f"COALESCE(from_account_type, '') NOT IN ({kinds}) "
+                f"AND COALESCE(to_account_type, '') NOT IN ({kinds})"
+            )
+        else:
+            where.append(f"account_type NOT IN ({kinds})")
     if plan.alert_statuses:
         where.append(f"status IN ({params.many('status', plan.alert_statuses)})")
     if plan.alert_queues:
@@ -501,6 +573,20 @@ def explain(plan: QueryPlan, notes: list[str] | None = None) -> str:
         parts.append(f"whose description mentions '{plan.description_contains}'")
     if plan.active is not None:
         parts.append("active" if plan.active else "deactivated")
+    if plan.staff_flagged:
+        parts.append("flagged by staff")
+    excluded = [
+        *plan.exclude_customers,
+        *(f"{t}s" for t in plan.exclude_transaction_types),
+        *plan.exclude_transaction_statuses,
+        *plan.exclude_account_statuses,
+        *(f"{t} accounts" for t in plan.exclude_account_types),
+    ]
+    if excluded:
+        parts.append("excluding " + ", ".join(excluded))
+    if plan.versus_average is not None:
+        what = "balance" if plan.subject is Subject.ACCOUNTS else "amount"
+        parts.append(f"{what} {plan.versus_average} the average")
     if plan.amount is not None:
         amount = plan.amount
         what = "balance" if plan.subject is Subject.ACCOUNTS else "amount"
@@ -527,6 +613,11 @@ def explain(plan: QueryPlan, notes: list[str] | None = None) -> str:
         text = f"The {figure} of: {text[0].lower()}{text[1:]}"
         if plan.group_by:
             text += ", by " + " and ".join(k.value.replace("_", " ") for k in plan.group_by)
+        if plan.having_count is not None:
+            op, count = plan.having_count
+            words = {"gt": "more than", "ge": "at least", "lt": "fewer than",
+                     "le": "at most", "eq": "exactly"}[op]  # fmt: skip
+            text += f", keeping groups with {words} {count}"
     if plan.order is not None:
         direction = "descending" if plan.order.descending else "ascending"
         key = {SortKey.VALUE: plan.metric.value if plan.metric else "value"}.get(
