@@ -88,8 +88,9 @@ def _subject(facts: Facts) -> Subject | None:
     transaction_kinds = ("ttype", "verdict", "flagged", "flagged_staff", "party", "not_ttype")
     if any(facts.has(k) for k in transaction_kinds) or facts.has("noun", "transactions"):
         return Subject.TRANSACTIONS
-    if facts.has("direction") and facts.has("who") and not facts.has("have"):
-        return Subject.TRANSACTIONS  # "who received the most money"
+    people_asked = facts.has("who") or facts.has("noun", "customers") or facts.has("noun", "users")
+    if facts.has("direction") and people_asked and not facts.has("have"):
+        return Subject.TRANSACTIONS  # "who received the most money", "customers who sent"
     if facts.has("money") and facts.has("have"):
         return Subject.ACCOUNTS  # "how much money do all customers hold"
     people = facts.has("noun", "customers") or facts.has("noun", "users")
@@ -455,6 +456,8 @@ class _Builder:
         unled = {"": "", "_poss": ""}
         if len(directions) == 1 and len(facts.people) == 1 and facts.people[0].lead in unled:
             target = "recipients" if directions[0] == "to" else "senders"
+            if facts.has("who"):  # "who paid carol": the one named is the other side
+                target = "senders" if target == "recipients" else "recipients"
             self.fields[target] = (facts.people[0].person.username,)
             return
         # "sent by alice", "payments made by bob": the side the verb names
