@@ -35,7 +35,8 @@ def test_numpy_walk_equals_sklearn_predict_proba() -> None:
     weights = np.where(targets == 1, 1.0, 3.0)
     model = supervised.fit(rows, percentiles, targets, weights, FEATURES, anomaly_version="f-1")
     reference = HistGradientBoostingClassifier(
-        max_iter=120, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=10,
+        max_iter=supervised.MAX_ITER, learning_rate=supervised.LEARNING_RATE,
+        max_leaf_nodes=supervised.MAX_LEAF_NODES, min_samples_leaf=10,
         l2_regularization=1.0, early_stopping=False, random_state=0,
     ).fit(np.column_stack([rows, percentiles]), targets, sample_weight=weights)  # fmt: skip
     fresh = np.random.default_rng(9).normal(size=(300, len(FEATURES)))

@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 SUPERVISED_PREFIX = "risk-supervised-"
 PERCENTILE_FEATURE = "anomaly_percentile"
 _BATCH_ROWS = 1024
+# Small trees: each posting walks every one of them (60 trees of at most 8 leaves cost about
+# half of what 120 of 15 did, for the same precision on the generated banks).
+MAX_ITER = 60
+LEARNING_RATE = 0.15
+MAX_LEAF_NODES = 8
 
 
 @dataclass(frozen=True)
@@ -171,9 +176,9 @@ def fit(
 
     matrix = np.column_stack([np.asarray(rows, dtype=np.float64), percentiles])
     model = HistGradientBoostingClassifier(
-        max_iter=120,
-        learning_rate=0.1,
-        max_leaf_nodes=15,
+        max_iter=MAX_ITER,
+        learning_rate=LEARNING_RATE,
+        max_leaf_nodes=MAX_LEAF_NODES,
         min_samples_leaf=10,
         l2_regularization=1.0,
         early_stopping=False,
