@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from ledgerbank import errors
 from ledgerbank.kit.db import Database
-from ledgerbank.risk import sanctions
+from ledgerbank.risk import sanctions, scores
 from ledgerbank.risk.screen import RiskScreen
 from ledgerbank.risk.tables import risk_alerts, risk_scores, sanctions_entries, sanctions_lists
 
@@ -139,3 +139,17 @@ def test_a_payment_to_a_new_payee_on_the_list_is_screened_once(bank: DbBank) -> 
     assert alert["account_id"] == viktor
     assert alert["transaction_id"] == first["id"]
     assert first["status"] == "posted"  # an alert for compliance, not a block
+
+
+def test_a_listed_customer_never_reads_the_match_in_their_own_scores() -> None:
+    item = {
+        "type": "transfer",
+        "from_account_id": 1,
+        "to_account_id": 2,
+        "reasons": [
+            {"kind": "rule", "rule": sanctions.RULE_ID, "account_id": 2, "detail": "resembles"},
+            {"kind": "rule", "rule": "fan_in_network", "account_id": 2, "detail": "payers"},
+        ],
+    }
+    seen = scores.reasons_for_owner(item, {2})
+    assert [reason["rule"] for reason in seen["reasons"]] == ["fan_in_network"]
