@@ -14,7 +14,7 @@ from typing import Any
 from ledgerbank.errors import NotUnderstood
 from ledgerbank.ledgergpt import vocabulary as vocab
 from ledgerbank.ledgergpt.facts import Directory, Facts, read_facts
-from ledgerbank.ledgergpt.periods import Span, intersect
+from ledgerbank.ledgergpt.periods import intersect
 from ledgerbank.ledgergpt.plan import (
     AmountFilter,
     GroupKey,
@@ -26,6 +26,7 @@ from ledgerbank.ledgergpt.plan import (
     Subject,
 )
 from ledgerbank.ledgergpt.reading import MAX_QUESTION_LENGTH, Reading, read
+from ledgerbank.ledgergpt.subjects import subject_of, union, unit_of
 
 DEFAULT_TOP = 10
 # "the total balance of all customers": one figure (per currency), not one per customer
@@ -56,7 +57,7 @@ def parse(question: str, *, today: date, directory: Directory) -> QueryPlan:
     facts = read_facts(reading, directory)
     if reading.contains:
         facts.add("described", "")
-    subject = _subject(facts)
+    subject = subject_of(facts)
     topic = subject.value if subject else None
     if facts.negations:
         raise not_understood(
@@ -74,81 +75,6 @@ def parse(question: str, *, today: date, directory: Directory) -> QueryPlan:
                              "customers or the audit trail")  # fmt: skip
     builder = _Builder(reading, facts, subject)
     return builder.build()
-
-
-def _subject(facts: Facts) -> Subject | None:
-    if facts.has("subject", "balance_sheet"):
-        return Subject.BALANCE_SHEET
-    if facts.has("subject", "integrity"):
-        return Subject.INTEGRITY
-    if _is_audit(facts):
-        return Subject.AUDIT_EVENTS
-    if facts.has("noun", "alerts"):
-        return Subject.ALERTS
-    transaction_kinds = ("ttype", "verdict", "flagged", "flagged_staff", "party", "not_ttype")
-    if any(facts.has(k) for k in transaction_kinds) or facts.has("noun", "transactions"):
-        return Subject.TRANSACTIONS
-    people_asked = facts.has("who") or facts.has("noun", "customers") or facts.has("noun", "users")
-    if facts.has("direction") and people_asked and not facts.has("have"):
-        return Subject.TRANSACTIONS  # "who received the most money", "customers who sent"
-    if facts.has("money") and facts.has("have"):
-        return Subject.ACCOUNTS  # "how much money do all customers hold"
-    people = facts.has("noun", "customers") or facts.has("noun", "users")
-    if facts.has("tstatus") and not facts.has("noun", "accounts") and not people:
-        return Subject.TRANSACTIONS
-    if facts.has("noun", "accounts") or facts.has("noun", "balance") or facts.has("atype"):
-        return Subject.ACCOUNTS
-    if (facts.has("astatus") or facts.has("not_astatus") or facts.has("not_atype")) and not (
-        facts.has("noun", "customers") or facts.has("noun", "users")
-    ):
-        return Subject.ACCOUNTS
-    if any(facts.has("noun", n) for n in ("customers", "users", "staff")) or facts.has("role"):
-        return Subject.CUSTOMERS
-    if facts.has("kyc") or facts.has("kyc_word"):
-        return Subject.CUSTOMERS
-    if facts.has("money") and (facts.has("have") or facts.has("who")):
-        return Subject.ACCOUNTS
-    if facts.has("direction"):  # "what did carol send"
-        return Subject.TRANSACTIONS
-    if facts.has("described"):  # "spent on groceries", "mentioning rent"
-        return Subject.TRANSACTIONS
-    return None
-
-
-def _union(spans: list[Span]) -> Span:
-    """The periods compared, as one: from the first start to the last end."""
-    starts = [s.start for s in spans]
-    ends = [s.end for s in spans]
-    start = None if None in starts else min(s for s in starts if s is not None)
-    end = None if None in ends else max(e for e in ends if e is not None)
-    return Span(start, end, " and ".join(s.label for s in spans))
-
-
-def _unit_of(spans: list[Span]) -> str:
-    """The grouping that puts each compared period on its own row."""
-    lengths = [(s.end - s.start).days for s in spans if s.start and s.end]
-    if lengths and max(lengths) <= 1:
-        return "day"
-    if lengths and min(lengths) >= 365:
-        return "year"
-    return "month"
-
-
-def _is_audit(facts: Facts) -> bool:
-    if facts.has("noun", "audit"):
-        return True
-    asked = facts.has("who") or facts.has("when")
-    words = set(facts.values("word"))
-    verbs = words & {
-        "froze", "freeze", "frozen", "unfroze", "unfreeze", "unfrozen", "closed", "opened",
-        "created", "registered", "reversed", "promoted", "demoted", "changed", "modified",
-        "updated", "edited", "role", "roles", "login", "logins", "joined",
-    }  # fmt: skip
-    if asked and verbs:
-        return True
-    if words & {"freezes", "unfreezes", "logins", "login"}:
-        return True
-    return bool(words & {"role", "roles"} and words & {"change", "changes", "changed"})
 
 
 class _Builder:
@@ -195,10 +121,10 @@ class _Builder:
                 "ask the audit trail (e.g. 'who froze accounts last week')"
             )
         compared = self.facts.has("compare") and len(spans) >= 2
-        period = _union(spans) if compared else intersect(spans)
+        period = union(spans) if compared else intersect(spans)
         self.use("compare")
         if compared and not self.facts.groups and not self.facts.values("group"):
-            self.facts.groups.append(_unit_of(spans))  # one row per period compared
+            self.facts.groups.append(unit_of(spans))  # one row per period compared
         if period is None:
             raise self.refuse("those dates do not overlap")
         self.fields["period"] = Period(start=period.start, end=period.end, label=period.label)
