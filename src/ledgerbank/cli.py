@@ -22,6 +22,7 @@ from ledgerbank.ledger.commands import app as ledger_app
 from ledgerbank.ledger.import_commands import app as import_app
 from ledgerbank.ledgergpt.commands import ask_command
 from ledgerbank.risk.commands import app as risk_app
+from ledgerbank.risk.commands import sanctions_app
 from ledgerbank.risk.screen import build_screen
 
 app = typer.Typer(
@@ -51,6 +52,7 @@ risk_app.command("evaluate")(risk_evaluate_command)
 app.add_typer(risk_app, name="risk")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(dashboard_app, name="dashboard")
+app.add_typer(sanctions_app, name="sanctions")
 
 err = Console(stderr=True)
 

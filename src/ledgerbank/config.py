@@ -89,6 +89,26 @@ class Settings(BaseSettings):
     risk_fan_hours: float = 24.0  # fan_in / fan_out: new counterparties within this window,
     risk_fan_min_count: int = 6  # at least this many,
     risk_fan_min_share: float = 0.5  # and at least this share of all the account has had
+    # risk, second round: the account's network and card testing
+    risk_network_days: float = 7.0  # the window of distinct and first-time payers and payees
+    risk_fan_week_min_count: int = 3  # fan_in_network: this many first-time payers in it,
+    risk_fan_norm_ratio: float = 2.5  # this many times the first-time payers of a usual week
+    risk_fan_new_share: float = 0.5  # bringing at least this share of the week's inflow
+    risk_card_testing_minutes: int = 60  # card_testing: payments to one payee in this window,
+    risk_card_testing_min_count: int = 3  # at least this many of them tiny,
+    risk_card_testing_tiny_amount: str = "5.00"  # under this amount
+    risk_card_testing_tiny_share: float = 0.05  # or this share of the usual payment
+    risk_pass_through_new_share: float = 0.5  # pass_through_relative: the inflow's share from
+    # first-time payers
+    # the supervised model, trained by `risk train` once analysts labelled enough alerts
+    risk_supervised_min_fraud: int = 20  # at least this many transactions labelled fraud
+    risk_supervised_min_false_positive: int = 20  # and this many labelled false positive
+    risk_supervised_unquestioned: int = 50_000  # a sample of unquestioned transactions
+    risk_supervised_floor: float = 0.15  # it adds nothing below this chance of fraud,
+    risk_supervised_alert: float = 0.5  # raises an alert on its own from this one,
+    risk_supervised_cap: float = 0.75  # and alone never scores above this (never blocks)
+    risk_model_alert_supervised: float = 0.995  # the anomaly model alerts alone from here then
+    risk_sanctions_threshold: float = 88.0  # sanctions: name similarity (0-100) that matches
     # per-rule score overrides, e.g. {"round_amount": 0.2} (JSON in the environment)
     risk_rule_scores: dict[str, float] = Field(default_factory=dict)
 

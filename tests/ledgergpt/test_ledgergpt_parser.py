@@ -180,7 +180,7 @@ def test_figures_groups_and_rankings() -> None:
         "what is the meaning of life",
         "show transactions for unicorns",
         "transactions not for alice",  # a negation is never dropped silently
-        "customers with more than 5 transactions",  # a count condition, not an amount
+        "transactions with more than 5 accounts",  # a count condition with nothing to count per
         "accounts frozen last week",  # accounts are dated by opening only
         "transactions over 500 and under 20 and above 3",
         "deposits on 2026-02-30",

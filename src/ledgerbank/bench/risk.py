@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -28,7 +29,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from ledgerbank.bench.report import percentile
 from ledgerbank.config import Settings, get_settings
-from ledgerbank.evaluation.risk import SimulatedHistory, replay_scenario
+from ledgerbank.evaluation.risk import SimulatedHistory, replay_scenario, simulated_labels
 from ledgerbank.evaluation.risk_scenarios import Scenario, SimTransaction, generate
 from ledgerbank.identity import passwords
 from ledgerbank.identity.service import create_user
@@ -48,6 +49,7 @@ from ledgerbank.ledger.screening import (
 from ledgerbank.ledger.tables import accounts
 from ledgerbank.migrations import upgrade
 from ledgerbank.risk import model as anomaly
+from ledgerbank.risk import supervised
 from ledgerbank.risk.features import DEPOSIT, FEATURES, WITHDRAWAL, Facts
 from ledgerbank.risk.params import Params
 from ledgerbank.risk.rules import Hit
@@ -120,10 +122,14 @@ class TimedSession:
         self._wall = self._cpu = 0.0
 
 
-def bench_model(seed: int, settings: Settings) -> tuple[anomaly.AnomalyModel, Scenario]:
-    """A model trained on a generated bank (its figures do not matter here, its cost does)."""
+def bench_model(
+    seed: int, settings: Settings
+) -> tuple[anomaly.AnomalyModel, supervised.SupervisedModel | None, Scenario]:
+    """The models trained on a generated bank (their figures do not matter here, their cost
+    does): the forest, and the supervised model on the labels analysts would have given."""
     scenario = generate(seed=seed, customers=300, train_days=60, test_days=1)
-    replayed = replay_scenario(scenario, Params.from_settings(settings))
+    params = Params.from_settings(settings)
+    replayed = replay_scenario(scenario, params)
     fitted = anomaly.fit(
         replayed.vectors,
         FEATURES,
@@ -131,7 +137,24 @@ def bench_model(seed: int, settings: Settings) -> tuple[anomaly.AnomalyModel, Sc
         max_samples=settings.risk_model_max_samples,
         seed=seed,
     )
-    return fitted, scenario
+    every = np.ones(replayed.vectors.shape[0], dtype=bool)
+    percentiles = fitted.percentiles(fitted.forest.score(replayed.vectors))
+    scores = 1.0 - replayed.rule_keep * (1.0 - Scorer(params, fitted).contributions(percentiles))
+    rows, targets, weights, counts = simulated_labels(
+        replayed, scores, every, seed=seed, unquestioned=settings.risk_supervised_unquestioned
+    )
+    learned = None
+    if counts["fraud"] and counts["false_positive"]:
+        learned = supervised.fit(
+            replayed.vectors[rows],
+            percentiles[rows],
+            targets,
+            weights,
+            FEATURES,
+            anomaly_version=fitted.version,
+            seed=seed,
+        )
+    return fitted, learned, scenario
 
 
 def _warm_up(scenario: Scenario, settings: Settings, cut: int) -> SimulatedHistory:
@@ -259,13 +282,14 @@ def inline(
     fitted: anomaly.AnomalyModel,
     scenario: Scenario,
     cut: int,
+    learned: supervised.SupervisedModel | None = None,
 ) -> InlineResult:
     """The history after `cut` posted twice on fresh databases: screened (the statistics
     warmed up by the history before it), and without a screen."""
     warmed = _warm_up(scenario, settings, cut)
     balances = warmed.balances
     later = [tx for tx in scenario.transactions if tx.t >= cut]
-    timed = TimedScreen(RiskScreen(settings, fitted))
+    timed = TimedScreen(RiskScreen(settings, fitted, learned))
     with_screen, without = Timings(), Timings()
     screened = make_database("screened")
     try:
@@ -283,22 +307,30 @@ def inline(
             _post(plain, NO_SCREEN, tx, without)
     finally:
         plain.dispose()
-    return InlineResult(timed.timings, _compute(settings, fitted), with_screen, without, alerts)
+    compute = _compute(settings, fitted, learned)
+    return InlineResult(timed.timings, compute, with_screen, without, alerts)
 
 
-def _compute(settings: Settings, fitted: anomaly.AnomalyModel, rows: int = 5000) -> Timings:
-    """Features, rules and the model for one movement at a time, without the database."""
+def _compute(
+    settings: Settings,
+    fitted: anomaly.AnomalyModel,
+    learned: supervised.SupervisedModel | None = None,
+    rows: int = 5000,
+) -> Timings:
+    """Features, rules and the models for one movement at a time, without the database."""
     scenario = generate(seed=5, customers=150, train_days=20, test_days=1)
     history = SimulatedHistory(scenario, Params.from_settings(settings))
-    scorer = Scorer(history.state.params, fitted)
+    scorer = Scorer(history.state.params, fitted, learned)
     timings = Timings()
     for i, tx in enumerate(scenario.transactions[:rows]):
         wall, cpu = time.perf_counter(), time.process_time()
         item = history.step(i, tx)
+        percentile = fitted.percentile(fitted.forest.score_one(item.facts.vector))
         scorer.combine(
             item.facts,
             item.hits,
-            fitted.percentile(fitted.forest.score_one(item.facts.vector)),
+            percentile,
+            learned.probability(item.facts.vector, percentile) if learned else None,
         )
         timings.wall.append(time.perf_counter() - wall)
         timings.cpu.append(time.process_time() - cpu)
@@ -312,10 +344,15 @@ class BatchResult:
     cpu: float
 
 
-def batch(scenario: Scenario, settings: Settings, fitted: anomaly.AnomalyModel) -> BatchResult:
+def batch(
+    scenario: Scenario,
+    settings: Settings,
+    fitted: anomaly.AnomalyModel,
+    learned: supervised.SupervisedModel | None = None,
+) -> BatchResult:
     """Replay a bank's history and score it, as `risk score --all` does (minus the writes)."""
     params = Params.from_settings(settings)
-    scorer = Scorer(params, fitted)
+    scorer = Scorer(params, fitted, learned)
     wall, cpu = time.perf_counter(), time.process_time()
     history = SimulatedHistory(scenario, params)
     facts: list[Facts] = []
@@ -346,8 +383,8 @@ def risk_bench_command(
     """Inline scoring latency per posting (p50/p99) and batch scoring throughput."""
     settings = get_settings()
     passwords.configure(time_cost=1, memory_kib=8, parallelism=1)  # bench users never sign in
-    with console.status("training a model on a generated bank"):
-        fitted, _ = bench_model(3, settings)
+    with console.status("training the models on a generated bank"):
+        fitted, learned, _ = bench_model(3, settings)
     warm_days = 30
     scenario = generate(seed=5, customers=customers, train_days=warm_days + days, test_days=1)
     cut = scenario.start + warm_days * 86400
@@ -359,7 +396,7 @@ def risk_bench_command(
             return database
 
         with console.status(f"posting {days} days of a generated bank twice"):
-            result = inline(make_database, settings, fitted, scenario, cut)
+            result = inline(make_database, settings, fitted, scenario, cut, learned)
     table = Table(
         "measured",
         "calls",
@@ -367,7 +404,8 @@ def risk_bench_command(
         "p99 ms",
         "p50 CPU ms",
         "p99 CPU ms",
-        title=f"inline scoring on SQLite (model {fitted.version}, {result.alerts:,} alerts raised)",
+        title=f"inline scoring on SQLite (forest {fitted.version}, supervised "
+        f"{learned.version if learned else 'none'}, {result.alerts:,} alerts raised)",
     )
     table.add_row(*result.screen.row("risk screen in a posting: assess + record"))
     table.add_row(*result.compute.row("features + rules + model alone"))
@@ -378,7 +416,7 @@ def risk_bench_command(
         batch_bank = generate(
             seed=11, customers=batch_customers, train_days=batch_days, test_days=1
         )
-        measured = batch(batch_bank, settings, fitted)
+        measured = batch(batch_bank, settings, fitted, learned)
     rates = Table("transactions", "seconds", "transactions/s", "CPU seconds", "per CPU second")
     rates.title = "batch scoring (replayed statistics, rules, model in batches of 2,000)"
     rates.add_row(

@@ -45,7 +45,10 @@ def risk_evaluate_command(
 
 
 def _caught(typology: Typology) -> str:
-    return f"{typology.cases_caught:.0%} / {typology.transactions_caught:.0%}"
+    return (
+        f"{typology.cases_caught:.0%} / {typology.transactions_caught:.0%}"
+        f" / {typology.visible_caught:.0%}"
+    )
 
 
 def print_evaluation(result: Evaluation) -> None:
@@ -64,11 +67,18 @@ def print_evaluation(result: Evaluation) -> None:
             "" if m.block_rate_normal is None else f"{m.block_rate_normal:.3%}",
         )
     console.print(summary)
+    if result.labels:
+        console.print(
+            "labels of the training period: "
+            + ", ".join(f"{name} {count:,}" for name, count in result.labels.items())
+        )
     detail = Table(
         "typology",
         "cases",
         "transactions",
-        title="caught at each method's own alert threshold: cases / transactions",
+        "visible",
+        title="caught at each method's own alert threshold: cases / transactions / "
+        "transactions from the point the pattern shows",
     )
     for m in result.methods:
         detail.add_column(m.name.split(" (")[0])
@@ -78,14 +88,23 @@ def print_evaluation(result: Evaluation) -> None:
             name,
             str(base.cases),
             str(base.transactions),
+            str(base.visible),
             *(_caught(m.typologies[name]) for m in result.methods),
         )
     console.print(detail)
 
 
-def ledgergpt_evaluation(database_url: str, *, verbose: bool) -> None:
-    """Build the evaluation bank, ask every question, print accuracy and latency."""
+def _print_outcome(outcome: evaluation.Outcome) -> None:
+    mark = "ok " if outcome.correct else "BAD"
+    console.print(f"{mark} {outcome.milliseconds:6.1f} ms  {outcome.case.question}")
+
+
+def ledgergpt_evaluation(database_url: str, *, verbose: bool, questions: str = "all") -> None:
+    """Build the evaluation bank, ask every question of the chosen sets, print accuracy and
+    latency per set."""
     settings = get_settings()
+    names = list(evaluation.QUESTION_SETS) if questions == "all" else [questions]
+    reports: dict[str, evaluation.Report] = {}
     with tempfile.TemporaryDirectory(prefix="ledgergpt-eval-") as scratch:
         url = database_url or f"sqlite:///{Path(scratch) / 'evaluation.db'}"
         database = Database.from_url(url)
@@ -96,19 +115,38 @@ def ledgergpt_evaluation(database_url: str, *, verbose: bool) -> None:
                     raise errors.Conflict("the evaluation needs an empty database")
             console.print(f"loading the evaluation bank into {database.dialect} …")
             evaluation.build_bank(database, settings)
-            report = evaluation.evaluate(
-                database,
-                settings,
-                progress=(lambda o: console.print(f"{'ok ' if o.correct else 'BAD'} "
-                                                  f"{o.milliseconds:6.1f} ms  {o.case.question}"))
-                if verbose
-                else None,
-            )  # fmt: skip
+            dialect = database.dialect
+            for name in names:
+                reports[name] = evaluation.evaluate(
+                    database,
+                    settings,
+                    cases=evaluation.QUESTION_SETS[name],
+                    progress=_print_outcome if verbose else None,
+                )
         finally:
             database.dispose()
-    for outcome in report.failures:
-        console.print(f"[red]wrong[/red] {outcome.case.question}\n      {outcome.detail[:500]}")
-    for line in evaluation.describe(report):
-        console.print(line)
-    if report.accuracy < 0.9:
+    summary = Table(
+        "questions",
+        "cases",
+        "execution accuracy",
+        "p50 ms",
+        "p95 ms",
+        "p95 ms with audit",
+        title=f"LedgerGPT on {dialect}",
+    )
+    for name, report in reports.items():
+        for outcome in report.failures:
+            console.print(
+                f"[red]wrong[/red] ({name}) {outcome.case.question}\n      {outcome.detail[:500]}"
+            )
+        summary.add_row(
+            name,
+            str(len(report.outcomes)),
+            f"{report.accuracy:.1%}",
+            f"{report.percentile(0.50):.1f}",
+            f"{report.percentile(0.95):.1f}",
+            f"{report.percentile(0.95, total=True):.1f}",
+        )
+    console.print(summary)
+    if any(report.accuracy < 0.9 for report in reports.values()):
         raise typer.Exit(1)

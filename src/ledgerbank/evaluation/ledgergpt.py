@@ -2,8 +2,9 @@
 
 The evaluation bank is the demo bank (fixed seed, history ending at a fixed moment, scored by
 the risk rules) plus a few staff actions (a role changed twice, accounts frozen, a reversal,
-fees). Each question of `evaluation_set.CASES` carries gold SQL written by hand against the
-base tables; the engine's answer and the gold answer are both executed and compared as
+fees, transactions flagged by an analyst). Each question of the tuning set (`ledgergpt_questions`)
+and of the held-out set (`ledgergpt_heldout`) carries gold SQL written by hand against the base
+tables; the engine's answer and the gold answer are both executed and compared as
 multisets of rows over the gold's columns (as sequences where the question asks for an order).
 """
 
@@ -22,12 +23,13 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, text, update
 
 from ledgerbank.config import Settings
+from ledgerbank.evaluation.ledgergpt_heldout import HELDOUT_CASES
 from ledgerbank.evaluation.ledgergpt_questions import CASES, Case
 from ledgerbank.identity import service as identity
 from ledgerbank.identity.permissions import Role
 from ledgerbank.identity.tables import users
 from ledgerbank.kit.db import Database, UTCDateTime
-from ledgerbank.ledger import posting
+from ledgerbank.ledger import flags, posting
 from ledgerbank.ledger.accounts import set_status
 from ledgerbank.ledger.tables import accounts, transactions
 from ledgerbank.ledgergpt.service import Asker, LedgerGPT
@@ -111,6 +113,28 @@ def _staff_actions(conn: Connection) -> None:
         .limit(1)
     ).scalar_one()
     reversal = posting.reverse(conn, int(dinner), reason="customer dispute", actor_id=ids["admin"])
+    # Flagged by hand: two everyday payments the screen let through and one it had stopped.
+    groceries = conn.execute(
+        select(transactions.c.id)
+        .join(accounts, accounts.c.id == transactions.c.from_account_id)
+        .where(
+            transactions.c.description == "Groceries",
+            accounts.c.owner_id == ids["bob"],
+            transactions.c.created_at >= EVALUATION_NOW - timedelta(days=60),
+        )
+        .order_by(transactions.c.id.desc())
+        .limit(2)
+    ).scalars()
+    takeover = conn.execute(
+        select(transactions.c.id)
+        .where(transactions.c.description == "Payment")
+        .order_by(transactions.c.id)
+        .limit(1)
+    ).scalars()
+    for flagged in [*groceries, *takeover]:
+        flags.flag_transaction(
+            conn, int(flagged), reason="customer called about it", actor_id=ids["analyst"]
+        )
     moments.append((reversal.transaction["id"], EVALUATION_NOW - timedelta(hours=5)))
     # Postings without an original moment carry the wall clock; place them in the story.
     for transaction_id, moment in moments:
@@ -150,13 +174,19 @@ class Report:
         return [o for o in self.outcomes if not o.correct]
 
 
+# The question sets: `tuning` is what the parser was developed against, `heldout` was written
+# before the second round's parser work and is never tuned on.
+QUESTION_SETS: dict[str, list[Case]] = {"tuning": CASES, "heldout": HELDOUT_CASES}
+
+
 def evaluate(
     database: Database,
     settings: Settings,
     *,
+    cases: list[Case] | None = None,
     progress: Callable[[Outcome], None] | None = None,
 ) -> Report:
-    """Ask every question of the set (as an auditor) and compare with the gold answers."""
+    """Ask every question of a set (as an auditor) and compare with the gold answers."""
     settings = settings.model_copy(
         update={"query_row_limit": EVALUATION_ROW_LIMIT, "llm_base_url": ""}
     )
@@ -165,7 +195,7 @@ def evaluate(
     outcomes = []
     try:
         engine.ask("how many accounts are there", asker)  # warm caches: imports, first parse
-        for case in CASES:
+        for case in CASES if cases is None else cases:
             outcome = _run_case(engine, database, asker, case)
             outcomes.append(outcome)
             if progress is not None:

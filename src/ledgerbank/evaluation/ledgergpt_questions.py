@@ -57,7 +57,8 @@ ACCOUNTS = "accounts a JOIN users u ON u.id = a.owner_id WHERE a.is_internal = 0
 PAYER = "COALESCE(fu.username, tu.username)"
 FLAGGED = (
     "(EXISTS (SELECT 1 FROM risk_scores s WHERE s.transaction_id = t.id AND s.verdict <> 'SAFE')"
-    " OR EXISTS (SELECT 1 FROM risk_alerts r WHERE r.transaction_id = t.id))"
+    " OR EXISTS (SELECT 1 FROM risk_alerts r WHERE r.transaction_id = t.id)"
+    " OR EXISTS (SELECT 1 FROM transaction_flags f WHERE f.transaction_id = t.id))"
 )
 
 

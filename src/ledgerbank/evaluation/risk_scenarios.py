@@ -10,9 +10,15 @@ amounts; new customers open accounts during the period and fund them.
 
 Injected typologies, each instance a "case" whose transactions carry its label:
 account takeover bursts at night, structuring, pass-through mules, dormant reactivation,
-fan-in collection and large cash. Labels are never part of what the scorer sees: the replay
-gets the same fields a posting has (time, type, amount, accounts, owners, opening dates,
-balances) and nothing else.
+fan-in collection and large cash (the first round's), then fan-in spread over two days,
+card testing (bursts of tiny payments to one merchant) and pass-through at small sizes (the
+second round's, written before any tuning). A collector or a mule of the second round's
+typologies is as often an existing customer recruited for it as an account opened for it.
+Each injected transaction also says whether the pattern is `visible` by then: the first
+payments of a fan-in or a card test, or the money a small mule receives before sending it on,
+look like any payment; the detection goal is judged from the point the pattern shows. Labels
+are never part of what the scorer sees: the replay gets the same fields a posting has (time,
+type, amount, accounts, owners, opening dates, balances) and nothing else.
 """
 
 from __future__ import annotations
@@ -33,6 +39,9 @@ TYPOLOGIES = (
     "dormant_reactivation",
     "fan_in",
     "large_cash",
+    "fan_in_spread",
+    "card_testing",
+    "small_pass_through",
 )
 # Relative activity by hour of day for a day person; night owls are shifted by 7 hours.
 _DAY_RHYTHM = np.array(
@@ -61,6 +70,7 @@ class SimTransaction:
     case: int | None = None
     share: float = 0.0  # > 0: the amount is this share of the sender's balance at the time
     floor: int = 0  # ... and it does not happen if that comes to less than this
+    visible: bool = True  # an injected transaction the pattern already shows in
 
 
 @dataclass
@@ -474,6 +484,96 @@ def _large_cash(b: _Builder, people: list[int], case: int, t: int) -> None:
     )
 
 
+def _fan_in_spread(b: _Builder, people: list[int], case: int, t: int) -> None:
+    """A handful of small payments from different people into one account over two days."""
+    rng = b.rng
+    if rng.random() < 0.5:
+        collector = people[int(rng.integers(len(people)))]
+    else:
+        collector = _external(b, t, "collector", int(rng.integers(30, 700)))
+    count = int(rng.integers(5, 10))
+    senders = rng.choice(len(people), size=count, replace=False)
+    span = int(rng.integers(36 * HOUR, 56 * HOUR))
+    moments = sorted(t + int(rng.integers(0, span)) for _ in range(count))
+    for index, (i, when) in enumerate(zip(senders, moments, strict=True)):
+        if people[int(i)] == collector:
+            continue
+        b.add(
+            when,
+            TRANSFER,
+            b.cents(float(rng.uniform(40, 400))),
+            people[int(i)],
+            collector,
+            label="fan_in_spread",
+            case=case,
+            visible=index >= 2,
+        )
+
+
+def _card_testing(b: _Builder, people: list[int], case: int, t: int) -> None:
+    """A stolen card tried with a burst of tiny payments to one merchant, then used."""
+    rng = b.rng
+    victim = people[int(rng.integers(len(people)))]
+    merchant = _external(b, t, "merchant", int(rng.integers(1, 200)))
+    t = t // DAY * DAY + int(rng.integers(0, 24)) * HOUR + int(rng.integers(0, HOUR))
+    tries = int(rng.integers(4, 12))
+    for index in range(tries):
+        b.add(
+            t,
+            TRANSFER,
+            b.cents(float(rng.uniform(0.5, 3.0))),
+            victim,
+            merchant,
+            label="card_testing",
+            case=case,
+            visible=index >= 2,
+        )
+        t += int(rng.integers(20, 240))
+    if rng.random() < 0.6:  # the card works: it is used for real
+        b.add(
+            t + int(rng.integers(60, 1800)),
+            TRANSFER,
+            b.cents(float(rng.uniform(60, 450))),
+            victim,
+            merchant,
+            label="card_testing",
+            case=case,
+        )
+
+
+def _small_pass_through(b: _Builder, people: list[int], case: int, t: int) -> None:
+    """A mule passing on a few hundred received from strangers within hours."""
+    rng = b.rng
+    if rng.random() < 0.5:
+        mule = people[int(rng.integers(len(people)))]
+    else:
+        mule = _external(b, t, "mule", int(rng.integers(3, 300)))
+        b.balances[mule] = b.cents(float(rng.uniform(0, 80)))
+    received = 0
+    for _ in range(int(rng.integers(1, 4))):
+        victim = people[int(rng.integers(len(people)))]
+        if victim == mule:
+            continue
+        amount = b.cents(float(rng.uniform(120, 900)))
+        b.add(
+            t, TRANSFER, amount, victim, mule, label="small_pass_through", case=case, visible=False
+        )
+        received += amount
+        t += int(rng.integers(10 * 60, 4 * HOUR))
+    t += int(rng.integers(HOUR, 20 * HOUR))
+    onward = [
+        _external(b, t, days_old=int(rng.integers(1, 300))) for _ in range(int(rng.integers(1, 3)))
+    ]
+    left = int(received * float(rng.uniform(0.85, 0.98)))
+    for i, payee in enumerate(onward):
+        last = i == len(onward) - 1
+        amount = left if last else int(left * float(rng.uniform(0.4, 0.6)))
+        left -= amount
+        kind, to = (WITHDRAWAL, None) if rng.random() < 0.25 else (TRANSFER, payee)
+        b.add(t, kind, amount, mule, to, label="small_pass_through", case=case)
+        t += int(rng.integers(5 * 60, 2 * HOUR))
+
+
 INJECTORS = {
     "account_takeover": _takeover,
     "structuring": _structuring,
@@ -481,6 +581,9 @@ INJECTORS = {
     "dormant_reactivation": _dormant,
     "fan_in": _fan_in,
     "large_cash": _large_cash,
+    "fan_in_spread": _fan_in_spread,
+    "card_testing": _card_testing,
+    "small_pass_through": _small_pass_through,
 }
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
-from sqlalchemy import RowMapping
+from sqlalchemy import Connection, RowMapping
 
 from ledgerbank import errors
 from ledgerbank.identity import auth, service, tokens
@@ -38,6 +38,7 @@ from ledgerbank.kit.pagination import (
     decode_cursor,
     encode_cursor,
 )
+from ledgerbank.risk import sanctions
 
 router = APIRouter(route_class=LedgerRoute)
 auth_router = APIRouter(prefix="/auth", tags=["auth"], route_class=LedgerRoute)
@@ -82,8 +83,9 @@ def _no_store(response: Response) -> None:
 )
 def register(body: RegisterRequest, database: DB, settings: AppSettings) -> User:
     """Open a customer profile: role `customer`, KYC `pending`. Customers must be 18 or older."""
-    row = database.write(
-        lambda conn: service.register_customer(
+
+    def open_profile(conn: Connection) -> RowMapping:
+        row = service.register_customer(
             conn,
             username=body.username,
             password=body.password,
@@ -93,7 +95,17 @@ def register(body: RegisterRequest, database: DB, settings: AppSettings) -> User
             phone=body.phone,
             min_password_length=settings.password_min_length,
         )
-    )
+        # Sanctions screening: a match is a compliance alert; the customer is never told.
+        sanctions.screen_customer(
+            conn,
+            user_id=int(row["id"]),
+            full_name=body.full_name,
+            date_of_birth=body.date_of_birth,
+            threshold=settings.risk_sanctions_threshold,
+        )
+        return row
+
+    row = database.write(open_profile)
     return _user(row)
 
 

@@ -114,10 +114,11 @@ ALLOW_LIST: Final[dict[str, ViewGrant]] = {
             "to_account_id": "BIGINT", "description": "TEXT", "created_at": "TIMESTAMP",
             "score": "DOUBLE", "verdict": "TEXT", "reasons": "TEXT", "model_version": "TEXT",
             "scored_at": "TIMESTAMP", "alert_count": "BIGINT", "open_alert_count": "BIGINT",
-            "fraud_resolution": "TEXT",
+            "fraud_resolution": "TEXT", "flag_count": "BIGINT",
         },
-        about="transactions the risk screen scored SUSPICIOUS or CRITICAL or that carry an "
-        "alert, with score, reasons (JSON) and model version; amounts in minor units",
+        about="transactions the risk screen scored SUSPICIOUS or CRITICAL, that carry an "
+        "alert or that staff flagged by hand (flag_count > 0), with score, reasons (JSON) and "
+        "model version; amounts in minor units",
     ),
     "vw_alerts": ViewGrant(
         needs=(P.RISK_READ_ALL,),

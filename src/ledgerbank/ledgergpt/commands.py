@@ -4,6 +4,7 @@ history (`\\sql`, `\\help`), or `--evaluate` to measure accuracy and latency."""
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +12,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.syntax import Syntax
-from rich.table import Table
 
 from ledgerbank import errors
 from ledgerbank.config import get_settings
@@ -19,6 +19,7 @@ from ledgerbank.identity.permissions import Permission, Role, allows
 from ledgerbank.identity.service import find_user
 from ledgerbank.kit.commands import open_database
 from ledgerbank.kit.db import Database
+from ledgerbank.ledgergpt import presentation
 from ledgerbank.ledgergpt.service import Answer, Asker, LedgerGPT
 from ledgerbank.ledgergpt.vocabulary import EXAMPLES
 
@@ -54,20 +55,46 @@ def ask_command(
     verbose: Annotated[
         bool, typer.Option("--verbose", help="With --evaluate: every case.")
     ] = False,
+    questions: Annotated[
+        str,
+        typer.Option(
+            help="With --evaluate: the question set, tuning, heldout (written before the "
+            "parser was tuned, never tuned on) or all."
+        ),
+    ] = "all",
+    output: Annotated[
+        str,
+        typer.Option(
+            "--format", help="table (for people), csv or json (every column, exact values)."
+        ),
+    ] = "table",
+    all_columns: Annotated[
+        bool, typer.Option("--all-columns", help="Show every column, not the ones that matter.")
+    ] = False,
 ) -> None:
     """LedgerGPT: plain-English questions answered with read-only SQL."""
     if evaluate:
         from ledgerbank.evaluation.commands import ledgergpt_evaluation
 
-        ledgergpt_evaluation(database_url, verbose=verbose)
+        if questions not in ("all", "tuning", "heldout"):
+            raise typer.BadParameter("--questions is tuning, heldout or all")
+        ledgergpt_evaluation(database_url, verbose=verbose, questions=questions)
         return
+    if output not in ("table", "csv", "json"):
+        raise typer.BadParameter("--format is table, csv or json")
     database = open_database()
     engine = LedgerGPT(database, get_settings())
     try:
         asker = _asker(database, user)
         mode = "offline" if offline else "auto"
         if question:
-            show(engine.ask(question, asker, engine=mode))
+            answer = engine.ask(question, asker, engine=mode)
+            if output == "csv":
+                sys.stdout.write(presentation.as_csv(answer.columns, answer.rows))
+            elif output == "json":
+                sys.stdout.write(presentation.as_json(answer) + "\n")
+            else:
+                show(answer, every_column=all_columns)
         else:
             repl(engine, asker, mode)
     finally:
@@ -86,18 +113,42 @@ def _asker(database: Database, username: str) -> Asker:
     return Asker(int(found["id"]), str(found["username"]), Role(found["role"]), "cli")
 
 
-def show(answer: Answer) -> None:
+def show(answer: Answer, *, every_column: bool = False, in_prompt: bool = False) -> None:
+    """The answer for a person: the explanation, then a table that fits the terminal (or one
+    record per block when it does not), with the columns that matter for the question."""
+    width = console.width
+    console.print(f"[italic]{answer.explanation}[/italic]", soft_wrap=False)
+    shown = presentation.shown(answer.columns, answer.rows, answer.plan, every_column=every_column)
+    if presentation.fits(shown, width):
+        _plain_table(shown)
+    else:
+        for line in presentation.records(shown, width):
+            console.print(line, highlight=False, markup=False)
+    more = " (row limit reached)" if answer.truncated else ""
+    hidden = f"; not shown: {', '.join(shown.hidden)} (--all-columns)" if shown.hidden else ""
+    sql = "\\sql shows the SQL" if in_prompt else "--format json shows the SQL"
+    counted = f"{answer.row_count} row(s){more}" if answer.rows else "no rows"
+    console.print(f"[dim]{counted}, {answer.engine} engine{hidden}; {sql}[/dim]")
+
+
+def _plain_table(shown: presentation.Shown) -> None:
+    widths = [max([len(h), *(len(r[i]) for r in shown.rows)]) for i, h in enumerate(shown.headers)]
+    gap = " " * presentation.GAP
+
+    def line(values: list[str]) -> str:
+        return gap.join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
+
+    console.print(line(shown.headers), style="bold", highlight=False, markup=False)
+    console.print(gap.join("─" * w for w in widths), style="dim", highlight=False)
+    for row in shown.rows:
+        console.print(line(row), highlight=False, markup=False)
+
+
+def show_sql(answer: Answer) -> None:
     console.print(Syntax(answer.sql, "sql", word_wrap=True))
     if answer.parameters:
         bound = ", ".join(f":{k} = {v!r}" for k, v in answer.parameters.items())
         console.print(f"[dim]{bound}[/dim]")
-    console.print(f"[italic]{answer.explanation}[/italic]")
-    table = Table(*answer.columns, show_lines=False)
-    for row in answer.rows:
-        table.add_row(*("—" if v is None else str(v) for v in row))
-    console.print(table)
-    more = " (row limit reached)" if answer.truncated else ""
-    console.print(f"{answer.row_count} row(s){more}, {answer.engine} engine")
 
 
 def repl(engine: LedgerGPT, asker: Asker, mode: str) -> None:
@@ -121,11 +172,14 @@ def repl(engine: LedgerGPT, asker: Asker, mode: str) -> None:
                     console.print(f"  • {example}")
             continue
         if line == "\\sql":
-            console.print(Syntax(last.sql, "sql") if last else "no question asked yet")
+            if last:
+                show_sql(last)
+            else:
+                console.print("no question asked yet")
             continue
         try:
             last = engine.ask(line, asker, engine=mode)
-            show(last)
+            show(last, in_prompt=True)
         except errors.LedgerbankError as exc:
             console.print(f"[red]{exc.code}[/red]: {exc.detail}")
             for suggestion in exc.extra.get("suggestions", []):

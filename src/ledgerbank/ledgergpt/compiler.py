@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
+from ledgerbank.ledgergpt.explanation import explain
 from ledgerbank.ledgergpt.plan import (
     GroupKey,
     Metric,
@@ -117,6 +116,8 @@ def _shapes(dialect: str) -> dict[Subject, _Shape]:
                     "COALESCE(from_account_type, to_account_type)",
                     "account_type",
                 ),
+                GroupKey.SENDER: ("from_username", "customer"),
+                GroupKey.RECIPIENT: ("to_username", "customer"),
             },
         ),
         Subject.ACCOUNTS: _Shape(
@@ -272,6 +273,12 @@ def compile_plan(
             where.append("status = 'posted'")
             notes.append("figures count posted transactions only (not blocked or reversed)")
         keys = [shape.groups[key] for key in plan.group_by]
+        for key, column in (
+            (GroupKey.SENDER, "from_username"),
+            (GroupKey.RECIPIENT, "to_username"),
+        ):
+            if key in plan.group_by:
+                where.append(f"{column} IS NOT NULL")  # cash has no other party
         metric_sql, alias = _metric(plan.metric, shape.measured)
         by_currency = plan.metric is not Metric.COUNT and all(a != "currency" for _, a in keys)
         if by_currency:
@@ -281,6 +288,10 @@ def compile_plan(
         select = [f"{expr} AS {name}" if expr != name else expr for expr, name in keys]
         select.append(f"{metric_sql} AS {alias}")
         group_sql = " GROUP BY " + ", ".join(expr for expr, _ in keys) if keys else ""
+        if plan.having_count is not None and keys:
+            op, count = plan.having_count
+            comparison = {"gt": ">", "ge": ">=", "lt": "<", "le": "<=", "eq": "="}[op]
+            group_sql += f" HAVING COUNT(*) {comparison} {params.bind('having', count)}"
         key_order = ", ".join(name for _, name in keys)
         if plan.order is not None and plan.order.key is SortKey.VALUE:
             direction = "DESC" if plan.order.descending else "ASC"
@@ -288,6 +299,15 @@ def compile_plan(
         else:
             order = key_order
     sql = f"SELECT {', '.join(select)} FROM {view}"
+    if plan.versus_average is not None and shape.measured is not None:
+        sql += f" AS {_OUTER}"
+        where.append(_versus_average(plan, view, shape.measured, params))
+        notes.append(
+            f"the average is that of the same kind of {plan.subject.value.replace('_', ' ')}"
+            + (" (posted ones)" if plan.subject is Subject.TRANSACTIONS else "")
+            + " in the same currency"
+        )
+    notes.extend(plan.readings)
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += group_sql
@@ -301,6 +321,24 @@ def compile_plan(
         explanation=explain(plan, notes),
         money=money,
         ordered=plan.order is not None,
+    )
+
+
+_OUTER = "asked"  # the outer rows, when a filter compares them with their peers
+
+
+def _versus_average(plan: QueryPlan, view: str, measured: str, params: _Params) -> str:
+    """`measured` above (or below) the average of the rows matching the plan's other filters,
+    in the row's own currency: a correlated subquery over the same view."""
+    peers = plan.model_copy(update={"amount": None, "versus_average": None, "period": plan.period})
+    inner = _filters(peers, params)
+    if plan.subject is Subject.TRANSACTIONS and not plan.transaction_statuses:
+        inner.append("status = 'posted'")
+    inner.append(f"currency = {_OUTER}.currency")
+    comparison = ">" if plan.versus_average == "above" else "<"
+    return (
+        f"{_OUTER}.{measured} {comparison} (SELECT AVG({measured}) FROM {view} AS peers "
+        f"WHERE {' AND '.join(inner)})"
     )
 
 
@@ -375,6 +413,39 @@ def _filters(plan: QueryPlan, params: _Params) -> list[str]:
         where.append(f"risk_verdict IN ({params.many('verdict', plan.verdicts)})")
     if plan.flagged:
         where.append("id IN (SELECT transaction_id FROM vw_flagged_transactions)")
+    if plan.staff_flagged:
+        where.append(
+            "id IN (SELECT transaction_id FROM vw_flagged_transactions WHERE flag_count > 0)"
+        )
+    if plan.exclude_customers:
+        names = params.many("not_customer", plan.exclude_customers)
+        where.append(
+            {
+                Subject.TRANSACTIONS: f"COALESCE(from_username, '') NOT IN ({names}) "
+                f"AND COALESCE(to_username, '') NOT IN ({names})",
+                Subject.ACCOUNTS: f"username NOT IN ({names})",
+                Subject.CUSTOMERS: f"username NOT IN ({names})",
+                Subject.AUDIT_EVENTS: f"COALESCE(subject_username, '') NOT IN ({names})",
+                Subject.ALERTS: f"COALESCE(username, '') NOT IN ({names})",
+            }[subject]
+        )
+    if plan.exclude_transaction_types:
+        where.append(f"type NOT IN ({params.many('not_type', plan.exclude_transaction_types)})")
+    if plan.exclude_transaction_statuses:
+        statuses = params.many("not_status", plan.exclude_transaction_statuses)
+        where.append(f"status NOT IN ({statuses})")
+    if plan.exclude_account_statuses:
+        statuses = params.many("not_status", plan.exclude_account_statuses)
+        where.append(f"status NOT IN ({statuses})")
+    if plan.exclude_account_types:
+        kinds = params.many("not_account_type", plan.exclude_account_types)
+        if subject is Subject.TRANSACTIONS:
+            where.append(
+                f"COALESCE(from_account_type, '') NOT IN ({kinds}) "
+                f"AND COALESCE(to_account_type, '') NOT IN ({kinds})"
+            )
+        else:
+            where.append(f"account_type NOT IN ({kinds})")
     if plan.alert_statuses:
         where.append(f"status IN ({params.many('status', plan.alert_statuses)})")
     if plan.alert_queues:
@@ -443,98 +514,3 @@ def _ledger_view(plan: QueryPlan, view: str) -> CompiledQuery:
         "transactions, balances matching entries, no account below its limit)."
     )
     return CompiledQuery(sql, {}, explanation, {"difference_minor": MoneyColumn(None, True)})
-
-
-def _money_text(value: Decimal) -> str:
-    return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
-
-
-def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d") if moment.time() == datetime.min.time() else str(moment)
-
-
-def explain(plan: QueryPlan, notes: list[str] | None = None) -> str:
-    """The plan in words, so the asker can check what was understood."""
-    subject = plan.subject.value.replace("_", " ")
-    parts: list[str] = []
-    if plan.transaction_types:
-        subject = " and ".join(f"{t}s" for t in plan.transaction_types)
-    qualifiers = [
-        *plan.transaction_statuses,
-        *plan.account_statuses,
-        *plan.account_types,
-        *(v.lower() for v in plan.verdicts),
-        *(["flagged"] if plan.flagged else []),
-        *plan.kyc_statuses,
-        *plan.alert_statuses,
-        *(f"{q} queue" for q in plan.alert_queues),
-        *(f"{s} severity" for s in plan.severities),
-    ]
-    if plan.subject is Subject.CUSTOMERS and plan.roles != ("customer",):
-        subject = "users"
-    if plan.roles and plan.roles != ("customer",):
-        qualifiers.append("/".join(plan.roles))
-    if qualifiers:
-        subject = f"{', '.join(qualifiers)} {subject}"
-    if plan.customers:
-        parts.append(
-            ("about " if plan.subject is Subject.AUDIT_EVENTS else "of ")
-            + ", ".join(plan.customers)
-        )
-    if plan.between is not None:
-        parts.append(f"between {plan.between[0]} and {plan.between[1]}")
-    if plan.senders:
-        parts.append("from " + ", ".join(plan.senders))
-    if plan.recipients:
-        parts.append("to " + ", ".join(plan.recipients))
-    if plan.actors:
-        parts.append("done by " + ", ".join(plan.actors))
-    if plan.actions:
-        parts.append("with action " + " or ".join(a.replace("%", "*") for a in plan.actions))
-    if plan.account_numbers:
-        parts.append("on account " + ", ".join(plan.account_numbers))
-    if plan.transaction_ids:
-        parts.append("with id " + ", ".join(str(i) for i in plan.transaction_ids))
-    if plan.currencies:
-        parts.append("in " + ", ".join(plan.currencies))
-    if plan.description_contains:
-        parts.append(f"whose description mentions '{plan.description_contains}'")
-    if plan.active is not None:
-        parts.append("active" if plan.active else "deactivated")
-    if plan.amount is not None:
-        amount = plan.amount
-        what = "balance" if plan.subject is Subject.ACCOUNTS else "amount"
-        unit = f" {amount.currency}" if amount.currency else ""
-        if amount.minimum is not None and amount.minimum == amount.maximum:
-            parts.append(f"{what} exactly {_money_text(amount.minimum)}{unit}")
-        else:
-            if amount.minimum is not None:
-                word = "at least" if amount.include_minimum else "over"
-                parts.append(f"{what} {word} {_money_text(amount.minimum)}{unit}")
-            if amount.maximum is not None:
-                word = "at most" if amount.include_maximum else "under"
-                parts.append(f"{what} {word} {_money_text(amount.maximum)}{unit}")
-    if plan.period is not None:
-        start = _when(plan.period.start) if plan.period.start else "the beginning"
-        end = f"before {_when(plan.period.end)}" if plan.period.end else "until now"
-        parts.append(f"from {start} {end} (UTC)")
-    text = subject[0].upper() + subject[1:]
-    if parts:
-        text += " " + ", ".join(parts)
-    if plan.metric is not None:
-        figure = {"count": "number", "total": "total", "average": "average",
-                  "largest": "largest", "smallest": "smallest"}[plan.metric.value]  # fmt: skip
-        text = f"The {figure} of: {text[0].lower()}{text[1:]}"
-        if plan.group_by:
-            text += ", by " + " and ".join(k.value.replace("_", " ") for k in plan.group_by)
-    if plan.order is not None:
-        direction = "descending" if plan.order.descending else "ascending"
-        key = {SortKey.VALUE: plan.metric.value if plan.metric else "value"}.get(
-            plan.order.key, plan.order.key.value
-        )
-        text += f"; ordered by {key}, {direction}"
-    if plan.limit is not None:
-        text += f"; the first {plan.limit}"
-    for note in notes or ():
-        text += f". Note: {note}"
-    return text + "."

@@ -58,7 +58,12 @@ class Facts:
         self.tags.setdefault(kind, []).append(value)
 
 
-_PERSON_LEADS = {"for", "of", "from", "to", "into", "by", "involving", "about", "with"}
+_PERSON_LEADS = {
+    "for", "of", "from", "to", "into", "by", "involving", "about", "with", *vocab.EXCLUDERS,
+}  # fmt: skip
+# What an excluder can leave out: these kinds become "not_<kind>" facts.
+_EXCLUDABLE = ("ttype", "tstatus", "astatus", "atype")
+_EXCLUSION_FILLERS = frozenset({"the", "any", "all", "ones", "those", "a", "an", "of", "and", "or"})
 
 
 def _people(words: list[str], directory: Directory) -> dict[int, tuple[Person, int]]:
@@ -125,9 +130,25 @@ def read_facts(reading: Reading, directory: Directory) -> Facts:
             skip.add(index + used)
         facts.people.append(Mention(person, lead))
         skip.update(range(index, index + used))
+    excluding = ""
     for index, word in enumerate(words):
         if index in skip:
             continue
+        if word in vocab.EXCLUDERS:
+            excluding = word
+            continue
+        if excluding:
+            if word in _EXCLUSION_FILLERS:
+                continue
+            kinds = [(kind, value) for kind, value in vocab.tags(word) if kind in _EXCLUDABLE]
+            if kinds:
+                for kind, value in kinds:
+                    facts.add(f"not_{kind}", value)
+                facts.add("excluded", word)
+                continue
+            if not facts.has("excluded") and not any(m.lead == excluding for m in facts.people):
+                facts.negations.append(excluding)  # "not" before something it cannot leave out
+            excluding = ""
         if word in ("who", "that") and index > 0 and is_noun(words[index - 1]):
             continue  # "customers who joined": a relative pronoun, not a question
         following = words[index + 1] if index + 1 < len(words) else ""
@@ -155,6 +176,12 @@ def read_facts(reading: Reading, directory: Directory) -> Facts:
         if word in vocab.GROUP_WORDS and index > 0 and words[index - 1] == "each":
             continue
         _read_word(word, facts)
+    if (
+        excluding
+        and not facts.has("excluded")
+        and not any(m.lead == excluding for m in facts.people)
+    ):
+        facts.negations.append(excluding)
     return facts
 
 

@@ -7,6 +7,7 @@ A word left over, a negation, or a filter the subject cannot take makes the pars
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -25,8 +26,18 @@ from ledgerbank.ledgergpt.plan import (
     Subject,
 )
 from ledgerbank.ledgergpt.reading import MAX_QUESTION_LENGTH, Reading, read
+from ledgerbank.ledgergpt.subjects import subject_of, union, unit_of
 
 DEFAULT_TOP = 10
+# "the total balance of all customers": one figure (per currency), not one per customer
+_GRAND_TOTAL = re.compile(
+    r"\b(?:all|every)\s+(?:of\s+)?(?:the\s+|our\s+)?(?:customers?|clients?|users?|accounts?|"
+    r"people|account holders?)\b"
+)
+FLAGGED_READING = (
+    "'flagged' read as flagged by the risk screen or by staff; ask 'flagged by staff' for "
+    "what staff flagged by hand"
+)
 
 
 def not_understood(detail: str, topic: str | None = None) -> NotUnderstood:
@@ -46,7 +57,7 @@ def parse(question: str, *, today: date, directory: Directory) -> QueryPlan:
     facts = read_facts(reading, directory)
     if reading.contains:
         facts.add("described", "")
-    subject = _subject(facts)
+    subject = subject_of(facts)
     topic = subject.value if subject else None
     if facts.negations:
         raise not_understood(
@@ -64,56 +75,6 @@ def parse(question: str, *, today: date, directory: Directory) -> QueryPlan:
                              "customers or the audit trail")  # fmt: skip
     builder = _Builder(reading, facts, subject)
     return builder.build()
-
-
-def _subject(facts: Facts) -> Subject | None:
-    if facts.has("subject", "balance_sheet"):
-        return Subject.BALANCE_SHEET
-    if facts.has("subject", "integrity"):
-        return Subject.INTEGRITY
-    if _is_audit(facts):
-        return Subject.AUDIT_EVENTS
-    if facts.has("noun", "alerts"):
-        return Subject.ALERTS
-    if any(facts.has(k) for k in ("ttype", "verdict", "flagged")) or facts.has(
-        "noun", "transactions"
-    ):
-        return Subject.TRANSACTIONS
-    people = facts.has("noun", "customers") or facts.has("noun", "users")
-    if facts.has("tstatus") and not facts.has("noun", "accounts") and not people:
-        return Subject.TRANSACTIONS
-    if facts.has("noun", "accounts") or facts.has("noun", "balance") or facts.has("atype"):
-        return Subject.ACCOUNTS
-    if facts.has("astatus") and not (facts.has("noun", "customers") or facts.has("noun", "users")):
-        return Subject.ACCOUNTS
-    if any(facts.has("noun", n) for n in ("customers", "users", "staff")) or facts.has("role"):
-        return Subject.CUSTOMERS
-    if facts.has("kyc") or facts.has("kyc_word"):
-        return Subject.CUSTOMERS
-    if facts.has("money") and (facts.has("have") or facts.has("who")):
-        return Subject.ACCOUNTS
-    if facts.has("direction"):  # "what did carol send"
-        return Subject.TRANSACTIONS
-    if facts.has("described"):  # "spent on groceries", "mentioning rent"
-        return Subject.TRANSACTIONS
-    return None
-
-
-def _is_audit(facts: Facts) -> bool:
-    if facts.has("noun", "audit"):
-        return True
-    asked = facts.has("who") or facts.has("when")
-    words = set(facts.values("word"))
-    verbs = words & {
-        "froze", "freeze", "frozen", "unfroze", "unfreeze", "unfrozen", "closed", "opened",
-        "created", "registered", "reversed", "promoted", "demoted", "changed", "modified",
-        "updated", "edited", "role", "roles", "login", "logins", "joined",
-    }  # fmt: skip
-    if asked and verbs:
-        return True
-    if words & {"freezes", "unfreezes", "logins", "login"}:
-        return True
-    return bool(words & {"role", "roles"} and words & {"change", "changes", "changed"})
 
 
 class _Builder:
@@ -159,7 +120,11 @@ class _Builder:
                 f"I can only filter {noun} by when they were {verb}; for changes over time "
                 "ask the audit trail (e.g. 'who froze accounts last week')"
             )
-        period = intersect(spans)
+        compared = self.facts.has("compare") and len(spans) >= 2
+        period = union(spans) if compared else intersect(spans)
+        self.use("compare")
+        if compared and not self.facts.groups and not self.facts.values("group"):
+            self.facts.groups.append(unit_of(spans))  # one row per period compared
         if period is None:
             raise self.refuse("those dates do not overlap")
         self.fields["period"] = Period(start=period.start, end=period.end, label=period.label)
@@ -305,7 +270,7 @@ class _Builder:
         facts = self.facts
         ignorable = {
             "noun", "word", "have", "money", "change", "who", "when", "sort_by", "by", "measure",
-            "described",
+            "described", "excluded",
         }  # fmt: skip
         for kind in facts.tags:
             if kind in ignorable or kind in self.used:
@@ -320,8 +285,18 @@ class _Builder:
             raise self.refuse(f"I cannot filter {self.subject.value} by dates")
         if self.reading.limits and "limit" not in self.fields:
             raise self.refuse("I cannot limit this answer to a number of rows")
+        if self.reading.having and "having_count" not in self.fields:
+            raise self.refuse("I can compare a count with a number only per customer or group")
         if self.facts.people and not any(
-            k in self.fields for k in ("customers", "senders", "recipients", "actors", "between")
+            k in self.fields
+            for k in (
+                "customers",
+                "senders",
+                "recipients",
+                "actors",
+                "between",
+                "exclude_customers",
+            )
         ):
             raise self.refuse(f"I cannot filter {self.subject.value} by a person")
         if self.reading.currencies and not self.fields.get("currencies"):
@@ -345,10 +320,16 @@ class _Builder:
         self.fields["transaction_types"] = tuple(facts.values("ttype"))
         self.fields["transaction_statuses"] = tuple(facts.values("tstatus"))
         self.fields["verdicts"] = tuple(facts.values("verdict"))
-        self.fields["flagged"] = facts.has("flagged")
+        self.fields["flagged"] = facts.has("flagged") and not facts.has("flagged_staff")
+        self.fields["staff_flagged"] = facts.has("flagged_staff")
+        if self.fields["flagged"]:
+            self._reading(FLAGGED_READING)
         self.fields["account_types"] = tuple(facts.values("atype"))
         self.fields["currencies"] = tuple(dict.fromkeys(self.reading.currencies))
-        self.use("ttype", "tstatus", "verdict", "flagged", "atype", "action", "direction")
+        self.use("ttype", "tstatus", "verdict", "flagged", "flagged_staff", "atype", "action")
+        self.use("direction", "party")
+        self._exclusions()
+        self._versus_average()
         self._transaction_people()
         if self.reading.account_numbers:
             self.fields["account_numbers"] = tuple(self.reading.account_numbers)
@@ -358,7 +339,10 @@ class _Builder:
             self.fields["description_contains"] = self.reading.contains[0]
         self._amount(what="amounts")
         self._period()
-        if self._asks_for_people() and not facts.groups:
+        side = self._side_asked()
+        if side and not facts.groups:
+            facts.groups.append(side)
+        elif self._asks_for_people() and not facts.groups and not self._grand_total():
             facts.groups.append("customer")
         self._shape(
             groups={
@@ -373,11 +357,14 @@ class _Builder:
                     "customer",
                     "account",
                     "account_type",
+                    "sender",
+                    "recipient",
                 )
             }
             | {"verdict": GroupKey.VERDICT},
             measure_word="transactions",
         )
+        self._having()
 
     def _transaction_people(self) -> None:
         """From/to by preposition; "alice received" / "bob sent" by verb; "between" a pair."""
@@ -395,17 +382,85 @@ class _Builder:
         unled = {"": "", "_poss": ""}
         if len(directions) == 1 and len(facts.people) == 1 and facts.people[0].lead in unled:
             target = "recipients" if directions[0] == "to" else "senders"
+            if facts.has("who"):  # "who paid carol": the one named is the other side
+                target = "senders" if target == "recipients" else "recipients"
             self.fields[target] = (facts.people[0].person.username,)
             return
-        self._people_as("customers", {"from": "senders", "to": "recipients", "into": "recipients"})
+        # "sent by alice", "payments made by bob": the side the verb names
+        by = "customers"
+        if len(directions) == 1:
+            by = "recipients" if directions[0] == "to" else "senders"
+        elif "made" in self.reading.words:
+            deposits = set(facts.values("ttype")) == {"deposit"}
+            by = "recipients" if deposits else "senders"
+        leads = {"from": "senders", "to": "recipients", "into": "recipients", "by": by}
+        leads |= dict.fromkeys(vocab.EXCLUDERS, "exclude_customers")
+        self._people_as("customers", leads)
 
-    def _asks_for_people(self) -> bool:
-        """ "Which customers ..." / "who ..." over transactions or balances: one row per person."""
+    def _side_asked(self) -> str:
+        """ "Who sent money to mallory", "which customers received the most", "top payees":
+        one row per sender or recipient."""
         facts = self.facts
-        named = bool(facts.people)
-        return not named and (
-            facts.has("noun", "customers") or facts.has("noun", "users") or facts.has("who")
-        )
+        parties = facts.values("party")
+        if parties:
+            return parties[0]
+        directions = facts.values("direction")
+        if len(directions) != 1 or not (facts.has("who") or self._asks_for_people(named=True)):
+            return ""
+        if facts.people and not self.fields.get("senders") and not self.fields.get("recipients"):
+            return ""
+        # the side not named: "who sent money to mallory" -> the senders
+        if self.fields.get("recipients"):
+            return "sender"
+        if self.fields.get("senders"):
+            return "recipient"
+        return "recipient" if directions[0] == "to" else "sender"
+
+    def _grand_total(self) -> bool:
+        return bool(_GRAND_TOTAL.search(self.reading.text)) and bool(self.facts.values("metric"))
+
+    def _reading(self, note: str) -> None:
+        self.fields["readings"] = (*self.fields.get("readings", ()), note)
+
+    def _exclusions(self) -> None:
+        facts = self.facts
+        for kind, field in (
+            ("not_ttype", "exclude_transaction_types"),
+            ("not_tstatus", "exclude_transaction_statuses"),
+            ("not_astatus", "exclude_account_statuses"),
+            ("not_atype", "exclude_account_types"),
+        ):
+            if facts.has(kind):
+                self.fields[field] = tuple(facts.values(kind))
+        self.use("not_ttype", "not_tstatus", "not_astatus", "not_atype")
+
+    def _versus_average(self) -> None:
+        found = self.facts.values("versus_average")
+        if len(found) > 1:
+            raise self.refuse("ask for above or below the average, not both")
+        if found:
+            self.fields["versus_average"] = found[0]
+        self.use("versus_average")
+
+    def _having(self) -> None:
+        having = self.reading.having
+        if not having:
+            return
+        if len(having) > 1 or not self.fields.get("group_by"):
+            raise self.refuse("I can compare one count with a number, per customer or group")
+        if self.fields.get("metric") not in (None, Metric.COUNT):
+            raise self.refuse("compare a number of things, e.g. 'customers with more than 2 "
+                              "accounts'")  # fmt: skip
+        self.fields["metric"] = Metric.COUNT
+        self.fields["having_count"] = having[0]
+
+    def _asks_for_people(self, *, named: bool = False) -> bool:
+        """ "Which customers ..." / "who ..." over transactions or balances: one row per person
+        (`named`: even when the question names someone, as the other side)."""
+        facts = self.facts
+        if facts.people and not named:
+            return False
+        return facts.has("noun", "customers") or facts.has("noun", "users") or facts.has("who")
 
     def _accounts(self) -> None:
         facts = self.facts
@@ -413,12 +468,14 @@ class _Builder:
         self.fields["account_types"] = tuple(facts.values("atype"))
         self.fields["currencies"] = tuple(dict.fromkeys(self.reading.currencies))
         self.use("astatus", "atype", "active", "action")
-        self._people_as("customers", {})
+        self._exclusions()
+        self._versus_average()
+        self._people_as("customers", dict.fromkeys(vocab.EXCLUDERS, "exclude_customers"))
         if self.reading.account_numbers:
             self.fields["account_numbers"] = tuple(self.reading.account_numbers)
         self._amount(what="balances")
         self._period(needs_created_word=True)
-        if self._asks_for_people() and not facts.groups:
+        if self._asks_for_people() and not facts.groups and not self._grand_total():
             facts.groups.append("customer")
         self._shape(
             groups={
@@ -427,6 +484,7 @@ class _Builder:
             },
             measure_word="accounts",
         )
+        self._having()
 
     def _customers(self) -> None:
         facts = self.facts

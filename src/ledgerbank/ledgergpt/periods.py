@@ -43,6 +43,16 @@ _YEAR_CONTEXT = re.compile(
 )
 
 
+# "2000 dollars", "between 1000 and 2000": amounts that look like years
+_AMOUNT_AFTER = re.compile(
+    r"\s*(?:dollars?|bucks|usd|euros?|eur|pounds?|gbp|k\b|thousand|million|\.\d)"
+)
+_AMOUNT_RANGE_BEFORE = re.compile(
+    r"\b(?:between|from)\s+[$€£]?(?!(?:19|20)\d{2}\b)\d[\d.]*\s*(?:k|dollars?|euros?)?\s+"
+    r"(?:and|to|-)\s+$"
+)
+
+
 @dataclass(frozen=True)
 class Span:
     """[start, end) in UTC; `yearless` marks a month or day named without its year."""
@@ -189,8 +199,12 @@ def find_periods(text: str, today: date) -> Found:
     atoms: list[tuple[int, int, Span]] = []
     invalid: list[str] = []
     for match in _ATOM.finditer(text):
-        if match.lastgroup == "year" and not _YEAR_CONTEXT.search(text[: match.start()]):
-            continue  # a bare number: an amount, not a year
+        if match.lastgroup == "year" and (
+            not _YEAR_CONTEXT.search(text[: match.start()])
+            or _AMOUNT_AFTER.match(text[match.end() :])
+            or _AMOUNT_RANGE_BEFORE.search(text[: match.start()])
+        ):
+            continue  # a bare number, or the end of a range of amounts: not a year
         span = _atom(match, today)
         if span is None:
             invalid.append(match.group(0))

@@ -51,6 +51,8 @@ class GroupKey(StrEnum):
     QUEUE = "queue"
     SEVERITY = "severity"
     RULE = "rule"
+    SENDER = "sender"  # the paying side of a transaction
+    RECIPIENT = "recipient"  # the receiving side
 
 
 class SortKey(StrEnum):
@@ -146,7 +148,8 @@ class QueryPlan(BaseModel):
     account_types: tuple[AccountType, ...] = ()
     currencies: tuple[Currency, ...] = ()
     verdicts: tuple[Verdict, ...] = ()
-    flagged: bool = False  # listed in vw_flagged_transactions (non-SAFE or alerted)
+    flagged: bool = False  # listed in vw_flagged_transactions (non-SAFE, alerted or by staff)
+    staff_flagged: bool = False  # flagged by hand by staff (transaction_flags)
     roles: tuple[RoleName, ...] = ()
     kyc_statuses: tuple[KycStatus, ...] = ()
     active: bool | None = None
@@ -161,3 +164,15 @@ class QueryPlan(BaseModel):
     group_by: tuple[GroupKey, ...] = Field(default=(), max_length=2)
     order: Order | None = None
     limit: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    # second round: what to leave out, comparisons with the average, counts per group
+    exclude_customers: tuple[Username, ...] = ()
+    exclude_transaction_types: tuple[TransactionType, ...] = ()
+    exclude_transaction_statuses: tuple[TransactionStatus, ...] = ()
+    exclude_account_statuses: tuple[AccountStatus, ...] = ()
+    exclude_account_types: tuple[AccountType, ...] = ()
+    versus_average: Literal["above", "below"] | None = None  # than the average of its kind
+    having_count: (
+        tuple[Literal["gt", "ge", "lt", "le", "eq"], Annotated[int, Field(ge=0)]] | None
+    ) = None  # a count per group compared with a number ("customers with more than 2 accounts")
+    # Words with two meanings and the one used ("'flagged': by the risk screen or by staff").
+    readings: tuple[Annotated[str, StringConstraints(max_length=300)], ...] = ()

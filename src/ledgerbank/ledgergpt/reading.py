@@ -31,9 +31,9 @@ _COUNTED = (
 )
 _COMPARATORS = {
     "ge": r"at least|no less than|not less than|minimum of|min of|>=|(?:greater|more|larger)"
-    r" than or equal to|over or equal to",
+    r" than or equal to|over or equal to|no (?:smaller|lower) than|not (?:below|under)",
     "le": r"at most|no more than|not more than|up to|maximum of|max of|<=|(?:less|smaller)"
-    r" than or equal to",
+    r" than or equal to|no (?:larger|bigger|greater|higher) than|not (?:above|over)",
     "gt": r"over|above|more than|greater than|larger than|bigger than|higher than|exceeding"
     r"|exceeds|exceed|in excess of|>",
     "lt": r"under|below|less than|smaller than|lower than|beneath|<",
@@ -79,7 +79,19 @@ _LIMIT = re.compile(
     r"|\b(?P<n2>" + _COUNT_WORD + r")\s+(?P<word2>largest|biggest|smallest|highest|lowest"
     r"|newest|latest|oldest|earliest|most|least|recent|newest|top)\b"
     r"|^(?:show|list|give|find|get|display)(?:\s+me)?\s+(?:the\s+)?(?P<n3>\d{1,4})\s+(?=[a-z])"
+    r"|\b(?:which|what)\s+(?P<n4>" + _COUNT_WORD + r")\s+(?=[a-z])"
 )
+# "customers with more than 2 accounts": a count per group compared with a number
+_HAVING = re.compile(
+    r"\b(?:with|having|have|has|had|made|make|making|holding|hold|holds)\s+"
+    r"(?P<op>more than|over|at least|fewer than|less than|under|exactly|at most|no more than)"
+    r"\s+(?P<n>" + _COUNT_WORD + r")\s+(?=(?:accounts?|transactions?|transfers?|deposits?"
+    r"|withdrawals?|payments?|alerts?)\b)"
+)
+_HAVING_OPS = {
+    "more than": "gt", "over": "gt", "at least": "ge", "fewer than": "lt", "less than": "lt",
+    "under": "lt", "exactly": "eq", "at most": "le", "no more than": "le",
+}  # fmt: skip
 
 
 @dataclass
@@ -96,6 +108,7 @@ class Reading:
     contains: list[str] = field(default_factory=list)
     limits: list[tuple[int, str]] = field(default_factory=list)
     currencies: list[str] = field(default_factory=list)
+    having: list[tuple[str, int]] = field(default_factory=list)
 
 
 def normalize(question: str) -> str:
@@ -103,7 +116,13 @@ def normalize(question: str) -> str:
     text = text.replace("’", "'").replace("‘", "'").replace("\u00a0", " ")
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,000 -> 1000
     text = re.sub(r"[?!;:,()\[\]{}]", " ", text)
-    text = re.sub(r"\b(today|yesterday|tomorrow)'s\b", r"\1", text)
+    text = re.sub(r"\b(today|yesterday|tomorrow|week|month|year|quarter)'s\b", r"\1", text)
+    # "since the start of the year": from the first day of this year on
+    text = re.sub(
+        r"\b(since|from) the (?:start|beginning) of (?:the|this) (week|month|year|quarter)\b",
+        r"\1 this \2",
+        text,
+    )
     text = re.sub(r"\.(?=\s|$)", " ", text)
     return " ".join(text.split())
 
@@ -154,15 +173,18 @@ def read(question: str, today: date) -> Reading:
     for match in _TRANSACTION_ID.finditer(work):
         reading.transaction_ids.append(int(match.group("id") or match.group("hash")))
         blank(match.start(), match.end())
+    for match in _HAVING.finditer(work):
+        reading.having.append((_HAVING_OPS[match.group("op")], _count(match.group("n"))))
+        blank(match.start(), match.end())
     found = find_periods(work, today)
     reading.spans, reading.bad_dates = found.spans, found.invalid
     for start, end in found.consumed:
         blank(start, end)
     for match in _LIMIT.finditer(work):
-        number = match.group("n") or match.group("n2") or match.group("n3")
-        word = match.group("word") or match.group("word2") or ""
-        reading.limits.append((_count(number), word))
-        start, end = match.span("n" if match.group("n") else "n2" if match.group("n2") else "n3")
+        group = next(g for g in ("n", "n2", "n3", "n4") if match.group(g))
+        word = match.group("word") or match.group("word2") or ("top" if group == "n4" else "")
+        reading.limits.append((_count(match.group(group)), word))
+        start, end = match.span(group)
         blank(start, end)
     for match in _RANGE.finditer(work):
         low, high = _number(match.group("anum")), _number(match.group("bnum"))

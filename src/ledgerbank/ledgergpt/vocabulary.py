@@ -45,6 +45,22 @@ CURRENCY_WORDS: Final[dict[str, str]] = {
 
 # Phrases rewritten to one token before the words are read (order matters: longest first).
 PHRASES: Final[list[tuple[str, str]]] = [
+    # flagged by hand, not by the risk screen (before "fraud analysts" becomes a role)
+    (
+        r"\b(?:flagged|marked) (?:by hand|manually|by (?:the |a |an )?(?:staff|analysts?|"
+        r"employees?|compliance(?: officers?)?|officers?|fraud analysts?|investigators?|"
+        r"reviewers?))\b",
+        "staff_flagged",
+    ),
+    (r"\b(?:manually|hand)[ -](?:flagged|marked)\b", "staff_flagged"),
+    (
+        r"\b(?:larger|bigger|greater|higher|more|above|over)(?: than)?(?: the| an)? average\b",
+        "above_average",
+    ),
+    (r"\b(?:smaller|lower|less|below|under)(?: than)?(?: the| an)? average\b", "below_average"),
+    (r"\b(?:other than|apart from|not including|but not|except for)\b", "excluding"),
+    (r"\baccount holders?\b", "customers"),
+    (r"\bcharged to\b", "from"),
     (r"\bhow many\b", "count_of"),
     (r"\bnumber of\b", "count_of"),
     (r"\bcount of\b", "count_of"),
@@ -113,6 +129,20 @@ def _add(words: str, *tags: Tag) -> None:
         _TAGS[word] = _TAGS.get(word, ()) + tags
 
 
+# second round: synonyms, the two sides of a payment, exclusions, comparisons
+_add("incoming inbound", ("direction", "to"))
+_add("outgoing outbound", ("direction", "from"))
+_add("wire wires wired remittance remittances", ("ttype", "transfer"))
+_add("locked suspended", ("astatus", "frozen"))
+_add(
+    "recipient recipients payee payees beneficiary beneficiaries receivers", ("party", "recipient")
+)
+_add("sender senders payer payers remitter remitters", ("party", "sender"))
+_add("combined", ("metric", "total"))
+_add("compare compared comparing versus vs against", ("compare", ""))
+_add("staff_flagged", ("flagged_staff", ""))
+_add("above_average", ("versus_average", "above"))
+_add("below_average", ("versus_average", "below"))
 # subjects
 _add("transaction transactions txn txns movements postings activity", ("noun", "transactions"))
 _add("account accounts", ("noun", "accounts"))
@@ -222,7 +252,9 @@ GROUP_WORDS: Final[dict[str, str]] = {
     "role": "role", "roles": "role", "kyc_key": "kyc_status", "kyc": "kyc_status",
     "action": "action", "actions": "action", "actor": "actor", "actors": "actor",
     "transaction_type": "type", "queue": "queue", "queues": "queue", "severity": "severity",
-    "rule": "rule", "rules": "rule",
+    "rule": "rule", "rules": "rule", "recipient": "recipient", "recipients": "recipient",
+    "payee": "recipient", "payees": "recipient", "sender": "sender", "senders": "sender",
+    "payer": "sender", "payers": "sender",
 }  # fmt: skip
 
 # Words that carry no meaning of their own here.
@@ -236,9 +268,10 @@ FILLERS: Final[frozenset[str]] = frozenset(
     took place taking record records recorded entry entries details detail info
     information data report reports let know want need like look looking up out over
     under currently current right now so far such as how many much here please? whats
-    whos overall altogether combined together in total ones one items item single
+    whos overall altogether together in total one items item single
     respective respectively different distinct unique kind kinds along including
     performed done did anything everything something lately involving involved bank
+    charged ones
     """.split()
 )
 
@@ -248,6 +281,8 @@ RECIPIENT_WORDS: Final[frozenset[str]] = frozenset({"to", "into", "toward", "tow
 NEGATIONS: Final[frozenset[str]] = frozenset(
     {"not", "no", "non", "except", "excluding", "without", "never", "nor", "exclude", "other"}
 )
+# Words after which the types, statuses and people named are left out ("excluding fees").
+EXCLUDERS: Final[frozenset[str]] = frozenset({"excluding", "except", "without", "exclude", "not"})
 
 WORD = re.compile(r"[a-z0-9_%$€£¥.@+'-]+")
 

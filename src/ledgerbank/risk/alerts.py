@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     RowMapping,
-    and_,
     insert,
+    or_,
     select,
     update,
 )
@@ -259,7 +259,9 @@ def alert_detail(conn: Connection, alert_id: int, *, queue: str) -> dict[str, An
     from ledgerbank.ledger.posting import get_transaction_row
 
     alert = get_alert(conn, alert_id, queue=queue)
-    transaction = get_transaction_row(conn, int(alert["transaction_id"]))
+    transaction = None
+    if alert["transaction_id"] is not None:  # a sanctions match at registration has none
+        transaction = get_transaction_row(conn, int(alert["transaction_id"]))
     account = None
     activity: list[dict[str, Any]] = []
     if alert["account_id"] is not None:
@@ -267,10 +269,14 @@ def alert_detail(conn: Connection, alert_id: int, *, queue: str) -> dict[str, An
         activity = recent_activity(conn, int(alert["account_id"]))
     return {
         "alert": dict(alert),
-        "transaction": transaction_view(transaction, score_of(conn, int(transaction["id"]))),
+        "transaction": None
+        if transaction is None
+        else transaction_view(transaction, score_of(conn, int(transaction["id"]))),
         "account": None if account is None else account_view(account),
         "recent_activity": activity,
-        "flags": [dict(f) for f in flags.flags_of(conn, int(transaction["id"]))],
+        "flags": []
+        if transaction is None
+        else [dict(f) for f in flags.flags_of(conn, int(transaction["id"]))],
         "actions": [dict(a) for a in alert_actions(conn, alert_id)],
     }
 
@@ -420,9 +426,40 @@ def compliance_action(
     return _act(conn, alert, action=action, note=note, actor_id=actor_id, values=values, now=now)
 
 
+CUSTOMER_REPORT = "customer_report"  # rule_id of an "I don't recognise this" report (web)
+
+
 def labelled_fraud(conn: Connection) -> set[int]:
-    """Transactions analysts confirmed as fraud: left out when the next model is trained."""
-    query = select(risk_alerts.c.transaction_id).where(
-        and_(risk_alerts.c.queue == "fraud", risk_alerts.c.resolution == "fraud")
+    """Transactions analysts confirmed as fraud (or customers reported, unless an analyst
+    found the report mistaken): left out when the next anomaly model is trained."""
+    return {t for t, fraud in training_labels(conn).items() if fraud}
+
+
+def training_labels(conn: Connection) -> dict[int, int]:
+    """Transaction -> 1 (fraud) or 0 (false positive), from the fraud queue: alerts analysts
+    resolved, and customers' reports, which count as fraud unless resolved false_positive.
+    A transaction an analyst called fraud stays fraud whatever else was said about it."""
+    query = select(
+        risk_alerts.c.transaction_id, risk_alerts.c.rule_id, risk_alerts.c.resolution
+    ).where(
+        risk_alerts.c.queue == "fraud",
+        risk_alerts.c.transaction_id.is_not(None),
+        or_(
+            risk_alerts.c.resolution.in_(FRAUD_RESOLUTIONS),
+            risk_alerts.c.rule_id == CUSTOMER_REPORT,
+        ),
     )
+    labels: dict[int, int] = {}
+    for transaction_id, rule_id, resolution in conn.execute(query):
+        fraud = resolution == "fraud" or (
+            rule_id == CUSTOMER_REPORT and resolution != "false_positive"
+        )
+        key = int(transaction_id)
+        labels[key] = max(labels.get(key, 0), int(fraud))
+    return labels
+
+
+def questioned(conn: Connection) -> set[int]:
+    """Transactions that carry any alert: not part of the unquestioned sample."""
+    query = select(risk_alerts.c.transaction_id).where(risk_alerts.c.transaction_id.is_not(None))
     return {int(i) for i in conn.execute(query).scalars()}

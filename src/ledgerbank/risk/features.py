@@ -20,12 +20,16 @@ from ledgerbank.risk.stats import (
     count_since,
     counterparty_bits,
     knows,
+    new_share_since,
     observe_blocked,
     observe_in,
     observe_out,
+    peer_tag,
+    peers_since,
     scan,
     shrunk_z,
     sum_since,
+    to_peer_since,
 )
 
 # The model's inputs, in order. The first four are the original design's.
@@ -55,6 +59,21 @@ FEATURES: tuple[str, ...] = (
     "near_threshold_recent",  # such cash movements of the account within the window
     "round_amount",  # trailing zeros of a whole amount
     "blocked_recent",  # attempts blocked in the last hour
+    # The account's network (second round), from the rings' counterparty tags:
+    "new_senders_week",  # first-time payers of the receiving account within the network window
+    "new_senders_vs_norm",  # ... against the first-time payers it gains in a usual week
+    "senders_day",  # distinct payers of the receiving account in the last 24 hours
+    "senders_week",  # ... within the network window
+    "new_sender_share",  # share of the receiver's inflow in the window from first-time payers
+    "receivers_day",  # distinct payees of the sender in the last 24 hours
+    "receivers_week",  # ... within the network window
+    "new_receivers_vs_norm",  # first-time payees in the window against a usual week
+    "retained_share",  # the sender's balance after this payment / its inflow of the window
+    "inflow_vs_norm",  # log of that inflow against what the sender usually receives
+    "inflow_new_share",  # share of that inflow from first-time payers
+    "payee_repeat",  # payments to this payee within the card-testing window, this one included
+    "payee_repeat_tiny",  # ... of them tiny
+    "repeat_vs_norm",  # payee_repeat beyond the most the sender ever made to one payee
 )
 BASELINE_FEATURES: tuple[str, ...] = ("amount", "hour", "day_of_week", "sender_frequency")
 
@@ -100,6 +119,16 @@ class Facts:
     near_threshold_count: int  # this one included
     blocked_recent: int
     vector: list[float]
+    # the network (second round)
+    new_senders_week: int = 0
+    new_senders_vs_norm: float = 0.0
+    new_sender_share: float = 0.0
+    retained_share: float = 2.0
+    inflow_vs_norm: float = 0.0
+    inflow_new_share: float = 0.0
+    payee_repeat: int = 0
+    payee_repeat_tiny: int = 0
+    usual_repeat: int = 0  # the most the sender ever paid one payee within the window before
 
     def baseline(self) -> list[float]:
         """The original design's four features."""
@@ -126,6 +155,92 @@ def _hour_unusual(stats: AccountStats, cos_h: float, sin_h: float) -> float:
     spread = math.hypot(stats.hour_x, stats.hour_y)
     unusual = shrink * (spread - (stats.hour_x * cos_h + stats.hour_y * sin_h)) / 2.0
     return unusual if unusual > 0.0 else 0.0
+
+
+def _weeks(t: int, stats: AccountStats, opened: int | None) -> float:
+    """The account's age in weeks (at least one), from its opening (or first movement)."""
+    since = opened if opened is not None else stats.first_activity
+    return max(_days(t, since) / 7.0, 1.0)
+
+
+def _network(
+    params: Params,
+    facts_kind: int,
+    t: int,
+    amount: int,
+    log_amount: float,
+    scale: int,
+    src: AccountStats | None,
+    dst: AccountStats | None,
+    src_opened: int | None,
+    dst_opened: int | None,
+    new_to_sender: bool,
+    new_to_receiver: bool,
+    same_owner: bool,
+    inflow: int,
+    balance_after: int | None,
+) -> list[float]:
+    """The network features, in FEATURES order, and the raw counts the rules read."""
+    week = t - params.network_seconds
+    day = t - 86400
+    quiet = SAME_OWNER | CASH  # own-account moves and cash have no other party
+    new_week = vs_norm = senders_day = senders_week = new_share = 0.0
+    receivers_day = receivers_week = receivers_norm = 0.0
+    retained, inflow_norm, inflow_new = 2.0, 0.0, 0.0
+    repeat = tiny = beyond = 0
+    if facts_kind == TRANSFER and not same_owner:
+        assert src is not None
+        assert dst is not None
+        src_tag, dst_tag = peer_tag(src.account_id), peer_tag(dst.account_id)
+        # the receiving side: who pays it
+        new_week = count_since(dst.recent_in, week, mask=NEW_COUNTERPARTY) + new_to_receiver
+        vs_norm = new_week / (dst.senders / _weeks(t, dst, dst_opened) + 1.0)
+        in_day, _ = peers_since(dst.recent_in, dst.recent_in_peers, day, exclude=quiet)
+        in_week, _ = peers_since(dst.recent_in, dst.recent_in_peers, week, exclude=quiet)
+        senders_day, senders_week = len(in_day | {src_tag}), len(in_week | {src_tag})
+        new_amount, total = new_share_since(dst.recent_in, week)
+        new_share = (new_amount + (amount if new_to_receiver else 0)) / (total + amount)
+        # the paying side: whom it pays, and to this payee how often
+        out_day, _ = peers_since(src.recent_out, src.recent_out_peers, day, exclude=quiet)
+        out_week, _ = peers_since(src.recent_out, src.recent_out_peers, week, exclude=quiet)
+        receivers_day, receivers_week = len(out_day | {dst_tag}), len(out_week | {dst_tag})
+        new_out = count_since(src.recent_out, week, mask=NEW_COUNTERPARTY) + new_to_sender
+        receivers_norm = new_out / (src.receivers / _weeks(t, src, src_opened) + 1.0)
+        typical = math.expm1(src.out_log_mean) * scale if src.out_count else 0.0
+        tiny_below = max(params.card_tiny_minor(scale), int(typical * params.card_tiny_share))
+        repeat, tiny = to_peer_since(
+            src.recent_out,
+            src.recent_out_peers,
+            t - params.card_testing_seconds,
+            dst_tag,
+            tiny_below=tiny_below,
+        )
+        repeat += 1
+        tiny += amount < tiny_below
+        beyond = max(repeat - src.peak_repeat, 0)
+    if facts_kind != DEPOSIT and not same_owner and src is not None and inflow > 0:
+        if balance_after is not None:
+            retained = min(max(balance_after / inflow, 0.0), 2.0)
+        usual = src.in_log_mean if src.in_count else _PRIOR_LOG_AMOUNT
+        inflow_norm = math.log1p(inflow / scale) - usual
+        new_amount, total = new_share_since(src.recent_in, t - params.pass_through_seconds)
+        inflow_new = new_amount / total if total else 0.0
+    return [
+        new_week,
+        vs_norm,
+        senders_day,
+        senders_week,
+        new_share,
+        receivers_day,
+        receivers_week,
+        receivers_norm,
+        retained,
+        inflow_norm,
+        inflow_new,
+        repeat,
+        tiny,
+        beyond,
+    ]
 
 
 def compute(
@@ -266,6 +381,24 @@ def compute(
         round_zeros,
         blocked_recent,
     ]
+    network = _network(
+        params,
+        kind,
+        t,
+        amount,
+        log_amount,
+        scale,
+        src,
+        dst,
+        src_opened,
+        dst_opened,
+        new_to_sender,
+        new_to_receiver,
+        same_owner,
+        inflow,
+        balance_after,
+    )
+    vector.extend(network)
     return Facts(
         kind=kind,
         t=t,
@@ -299,6 +432,15 @@ def compute(
         near_threshold_count=near_recent + near_cash,
         blocked_recent=blocked_recent,
         vector=vector,
+        new_senders_week=int(network[0]),
+        new_senders_vs_norm=network[1],
+        new_sender_share=network[4],
+        retained_share=network[8],
+        inflow_vs_norm=network[9],
+        inflow_new_share=network[10],
+        payee_repeat=int(network[11]),
+        payee_repeat_tiny=int(network[12]),
+        usual_repeat=src.peak_repeat if src is not None else 0,
     )
 
 
@@ -326,6 +468,8 @@ def apply(
             hour_sin=facts.hour_sin,
             near_threshold_cash=facts.near_threshold_cash,
             burst=facts.velocity_count,
+            peer=peer_tag(dst.account_id) if dst is not None else 0,
+            repeat=facts.payee_repeat,
         )
     if dst is not None:
         observe_in(
@@ -340,4 +484,5 @@ def apply(
             hour_cos=facts.hour_cos,
             hour_sin=facts.hour_sin,
             near_threshold_cash=facts.near_threshold_cash,
+            peer=peer_tag(src.account_id) if src is not None else 0,
         )

@@ -18,6 +18,7 @@ AMOUNT_SETTINGS = (
     "risk_new_account_min_amount",
     "risk_round_unit",
     "risk_round_min_amount",
+    "risk_card_testing_tiny_amount",
 )
 
 
@@ -54,6 +55,18 @@ class Params:
     fan_seconds: int
     fan_min_count: int
     fan_min_share: float
+    network_seconds: int
+    fan_week_min_count: int
+    fan_norm_ratio: float
+    fan_new_share: float
+    card_testing_seconds: int
+    card_testing_min_count: int
+    card_tiny_share: float
+    pass_new_share: float
+    supervised_floor: float
+    supervised_alert: float
+    supervised_cap: float
+    model_alert_supervised: float
     model_floor: float
     model_alert: float
     model_cap: float
@@ -79,6 +92,18 @@ class Params:
             fan_seconds=int(settings.risk_fan_hours * 3600),
             fan_min_count=settings.risk_fan_min_count,
             fan_min_share=settings.risk_fan_min_share,
+            network_seconds=int(settings.risk_network_days * 86400),
+            fan_week_min_count=settings.risk_fan_week_min_count,
+            fan_norm_ratio=settings.risk_fan_norm_ratio,
+            fan_new_share=settings.risk_fan_new_share,
+            card_testing_seconds=settings.risk_card_testing_minutes * 60,
+            card_testing_min_count=settings.risk_card_testing_min_count,
+            card_tiny_share=settings.risk_card_testing_tiny_share,
+            pass_new_share=settings.risk_pass_through_new_share,
+            supervised_floor=settings.risk_supervised_floor,
+            supervised_alert=settings.risk_supervised_alert,
+            supervised_cap=settings.risk_supervised_cap,
+            model_alert_supervised=settings.risk_model_alert_supervised,
             model_floor=settings.risk_model_floor,
             model_alert=settings.risk_model_alert,
             model_cap=settings.risk_model_cap,
@@ -93,6 +118,10 @@ class Params:
             found = int(self.amounts[name].scaleb(exponent(currency)))
             self._minor[key] = found
         return found
+
+    def card_tiny_minor(self, scale: int) -> int:
+        """The card-testing "tiny" amount in minor units of a currency with this scale."""
+        return int(self.amounts["risk_card_testing_tiny_amount"] * scale)
 
     def limits(self, currency: str) -> Limits:
         found = self._limits.get(currency)

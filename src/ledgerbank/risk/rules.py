@@ -162,6 +162,59 @@ def fan_out(f: Facts, p: Params, src: int | None, dst: int | None) -> Finding | 
     return src, f"paid {f.fan_out} new counterparties within {hours:g} hours"
 
 
+def fan_in_network(f: Facts, p: Params, src: int | None, dst: int | None) -> Finding | None:
+    if f.kind != TRANSFER or not f.new_to_receiver or f.new_senders_week < p.fan_week_min_count:
+        return None
+    if f.new_senders_vs_norm < p.fan_norm_ratio:
+        return None  # an account that gains payers all the time (a shop, a landlord)
+    if f.new_sender_share < p.fan_new_share:
+        return None  # a few new payers beside its usual income
+    days = p.network_seconds / 86400
+    return dst, (
+        f"paid by {f.new_senders_week} first-time payers within {days:g} days "
+        f"({f.new_senders_vs_norm:.1f} times its usual pace), "
+        f"{f.new_sender_share:.0%} of what it received"
+    )
+
+
+def card_testing(f: Facts, p: Params, src: int | None, dst: int | None) -> Finding | None:
+    if f.kind != TRANSFER or f.payee_repeat_tiny < p.card_testing_min_count:
+        return None
+    if f.payee_repeat <= f.usual_repeat:
+        return None  # it always pays this often to one payee (a coffee shop)
+    minutes = p.card_testing_seconds // 60
+    return src, (
+        f"{f.payee_repeat} payments to one payee within {minutes} minutes, "
+        f"{f.payee_repeat_tiny} of them tiny (at most {f.usual_repeat} before)"
+    )
+
+
+def pass_through_relative(f: Facts, p: Params, src: int | None, dst: int | None) -> Finding | None:
+    if f.kind == DEPOSIT or f.same_owner or not f.inflow_window:
+        return None
+    if f.inflow_new_share < p.pass_new_share or f.outflow_window < p.pass_through_ratio * (
+        f.inflow_window
+    ):
+        return None
+    if f.kind == TRANSFER and not f.new_to_sender:
+        return None  # paid on to someone it always pays
+    drained = f.balance_after is not None and f.balance_after <= (1 - p.pass_through_ratio) * (
+        f.inflow_window
+    )
+    unusual = f.vector[6] >= 1.5  # amount_vs_history: far above what it usually sends
+    if not (drained or unusual):
+        return None
+    hours = p.pass_through_seconds / 3600
+    return src, (
+        f"{_money(f.outflow_window, f.currency)} sent on of {_money(f.inflow_window, f.currency)} "
+        f"received within {hours:g} hours, {f.inflow_new_share:.0%} of it from first-time payers"
+    )
+
+
+def sanctions_match(f: Facts, p: Params, src: int | None, dst: int | None) -> Finding | None:
+    return None  # found by the screen against the sanctions lists, not from the features
+
+
 def repeated_blocked(f: Facts, p: Params, src: int | None, dst: int | None) -> Finding | None:
     if not f.blocked_recent:
         return None
@@ -189,6 +242,16 @@ RULES: tuple[Rule, ...] = (
          "Money spread over many new counterparties", fan_out),
     Rule("repeated_blocked", 1, "fraud", 0.35, "low", False,
          "Further attempts after a blocked one", repeated_blocked),
+    # second round: the account's network
+    Rule("fan_in_network", 1, "aml", 0.55, "high", True,
+         "Money collected from first-time payers over days, beyond the account's usual pace",
+         fan_in_network),
+    Rule("card_testing", 1, "fraud", 0.6, "medium", False,
+         "A burst of tiny payments to one payee, beyond the account's own habits", card_testing),
+    Rule("pass_through_relative", 1, "aml", 0.55, "high", True,
+         "Money from first-time payers sent straight on, at any size", pass_through_relative),
+    Rule("sanctions_match", 1, "aml", 0.5, "high", True,
+         "A payment to a new payee whose name resembles a sanctioned one", sanctions_match),
 )  # fmt: skip
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 
@@ -203,6 +266,12 @@ def _quiet(f: Facts, p: Params) -> bool:
         and f.fan_out < p.fan_min_count
         and not f.near_threshold_cash
         and not f.blocked_recent
+        and f.new_senders_week < p.fan_week_min_count
+        and f.payee_repeat_tiny < p.card_testing_min_count
+        and (
+            f.inflow_new_share < p.pass_new_share
+            or f.outflow_window < p.pass_through_ratio * f.inflow_window
+        )
     )
 
 

@@ -45,8 +45,14 @@ RiskScorePage = Page[RiskScore]
 class Alert(BaseModel):
     id: int
     queue: Literal["fraud", "compliance"]
-    transaction_id: int = Field(description="the transaction that raised it")
+    transaction_id: int | None = Field(
+        description="the transaction that raised it (null: a sanctions match found when a "
+        "customer registered or added a payee)"
+    )
     account_id: int | None = Field(description="the customer account it is about")
+    user_id: int | None = Field(
+        default=None, description="the customer it is about when no account is (sanctions)"
+    )
     rule_id: str | None = Field(description="compliance: the AML rule; fraud: null")
     severity: Severity
     status: AlertStatus
@@ -111,7 +117,7 @@ class FlagView(BaseModel):
 
 class AlertDetail(BaseModel):
     alert: Alert
-    transaction: TransactionView
+    transaction: TransactionView | None = Field(description="null when no transaction raised it")
     account: AccountView | None
     recent_activity: list[TransactionView] = Field(
         description="the account's latest transactions, either side, with their scores"

@@ -104,14 +104,24 @@ def owned_accounts(conn: Connection, owner_id: int) -> set[int]:
     return {int(i) for i in conn.execute(query).scalars()}
 
 
+# Never shown to a customer, even about their own account: telling a listed person that a
+# sanctions list matched them is tipping off.
+HIDDEN_FROM_CUSTOMERS = frozenset({"sanctions_match"})
+
+
 def reasons_for_owner(item: dict[str, Any], own: set[int]) -> dict[str, Any]:
     """A score as a customer may see it: the rules about their own accounts, and the model's
-    view only of what they initiated; nothing about the other party's account."""
+    view only of what they initiated; nothing about the other party's account, and never a
+    sanctions match."""
     initiator = item["to_account_id"] if item["type"] == "deposit" else item["from_account_id"]
     kept = [
         reason
         for reason in item["reasons"]
-        if (reason.get("kind") == "rule" and reason.get("account_id") in own)
+        if (
+            reason.get("kind") == "rule"
+            and reason.get("account_id") in own
+            and reason.get("rule") not in HIDDEN_FROM_CUSTOMERS
+        )
         or (reason.get("kind") == "model" and initiator in own)
     ]
     return {**item, "reasons": kept}

@@ -31,10 +31,11 @@ from ledgerbank.ledger.screening import (
     Screen,
     Screened,
 )
-from ledgerbank.risk import alerts
+from ledgerbank.risk import alerts, sanctions, supervised
 from ledgerbank.risk import features as feats
 from ledgerbank.risk import model as anomaly
 from ledgerbank.risk.params import Params
+from ledgerbank.risk.rules import RULES_BY_ID, Hit
 from ledgerbank.risk.scoring import Scorer
 from ledgerbank.risk.stats import AccountStats, from_row, to_row
 from ledgerbank.risk.tables import risk_account_stats, risk_scores
@@ -59,6 +60,8 @@ def _clone(stats: AccountStats) -> AccountStats:
         recent_in=list(stats.recent_in),
         recent_cash=list(stats.recent_cash),
         recent_blocked=list(stats.recent_blocked),
+        recent_out_peers=list(stats.recent_out_peers),
+        recent_in_peers=list(stats.recent_in_peers),
     )
 
 
@@ -74,22 +77,35 @@ def _customer_ids(proposals: Sequence[Proposal]) -> list[int]:
 class RiskScreen:
     """ledgerbank's `Screen`: rolling statistics, AML rules and the calibrated model."""
 
-    def __init__(self, settings: Settings, model: anomaly.AnomalyModel | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        model: anomaly.AnomalyModel | None = None,
+        learned: supervised.SupervisedModel | None = None,
+    ) -> None:
         self.settings = settings
         self.params = Params.from_settings(settings)
-        self.scorer = Scorer(self.params, model)
+        self.scorer = Scorer(self.params, model, learned)
 
     @property
     def model(self) -> anomaly.AnomalyModel | None:
         return self.scorer.model
 
-    def use_model(self, model: anomaly.AnomalyModel | None) -> None:
-        """Switch to another model (a new one just trained); postings in flight keep theirs."""
-        self.scorer = Scorer(self.params, model)
+    def use_model(
+        self,
+        model: anomaly.AnomalyModel | None,
+        learned: supervised.SupervisedModel | None = None,
+    ) -> None:
+        """Switch to other models (new ones just trained); postings in flight keep theirs."""
+        self.scorer = Scorer(self.params, model, learned)
 
     def reload(self) -> str | None:
-        """Load the newest model from the data folder; its version, or None (rules alone)."""
-        self.use_model(anomaly.load_newest(models_dir(self.settings), feats.FEATURES))
+        """Load the newest forest (and the supervised model trained beside it) from the data
+        folder; the version, or None (rules alone)."""
+        folder = models_dir(self.settings)
+        model = anomaly.load_newest(folder, feats.FEATURES)
+        learned = supervised.load_for(folder, model.version, feats.FEATURES) if model else None
+        self.use_model(model, learned)
         return self.scorer.model_version
 
     def session(self, conn: Connection) -> RiskSession:
@@ -105,6 +121,7 @@ class RiskSession:
         self.conn = conn
         self.params = screen.params
         self.scorer = screen.scorer  # a model swapped meanwhile applies to the next session
+        self.sanctions_threshold = screen.settings.risk_sanctions_threshold
         self.stats: dict[int, AccountStats] = {}
         self.facts: dict[int, feats.Facts] = {}  # id(proposal) -> its features
         self.touched: set[int] = set()
@@ -116,17 +133,45 @@ class RiskSession:
         proposals = list(proposals)
         self._load(_customer_ids(proposals))
         facts = self._facts(proposals)
+        listed = self._sanctioned_payees(proposals, facts)
         assessments = []
-        for p, f in zip(proposals, facts, strict=True):
+        for index, (p, f) in enumerate(zip(proposals, facts, strict=True)):
             self.facts[id(p)] = f
             assessments.append(
                 self.scorer.assess(
                     f,
                     p.source.id if p.source is not None else None,
                     p.destination.id if p.destination is not None else None,
+                    listed.get(index, ()),
                 )
             )
         return assessments
+
+    def _sanctioned_payees(
+        self, proposals: list[Proposal], facts: list[feats.Facts]
+    ) -> dict[int, list[Hit]]:
+        """A `sanctions_match` hit for each payment to a new payee whose owner's name is on a
+        sanctions list (one lookup, only when a payment goes to a new payee)."""
+        new_payees = {
+            i: p.destination
+            for i, (p, f) in enumerate(zip(proposals, facts, strict=True))
+            if f.new_to_sender and p.destination is not None and p.destination.owner_id
+        }
+        if not new_payees:
+            return {}
+        matches = sanctions.payee_matches(
+            self.conn,
+            (d.owner_id for d in new_payees.values() if d.owner_id is not None),
+            threshold=self.sanctions_threshold,
+        )
+        rule = RULES_BY_ID[sanctions.RULE_ID]
+        score = self.params.rule_scores.get(rule.id, rule.score)
+        found: dict[int, list[Hit]] = {}
+        for i, payee in new_payees.items():
+            match = matches.get(payee.owner_id or 0)
+            if match is not None:
+                found[i] = [Hit(rule, score, payee.id, f"the payee's owner {match.describe()}")]
+        return found
 
     def accept(self, proposals: Sequence[Proposal], *, posted: bool) -> None:
         for p in proposals:

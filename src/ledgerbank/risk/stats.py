@@ -5,8 +5,12 @@ An account's statistics are a handful of numbers and four small fixed-size rings
 - the mean direction of the customer's own activity on the 24-hour clock;
 - a 1024-bit Bloom filter of the counterparties seen, and their (estimated) number;
 - the last 32 outgoing and 32 incoming movements (time, amount, new-counterparty and
-  same-owner flags), the last 16 cash movements just under the reporting threshold and the
-  last 16 attempts that risk blocked.
+  same-owner flags) with, beside them, a 31-bit tag of each movement's counterparty (the
+  account's network: distinct payers and payees in a window, repeated payments to one payee),
+  the last 16 cash movements just under the reporting threshold and the last 16 attempts that
+  risk blocked;
+- how many distinct accounts ever paid it (senders) and were paid by it (receivers), and the
+  most payments it ever made to one payee within the card-testing window.
 Windowed counts ("transfers in the last hour", "inflow of the last two days") are read off the
 rings, exact up to the ring size; nothing ever scans the account's history.
 
@@ -65,6 +69,80 @@ class AccountStats:
     recent_in: list[int] = field(default_factory=list)
     recent_cash: list[int] = field(default_factory=list)
     recent_blocked: list[int] = field(default_factory=list)
+    # Counterparty tags of recent_out / recent_in, aligned from the newest end (a row written
+    # before the tags existed has fewer: its older movements have no known counterparty).
+    recent_out_peers: list[int] = field(default_factory=list)
+    recent_in_peers: list[int] = field(default_factory=list)
+    senders: int = 0
+    receivers: int = 0
+    peak_repeat: int = 0
+
+
+@lru_cache(maxsize=1 << 16)
+def peer_tag(counterparty_id: int) -> int:
+    """A 31-bit tag of a counterparty account (a SplitMix64 hash of its id, never 0)."""
+    h = (counterparty_id * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) & _MASK64
+    h = ((h ^ (h >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    h = ((h ^ (h >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return ((h ^ (h >> 31)) & 0x7FFFFFFF) or 1
+
+
+def peers_since(
+    ring: list[int], peers: list[int], since: int, *, exclude: int = 0
+) -> tuple[set[int], int]:
+    """The distinct counterparty tags of ring entries at or after `since` (leaving out entries
+    carrying `exclude`), and how many of those entries had no known counterparty."""
+    found: set[int] = set()
+    unknown = 0
+    offset = len(ring) // 2 - len(peers)  # entry i has peers[i - offset]
+    for i in range(len(ring) - 2, -1, -2):
+        if ring[i] < since:
+            break
+        if ring[i + 1] & exclude:
+            continue
+        index = i // 2 - offset
+        tag = peers[index] if index >= 0 else 0
+        if tag:
+            found.add(tag)
+        else:
+            unknown += 1
+    return found, unknown
+
+
+def to_peer_since(
+    ring: list[int], peers: list[int], since: int, tag: int, *, tiny_below: int
+) -> tuple[int, int]:
+    """Entries at or after `since` paid to the counterparty `tag`: all, and those under
+    `tiny_below` minor units."""
+    every = tiny = 0
+    offset = len(ring) // 2 - len(peers)
+    for i in range(len(ring) - 2, -1, -2):
+        if ring[i] < since:
+            break
+        index = i // 2 - offset
+        if index < 0:
+            break
+        if peers[index] == tag:
+            every += 1
+            if ring[i + 1] >> 3 < tiny_below:
+                tiny += 1
+    return every, tiny
+
+
+def new_share_since(ring: list[int], since: int) -> tuple[int, int]:
+    """Amounts of entries at or after `since` (not between own accounts): from first-time
+    counterparties, and in all."""
+    new = total = 0
+    for i in range(len(ring) - 2, -1, -2):
+        if ring[i] < since:
+            break
+        value = ring[i + 1]
+        if value & SAME_OWNER:
+            continue
+        total += value >> 3
+        if value & NEW_COUNTERPARTY:
+            new += value >> 3
+    return new, total
 
 
 @lru_cache(maxsize=1 << 16)
@@ -150,6 +228,12 @@ def _push_pair(ring: list[int], size: int, t: int, value: int) -> None:
         del ring[:2]
 
 
+def _push_peer(peers: list[int], size: int, tag: int) -> None:
+    peers.append(tag)
+    if len(peers) > size:
+        del peers[: len(peers) - size]
+
+
 def _push_one(ring: list[int], size: int, t: int) -> None:
     ring.append(t)
     if len(ring) > size:
@@ -195,13 +279,20 @@ def observe_out(
     hour_sin: float,
     near_threshold_cash: bool,
     burst: int,
+    peer: int = 0,
+    repeat: int = 0,
 ) -> None:
-    """A posted withdrawal or outgoing transfer; `burst`: payments out in the velocity window."""
+    """A posted withdrawal or outgoing transfer; `burst`: payments out in the velocity window,
+    `peer`: the payee's tag (0: none), `repeat`: payments to it in the card-testing window."""
     stats.out_count, stats.out_log_mean, stats.out_log_m2 = _welford(
         stats.out_count, stats.out_log_mean, stats.out_log_m2, log_amount
     )
     _push_pair(stats.recent_out, OUT_RING, t, amount << 3 | flags)
+    _push_peer(stats.recent_out_peers, OUT_RING, peer)
     stats.peak_burst = max(stats.peak_burst, burst)
+    stats.peak_repeat = max(stats.peak_repeat, repeat)
+    if flags & NEW_COUNTERPARTY:
+        stats.receivers += 1
     if near_threshold_cash:
         _push_one(stats.recent_cash, CASH_RING, t)
     if counterparty_bits:
@@ -221,12 +312,16 @@ def observe_in(
     hour_cos: float,
     hour_sin: float,
     near_threshold_cash: bool,
+    peer: int = 0,
 ) -> None:
     """A posted deposit or incoming transfer (only a deposit is the customer's own act)."""
     stats.in_count, stats.in_log_mean, stats.in_log_m2 = _welford(
         stats.in_count, stats.in_log_mean, stats.in_log_m2, log_amount
     )
     _push_pair(stats.recent_in, IN_RING, t, amount << 3 | flags)
+    _push_peer(stats.recent_in_peers, IN_RING, peer)
+    if flags & NEW_COUNTERPARTY:
+        stats.senders += 1
     if near_threshold_cash:
         _push_one(stats.recent_cash, CASH_RING, t)
     if counterparty_bits:
@@ -251,6 +346,25 @@ def _ring_bytes(ring: list[int]) -> bytes | None:
     if not _LITTLE:
         packed.byteswap()
     return packed.tobytes()
+
+
+def _tags_bytes(tags: list[int]) -> bytes | None:
+    if not tags:
+        return None
+    packed = array("i", tags)
+    if not _LITTLE:
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _tags_values(data: bytes | None) -> list[int]:
+    if not data:
+        return []
+    packed = array("i")
+    packed.frombytes(bytes(data))
+    if not _LITTLE:
+        packed.byteswap()
+    return packed.tolist()
 
 
 def _ring_values(data: bytes | None) -> list[int]:
@@ -291,6 +405,11 @@ def from_row(row: Any) -> AccountStats:
         recent_in=_ring_values(row["recent_in"]),
         recent_cash=_ring_values(row["recent_cash"]),
         recent_blocked=_ring_values(row["recent_blocked"]),
+        recent_out_peers=_tags_values(row.get("recent_out_peers")),
+        recent_in_peers=_tags_values(row.get("recent_in_peers")),
+        senders=int(row.get("senders") or 0),
+        receivers=int(row.get("receivers") or 0),
+        peak_repeat=int(row.get("peak_repeat") or 0),
     )
 
 
@@ -322,6 +441,11 @@ def to_row(stats: AccountStats, now: datetime) -> dict[str, Any]:
         "recent_in": _ring_bytes(stats.recent_in),
         "recent_cash": _ring_bytes(stats.recent_cash),
         "recent_blocked": _ring_bytes(stats.recent_blocked),
+        "recent_out_peers": _tags_bytes(stats.recent_out_peers),
+        "recent_in_peers": _tags_bytes(stats.recent_in_peers),
+        "senders": stats.senders,
+        "receivers": stats.receivers,
+        "peak_repeat": stats.peak_repeat,
         "updated_at": now,
     }
 

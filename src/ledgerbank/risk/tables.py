@@ -56,6 +56,13 @@ risk_account_stats = Table(
     Column("recent_cash", LargeBinary(256), nullable=True),
     Column("recent_blocked", LargeBinary(256), nullable=True),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The account's network (migration 0013): counterparty tags of the movement rings, how
+    # many distinct accounts paid it and it paid, its most payments to one payee in an hour.
+    Column("recent_out_peers", LargeBinary(256), nullable=True),
+    Column("recent_in_peers", LargeBinary(256), nullable=True),
+    Column("senders", Integer, nullable=False, server_default="0"),
+    Column("receivers", Integer, nullable=False, server_default="0"),
+    Column("peak_repeat", Integer, nullable=False, server_default="0"),
 )
 
 risk_scores = Table(
@@ -83,7 +90,8 @@ risk_alerts = Table(
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("queue", String(16), nullable=False),
-    Column("transaction_id", BigId, ForeignKey("transactions.id"), nullable=False),
+    # NULL for a sanctions match found at registration or when a payee was added (0013).
+    Column("transaction_id", BigId, ForeignKey("transactions.id"), nullable=True),
     # The customer account the alert is about (the sender, or the receiver for fan-in etc.).
     Column("account_id", BigId, ForeignKey("accounts.id"), nullable=True),
     Column("rule_id", String(40), nullable=True),  # compliance: the AML rule; fraud: NULL
@@ -102,6 +110,8 @@ risk_alerts = Table(
     Column("resolved_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The customer concerned when no account or transaction is (a sanctions match, 0013).
+    Column("user_id", BigId, ForeignKey("users.id"), nullable=True),
     CheckConstraint(f"queue IN {ALERT_QUEUES!r}", name="queue_known"),
     CheckConstraint(f"severity IN {ALERT_SEVERITIES!r}", name="severity_known"),
     CheckConstraint(f"status IN {ALERT_STATUSES!r}", name="status_known"),
@@ -123,4 +133,31 @@ risk_alert_actions = Table(
     Column("note", String(2000), nullable=True),
     Column("actor_id", BigId, ForeignKey("users.id"), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Sanctions lists the bank imports (`ledgerbank sanctions import FILE`): one row per import,
+# the list's entries beside it; a list's current entries are those of its latest import.
+sanctions_lists = Table(
+    "sanctions_lists",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(80), nullable=False),
+    Column("source_file", String(255), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("entries", Integer, nullable=False),
+    Column("imported_by", BigId, ForeignKey("users.id"), nullable=True),
+    Column("imported_at", UTCDateTime, nullable=False),
+)
+
+sanctions_entries = Table(
+    "sanctions_entries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("list_id", BigId, ForeignKey("sanctions_lists.id"), nullable=False, index=True),
+    Column("reference", String(80), nullable=True),
+    Column("name", String(300), nullable=False),
+    Column("aliases", Text, nullable=True),  # JSON list of other names
+    Column("date_of_birth", String(10), nullable=True),  # YYYY, YYYY-MM or YYYY-MM-DD
+    Column("country", String(80), nullable=True),
+    Column("programme", String(120), nullable=True),
 )

@@ -3,8 +3,9 @@
 `replay` walks the bank's deposits, withdrawals and transfers in time order and rebuilds every
 account's statistics in memory exactly as the postings did, yielding each transaction's
 features and rule hits as they were when it was posted. `train_model` fits the anomaly model
-on that history (leaving out transactions analysts confirmed as fraud); `rescore` scores it in
-batches with the current model.
+on that history (leaving out transactions analysts confirmed as fraud) and, once analysts have
+labelled enough alerts, the supervised model on their labels (`ledgerbank.risk.supervised`);
+`rescore` scores it in batches with the current models.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from ledgerbank.config import Settings, get_settings
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.db import Database
 from ledgerbank.ledger.tables import accounts, entries, transactions
-from ledgerbank.risk import alerts, rules
+from ledgerbank.risk import alerts, rules, supervised
 from ledgerbank.risk import features as feats
 from ledgerbank.risk import model as anomaly
 from ledgerbank.risk.params import Params
@@ -197,6 +198,17 @@ def scorable_count(conn: Connection) -> int:
     return int(conn.execute(query).scalar_one())
 
 
+@dataclass
+class SupervisedOutcome:
+    """What `train_model` did about the supervised model, for the command to say."""
+
+    version: str | None = None
+    fraud: int = 0
+    false_positive: int = 0
+    unquestioned: int = 0
+    reason: str = ""
+
+
 def train_model(
     conn_or_db: Database | Connection,
     data_dir: Path,
@@ -204,16 +216,30 @@ def train_model(
     settings: Settings | None = None,
     seed: int = 0,
     progress: Progress | None = None,
+    outcome: SupervisedOutcome | None = None,
 ) -> str | None:
-    """Fit, calibrate and save a model on the bank's posted history; its version or None."""
+    """Fit, calibrate and save a model on the bank's posted history; its version or None.
+    With enough analyst labels, also fit and save the supervised model (see `outcome`)."""
     settings = settings or get_settings()
     database, conn = _database(conn_or_db)
     if database is not None:
         with database.read() as read_conn:
-            return train_model(read_conn, data_dir, settings=settings, seed=seed, progress=progress)
+            return train_model(
+                read_conn,
+                data_dir,
+                settings=settings,
+                seed=seed,
+                progress=progress,
+                outcome=outcome,
+            )
     assert conn is not None
     params = Params.from_settings(settings)
-    fraud = alerts.labelled_fraud(conn)
+    labels = alerts.training_labels(conn)
+    fraud = {t for t, is_fraud in labels.items() if is_fraud}
+    asked = alerts.questioned(conn)
+    labelled_rows: list[list[float]] = []
+    targets: list[int] = []
+    unquestioned = _Reservoir(settings.risk_supervised_unquestioned, seed + 1)
     # Rows of the burn-in (the first days, while the statistics warm up) are kept apart and
     # used only when the history is too short to leave them out.
     settled, warming = (
@@ -224,6 +250,10 @@ def train_model(
     first = last = None
     burn_in = settings.risk_train_burn_in_days * 86400
     for item in replay(conn, Replay(params), progress=progress):
+        label = labels.get(item.transaction_id)
+        if label is not None:
+            labelled_rows.append(item.facts.vector)
+            targets.append(label)
         if item.status == "blocked":
             continue
         if item.transaction_id in fraud:
@@ -232,6 +262,8 @@ def train_model(
         first = first if first is not None else item.facts.t
         last = item.facts.t
         (settled if item.facts.t >= first + burn_in else warming).add(item.facts.vector)
+        if label is None and item.transaction_id not in asked:
+            unquestioned.add(item.facts.vector)
     long_enough = first is not None and last is not None and last - first >= 2 * burn_in
     if long_enough and settled.seen >= settings.risk_train_min_rows:
         sample, seen = settled.rows, settled.seen
@@ -266,7 +298,72 @@ def train_model(
         model.info["confirmed_fraud_median_percentile"] = round(float(np.median(ranks)), 4)
     anomaly.save(model, data_dir / "models")
     log.info("risk model %s trained on %d postings", model.version, seen)
+    learned = _train_supervised(
+        model, labelled_rows, targets, unquestioned, settings=settings, seed=seed
+    )
+    if learned.version is not None:
+        log.info("supervised risk model %s trained on %d labels", learned.version, len(targets))
+    else:
+        log.info("no supervised risk model: %s", learned.reason)
+    if outcome is not None:
+        outcome.__dict__.update(learned.__dict__)
     return model.version
+
+
+def _train_supervised(
+    model: anomaly.AnomalyModel,
+    labelled_rows: list[list[float]],
+    targets: list[int],
+    unquestioned: _Reservoir,
+    *,
+    settings: Settings,
+    seed: int,
+) -> SupervisedOutcome:
+    """Fit the supervised model on the labels, beside the new forest, when there are enough."""
+    fraud = sum(targets)
+    outcome = SupervisedOutcome(
+        fraud=fraud, false_positive=len(targets) - fraud, unquestioned=unquestioned.seen
+    )
+    if (
+        fraud < settings.risk_supervised_min_fraud
+        or outcome.false_positive < settings.risk_supervised_min_false_positive
+    ):
+        outcome.reason = (
+            f"too few analyst labels ({fraud} fraud, {outcome.false_positive} false positive; "
+            f"at least {settings.risk_supervised_min_fraud} and "
+            f"{settings.risk_supervised_min_false_positive} needed): the anomaly model and "
+            "the rules decide"
+        )
+        return outcome
+    sample = unquestioned.rows
+    rows = np.array(labelled_rows + sample, dtype=np.float64)
+    weights = np.ones(rows.shape[0])
+    if sample:  # the sample stands for every unquestioned transaction
+        weights[len(labelled_rows) :] = unquestioned.seen / len(sample)
+    percentiles = model.percentiles(model.forest.score(rows))
+    fitted = supervised.fit(
+        rows,
+        percentiles,
+        np.array(targets + [0] * len(sample), dtype=np.int64),
+        weights,
+        feats.FEATURES,
+        anomaly_version=model.version,
+        seed=seed,
+        info={
+            "trained_at": utcnow().isoformat(),
+            "fraud": fraud,
+            "false_positive": outcome.false_positive,
+            "unquestioned": unquestioned.seen,
+            "unquestioned_sample": len(sample),
+        },
+    )
+    supervised.save(fitted, model_folder(settings))
+    outcome.version = fitted.version
+    return outcome
+
+
+def model_folder(settings: Settings) -> Path:
+    return settings.data_dir / "models"
 
 
 class _Reservoir:
@@ -408,6 +505,11 @@ def prepare_history(database: Any, settings: Any) -> tuple[str | None, Any]:
 
     version = train_model(database, settings.data_dir, settings=settings)
     fitted = load(models_dir(settings) / f"{MODEL_PREFIX}{version}.npz") if version else None
-    scorer = Scorer(Params.from_settings(settings), fitted)
+    learned = (
+        supervised.load_for(models_dir(settings), fitted.version, feats.FEATURES)
+        if fitted
+        else None
+    )
+    scorer = Scorer(Params.from_settings(settings), fitted, learned)
     report = rescore(database, scorer, everything=False, rebuild_stats=True)
     return version, report

@@ -70,7 +70,7 @@ export default async function render(ctx) {
       );
     }
   }
-  actions.append(
+  if (tx) actions.append(
     h("button", {
       type: "button", class: "btn",
       onclick: async () => {
@@ -94,7 +94,8 @@ export default async function render(ctx) {
     h("dt", {}, "Raised"), h("dd", {}, dateTime(alert.created_at)),
     alert.resolution ? [h("dt", {}, "Resolution"), h("dd", {}, badge(alert.resolution, alert.resolution === "fraud" ? "danger" : "ok"), alert.resolution_note ? ` — ${alert.resolution_note}` : "")] : null,
   );
-  const txFacts = h(
+  // A sanctions match found at registration or when a payee was added has no transaction.
+  const txFacts = !tx ? h("p", { class: "muted" }, `No transaction: raised about customer #${alert.user_id}.`) : h(
     "dl",
     { class: "facts" },
     h("dt", {}, "Transaction"), h("dd", {}, h("a", { href: href(`/transactions/${tx.id}`) }, `#${tx.id}`), " ", statusBadge(tx.status)),
@@ -125,7 +126,7 @@ export default async function render(ctx) {
       "div",
       { class: "grid cols-2 section" },
       h("section", { class: "card" }, h("h2", {}, "Alert"), facts),
-      h("section", { class: "card" }, h("h2", {}, "Transaction"), txFacts, h("div", { class: "section" }, riskPanel(tx.risk))),
+      h("section", { class: "card" }, h("h2", {}, "Transaction"), txFacts, tx ? h("div", { class: "section" }, riskPanel(tx.risk)) : null),
       h("section", { class: "card" }, h("h2", {}, "Account"), accountBox),
       h(
         "section",

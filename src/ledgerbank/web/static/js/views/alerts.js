@@ -55,7 +55,7 @@ export async function alertQueue(ctx, queue, { rules = [] } = {}) {
           { label: "Summary", render: (a) => a.summary },
           queue === "compliance" ? { label: "Hits", num: true, render: (a) => String(a.hits) } : null,
           { label: "Status", render: (a) => statusBadge(a.status) },
-          { label: "Transaction", render: (a) => h("a", { href: href(`/transactions/${a.transaction_id}`) }, `#${a.transaction_id}`) },
+          { label: "Transaction", render: (a) => a.transaction_id == null ? "—" : h("a", { href: href(`/transactions/${a.transaction_id}`) }, `#${a.transaction_id}`) },
         ].filter(Boolean),
       }),
       h(
