@@ -41,7 +41,7 @@ def text_digest(text: str | None) -> str | None:
 
 
 def posting_record(
-    header: Mapping[str, Any], legs: Sequence[tuple[int, int]], risk: dict[str, Any] | None
+    header: Mapping[Any, Any], legs: Sequence[tuple[int, int]], risk: dict[str, Any] | None
 ) -> dict[str, Any]:
     """The `after` of a posting's audit record: everything the posting wrote."""
     record: dict[str, Any] = {key: header[key] for key in HEADER}
@@ -58,7 +58,7 @@ def is_posting_record(entity_type: str, after: Any) -> bool:
     return entity_type == "transaction" and isinstance(after, dict) and "legs" in after
 
 
-def score_view(row: Mapping[str, Any]) -> dict[str, Any]:
+def score_view(row: Mapping[Any, Any]) -> dict[str, Any]:
     """A stored score as a posting record carries it (the screen's `Assessment.as_dict`)."""
     return {
         "score": round(float(row["score"]), 4),
@@ -69,10 +69,10 @@ def score_view(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def differences(
-    record: Mapping[str, Any],
-    transaction: Mapping[str, Any],
+    record: Mapping[Any, Any],
+    transaction: Mapping[Any, Any],
     legs: Sequence[tuple[int, int]],
-    first_score: Mapping[str, Any] | None,
+    first_score: Mapping[Any, Any] | None,
 ) -> list[str]:
     """Where the ledger's rows differ from what the posting's record says, field by field.
 
@@ -117,11 +117,11 @@ def differences(
     return found
 
 
-def _risk_text(risk: Mapping[str, Any]) -> str:
+def _risk_text(risk: Mapping[Any, Any]) -> str:
     return f"{risk.get('verdict')} {risk.get('score')}"
 
 
-def score_rows_digest(rows: Sequence[Mapping[str, Any]]) -> str:
+def score_rows_digest(rows: Sequence[Mapping[Any, Any]]) -> str:
     """SHA-256 over score rows in id order (what a rescoring batch's audit record carries)."""
     digest = hashlib.sha256()
     for row in rows:

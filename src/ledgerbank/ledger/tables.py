@@ -100,6 +100,9 @@ entries = Table(
     Column("posted_at", UTCDateTime, nullable=False),
     CheckConstraint("amount <> 0", name="amount_not_zero"),
     Index("ix_entries_account_posted", "account_id", "posted_at", "id"),
+    # An account's entries in posting (id) order: the newest, and the one before a given entry,
+    # in one probe each (`ledger verify` follows balance_after chains through it).
+    Index("ix_entries_account_id", "account_id", "id"),
 )
 
 idempotency_keys = Table(

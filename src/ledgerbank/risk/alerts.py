@@ -225,6 +225,7 @@ def recent_activity(
     for side in (transactions.c.from_account_id, transactions.c.to_account_id):
         query = (
             select(transactions, *[c.label(f"risk_{c.name}") for c in risk_scores.c])
+            .select_from(transactions)
             .outerjoin(
                 risk_scores,
                 and_(risk_scores.c.transaction_id == transactions.c.id, newest_only()),

@@ -15,6 +15,7 @@ Revises: 0009
 - `audit_checkpoints`: signed statements of the audit chain's head (`ledgerbank audit
   checkpoint`); `ledger_verifications`: how far `ledgerbank ledger verify` got and the digest
   of what it verified. Both append-only.
+- `entries` gets an index on (account_id, id): `ledger verify` follows balance_after chains.
 - `vw_audit_events` masks personal data (email, phone, date of birth) in `before_state` and
   `after_state`; the unmasked states are separate columns LedgerGPT grants only to roles that
   may read personal data.
@@ -23,6 +24,7 @@ Revises: 0009
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -56,6 +58,7 @@ def _dialect() -> str:
 
 def upgrade() -> None:
     _guard_transactions()
+    op.create_index("ix_entries_account_id", "entries", ["account_id", "id"])
     drop_view("vw_flagged_transactions")
     drop_view("vw_transactions")
     _scores_get_an_id()
@@ -119,6 +122,7 @@ def downgrade() -> None:
         op.drop_column("risk_scores", "origin")
     _scores_lose_their_id()
     _unguard_transactions()
+    op.drop_index("ix_entries_account_id", table_name="entries")
     ledgergpt = importlib.import_module("ledgerbank.migrations.versions.0004_ledgergpt")
     for name in ("vw_transactions", "vw_audit_events"):
         create_view(name, ledgergpt.views()[name])
@@ -225,7 +229,7 @@ def _scores_lose_their_id() -> None:
 
 def _rebuild_scores(*, with_id: bool) -> None:
     """SQLite cannot change a primary key in place: copy the rows into a new table."""
-    columns = [
+    columns: list[sa.Column[Any]] = [
         sa.Column("transaction_id", BigId, autoincrement=False, nullable=False),
         sa.Column("score", sa.Double(), nullable=False),
         sa.Column("verdict", sa.String(length=10), nullable=False),
