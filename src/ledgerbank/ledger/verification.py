@@ -137,6 +137,25 @@ def _listed(ids: Iterable[int]) -> str:
     return shown + (f" and {len(ordered) - SHOWN} more" if len(ordered) > SHOWN else "")
 
 
+def _content(header: RowMapping, own: list[RowMapping], score: RowMapping | None) -> str:
+    """The rows a posting consists of, as the digest takes them (status aside: a reversal
+    changes it later, and the reversal's own record covers that)."""
+    rows = [
+        {k: _plain(v) for k, v in header.items() if k != "status"},
+        [{k: _plain(v) for k, v in entry.items()} for entry in own],
+        None if score is None else {k: _plain(v) for k, v in score.items()},
+    ]
+    return json.dumps(rows, sort_keys=True, separators=(",", ":"))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return evidence.moment(value)
+    if isinstance(value, float):
+        return repr(value)
+    return value
+
+
 class Verifier:
     """Checks records fed to it in chain order (`feed`), then the whole ledger (`finish`)."""
 
@@ -266,16 +285,7 @@ class Verifier:
             if first is not None:
                 self.covered_scores.add(int(first["id"]))
             self.report.postings += 1
-            extras[int(row["id"])] = json.dumps(
-                [
-                    [
-                        [int(e["id"]), e["balance_after"], evidence.moment(e["posted_at"])]
-                        for e in own
-                    ],
-                    None if first is None else int(first["id"]),
-                ],
-                separators=(",", ":"),
-            )
+            extras[int(row["id"])] = _content(header, own, first)
         return extras
 
     def _rows(
@@ -644,15 +654,17 @@ def run(
             select(audit_chain.c.chain_hash).where(audit_chain.c.position == start.position)
         ).scalar()
         if link != start.chain_hash:
+            # What was verified is no longer what is there: look at everything again.
+            verifier = Verifier(conn, Start(), full=True)
             verifier.add(
                 "chain_rewritten",
                 f"chain position {start.position}",
                 "the chain ends before the position the last run verified: records were removed"
                 if link is None
                 else "the chain hash at the last verified position changed: records up to it "
-                "were rewritten",
+                "were rewritten (checked again from the first record)",
             )
-            return verifier.finish()
+            start = Start()
     try:
         for rows in audit.walk(conn, after=start.position, prev=start.chain_hash, batch=batch):
             verifier.feed(rows, True)
