@@ -61,7 +61,8 @@ def triggers_off(database: Database, *tables: str) -> Iterator[None]:
             if dialect == "sqlite":
                 rows = conn.execute(
                     text(
-                        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t"
+                        "SELECT name, sql FROM sqlite_master "
+                        "WHERE type = 'trigger' AND tbl_name = :t"
                     ),
                     {"t": table},
                 ).all()
@@ -168,7 +169,8 @@ def open_bank(database: Database, database_url: str, tmp_path: Path) -> Bank:
         blocked = posting.deposit(
             conn, account_id=ids["carol"], amount="25000.00", actor_id=other, screen=screen
         )
-        assert blocked.blocked and blocked.transaction["risk"]["verdict"] == "CRITICAL"
+        assert blocked.blocked
+        assert blocked.transaction["risk"]["verdict"] == "CRITICAL"
         bank.ids[f"{tag}.blocked"] = int(blocked.transaction["id"])
         last = posting.deposit(
             conn, account_id=ids["bob"], amount="75.00", actor_id=other, description=f"{tag} cash",
@@ -310,7 +312,7 @@ def test_3_rewriting_a_transaction(bank: Bank) -> None:
         "UPDATE transactions SET amount = 1, to_account_id = :to, description = 'rewritten' "
         "WHERE id = :id"
     )
-    with pytest.raises(Exception, match="refused"):  # noqa: PT011 - each database words it its way
+    with pytest.raises(Exception, match="refused"):
         database.write(lambda c: c.execute(rewrite, {"to": elsewhere, "id": victim}))
     with triggers_off(database, "transactions"):
         database.write(lambda c: c.execute(rewrite, {"to": elsewhere, "id": victim}))
@@ -321,7 +323,7 @@ def test_4_marking_a_transaction_reversed_without_a_reversal(bank: Bank) -> None
     database = bank.database
     victim = bank.ids["day2.transfer"]
     mark = text("UPDATE transactions SET status = 'reversed' WHERE id = :id")
-    with pytest.raises(Exception, match="refused"):  # noqa: PT011 - each database words it its way
+    with pytest.raises(Exception, match="refused"):
         database.write(lambda c: c.execute(mark, {"id": victim}))
     with triggers_off(database, "transactions"):
         database.write(lambda c: c.execute(mark, {"id": victim}))
@@ -361,7 +363,8 @@ def test_5_a_consistent_million_on_a_deposit(bank: Bank) -> None:
             .order_by(entries.c.id.desc())
         ).first()
         own = conn.execute(select(entries.c.id).where(entries.c.transaction_id == victim)).scalars()
-        assert last is not None and last[0] in set(own)
+        assert last is not None
+        assert last[0] in set(own)
         assert conn.execute(text("SELECT COUNT(*) FROM vw_ledger_integrity_check")).scalar() == 0
         assert (
             conn.execute(select(accounts.c.balance).where(accounts.c.id == account)).scalar_one()
@@ -376,7 +379,7 @@ def test_6_a_critical_verdict_made_safe(bank: Bank) -> None:
     soften = text(
         "UPDATE risk_scores SET verdict = 'SAFE', score = 0.05 WHERE transaction_id = :id"
     )
-    with pytest.raises(Exception, match="append-only"):  # noqa: PT011 - each database words it its way
+    with pytest.raises(Exception, match="append-only"):
         database.write(lambda c: c.execute(soften, {"id": victim}))
     with triggers_off(database, "risk_scores"):
         database.write(lambda c: c.execute(soften, {"id": victim}))
@@ -402,7 +405,8 @@ def test_a_newer_safe_score_appended_behind_the_screens_back(bank: Bank) -> None
     with database.read() as conn:
         forged = conn.execute(select(risk_scores.c.id).order_by(risk_scores.c.id.desc())).first()
     _, audited = bank.verify()
-    assert forged is not None and str(forged[0]) in audited.output
+    assert forged is not None
+    assert str(forged[0]) in audited.output
 
 
 def test_an_older_transaction_rewritten_is_found_by_a_full_run(bank: Bank) -> None:
@@ -431,7 +435,7 @@ def test_the_one_allowed_update_is_a_reversal(bank: Bank) -> None:
     """The status change a reversal makes passes only with its reversal written first."""
     database = bank.database
     victim = bank.ids["day2.transfer"]
-    with pytest.raises(Exception, match="refused"):  # noqa: PT011 - each database words it its way
+    with pytest.raises(Exception, match="refused"):
         database.write(
             lambda c: c.execute(
                 text("UPDATE transactions SET status = 'reversed', amount = 5 WHERE id = :id"),
@@ -446,7 +450,7 @@ def test_the_one_allowed_update_is_a_reversal(bank: Bank) -> None:
             ).scalar_one()
             == "reversed"
         )
-    with pytest.raises(Exception, match="refused"):  # noqa: PT011 - each database words it its way
+    with pytest.raises(Exception, match="refused"):
         database.write(
             lambda c: c.execute(
                 text("UPDATE transactions SET status = 'posted' WHERE id = :id"), {"id": victim}
@@ -455,4 +459,3 @@ def test_the_one_allowed_update_is_a_reversal(bank: Bank) -> None:
     ledger, audited = bank.verify()
     assert ledger.exit_code == 0, ledger.output
     assert audited.exit_code == 0, audited.output
-
