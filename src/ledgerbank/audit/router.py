@@ -12,7 +12,7 @@ from ledgerbank import errors
 from ledgerbank.audit import proof, service
 from ledgerbank.audit.schemas import AuditRecord, ChainVerification, Finding
 from ledgerbank.identity.deps import DB, Principal, authorized
-from ledgerbank.identity.permissions import Permission
+from ledgerbank.identity.permissions import Permission, mask_personal, sees_personal_data
 from ledgerbank.kit.http import LedgerRoute, problem_responses
 from ledgerbank.kit.pagination import (
     DEFAULT_LIMIT,
@@ -30,15 +30,20 @@ AuditReader = Annotated[Principal, authorized(Permission.AUDIT_READ)]
 ERRORS = (errors.NotAuthenticated, errors.Forbidden)
 
 
-def _record(row: RowMapping) -> AuditRecord:
+def _record(row: RowMapping, *, personal: bool) -> AuditRecord:
+    """A record as the reader may see it: personal values masked unless their role opens them
+    (older records, from before identity stopped copying them in, still hold some)."""
+    before, after = _json(row["before"]), _json(row["after"])
+    if not personal:
+        before, after = mask_personal(before), mask_personal(after)
     return AuditRecord(
         id=row["id"],
         actor_id=row["actor_id"],
         action=row["action"],
         entity_type=row["entity_type"],
         entity_id=row["entity_id"],
-        before=_json(row["before"]),
-        after=_json(row["after"]),
+        before=before,
+        after=after,
         request_id=row["request_id"],
         created_at=row["created_at"],
         row_hash=row["row_hash"],
@@ -88,7 +93,7 @@ def list_logs(
             before_id=before_id,
         )
     return Page[AuditRecord](
-        items=[_record(row) for row in rows],
+        items=[_record(row, personal=sees_personal_data(principal.role)) for row in rows],
         next_cursor=encode_cursor(next_before) if next_before is not None else None,
     )
 
