@@ -43,8 +43,7 @@ def restore_command(
     settings = get_settings()
     if not yes:
         typer.confirm(
-            f"Replace everything in {settings.resolved_database_url.split('@')[-1]} "
-            f"with {path}?",
+            f"Replace everything in {settings.resolved_database_url.split('@')[-1]} with {path}?",
             abort=True,
         )
     backup.restore(settings.resolved_database_url, path)
