@@ -27,6 +27,7 @@ def score_distribution(conn: Connection, period: Period) -> list[dict[str, Any]]
         bin_ = func.least(cast(risk_scores.c.score * SCORE_BINS, Integer), SCORE_BINS - 1)
     rows = conn.execute(
         select(bin_.label("bin"), risk_scores.c.verdict, func.count().label("n"))
+        .select_from(risk_scores)
         .join(transactions, transactions.c.id == risk_scores.c.transaction_id)
         .where(*period.clauses(transactions.c.created_at), newest_only())
         .group_by(bin_, risk_scores.c.verdict)
@@ -58,6 +59,7 @@ def flagged_transactions(conn: Connection, *, limit: int = 20) -> list[dict[str,
             risk_scores.c.score,
             risk_scores.c.verdict,
         )
+        .select_from(transactions)
         .join(risk_scores, and_(risk_scores.c.transaction_id == transactions.c.id, newest_only()))
         .where(
             or_(
@@ -172,6 +174,7 @@ def verdict_counts(conn: Connection, period: Period) -> dict[str, int]:
     so the transaction's own time decides, not the scoring's)."""
     rows = conn.execute(
         select(risk_scores.c.verdict, func.count().label("n"))
+        .select_from(risk_scores)
         .join(transactions, transactions.c.id == risk_scores.c.transaction_id)
         .where(*period.clauses(transactions.c.created_at), newest_only())
         .group_by(risk_scores.c.verdict)
