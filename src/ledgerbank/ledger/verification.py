@@ -32,43 +32,16 @@ from ledgerbank.audit import service as audit
 from ledgerbank.audit.tables import audit_chain
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.db import Database
-from ledgerbank.ledger import evidence, integrity
+from ledgerbank.ledger import consistency, evidence, integrity
+from ledgerbank.ledger.consistency import CHECKS, Finding
+
+__all__ = ["CHECKS", "Finding", "Report", "Start", "Verifier", "run", "snapshot", "store"]
 from ledgerbank.ledger.tables import accounts, entries, ledger_verifications, transactions
 from ledgerbank.risk.tables import risk_scores
 
 GENESIS = audit.GENESIS
 CHUNK = 500  # ids per IN list
 SHOWN = 20  # ids named in one finding at most
-
-CHECKS = {
-    "audit_chain": "the audit chain itself does not check out",
-    "chain_rewritten": "the audit chain changed below the last verified position",
-    "missing_transaction": "an audit record names a transaction the ledger does not have",
-    "evidence_mismatch": "a transaction, its entries or its score differ from its audit record",
-    "unbalanced_transaction": "a transaction's entries do not sum to zero (or it has one leg)",
-    "blocked_with_entries": "a blocked transaction moved money",
-    "legs_mismatch": "a transaction's header disagrees with its entries",
-    "currency_mismatch": "an entry's currency differs from its transaction's or account's",
-    "reversal_link": "status and reversal link disagree",
-    "broken_balance_chain": "balance_after does not follow from the previous entry",
-    "balance_mismatch": "an account's balance differs from its newest balance_after",
-    "below_limit": "a balance is below zero (or its overdraft limit)",
-    "unrecorded_rows": "rows no audit record accounts for (or records naming rows now gone)",
-    "score_batch": "score rows pinned by a rescoring record changed or are missing",
-    "digest_changed": "what an earlier run verified has changed since",
-    "posted_without_entries": "a posted transaction has no entries",
-}
-
-
-@dataclass(frozen=True)
-class Finding:
-    check: str
-    subject: str
-    detail: str
-
-    @property
-    def meaning(self) -> str:
-        return CHECKS.get(self.check, self.check)
 
 
 @dataclass(frozen=True)
@@ -276,8 +249,13 @@ class Verifier:
                     f"risk score {extra['id']}",
                     f"a second posting-time score of transaction {transaction_id}, unrecorded",
                 )
-            self._structure(
-                header, own, reversed_by.get(transaction_id), original_headers, original_legs
+            self.report.findings += consistency.transaction_findings(
+                header,
+                own,
+                reversed_by.get(transaction_id),
+                original_headers,
+                original_legs,
+                self._accounts,
             )
             self._chains(own)
             self.seen_transactions.add(transaction_id)
@@ -305,136 +283,6 @@ class Verifier:
         missing = [i for i in ids if i not in self._accounts]
         for row in self._rows(accounts, accounts.c.id, missing):
             self._accounts[int(row["id"])] = row
-
-    # --- one transaction --------------------------------------------------------------------
-
-    def _structure(
-        self,
-        header: RowMapping,
-        own: list[RowMapping],
-        reversal: RowMapping | None,
-        original_headers: dict[int, RowMapping],
-        original_legs: dict[int, list[RowMapping]],
-    ) -> None:
-        """The header against its entries, and the status against the reversal link."""
-        transaction_id = int(header["id"])
-        subject = f"transaction {transaction_id}"
-        status = header["status"]
-        if status == "blocked":
-            if own:
-                self.add("blocked_with_entries", subject, f"blocked, yet it has {len(own)} entries")
-            if reversal is not None:
-                self.add("reversal_link", subject, f"blocked, yet reversed by {reversal['id']}")
-            return
-        if status == "reversed" and reversal is None:
-            self.add("reversal_link", subject, "marked reversed, but no reversal points at it")
-        if status == "posted" and reversal is not None:
-            self.add("reversal_link", subject, f"reversed by {reversal['id']}, still marked posted")
-        if reversal is not None and (
-            reversal["type"] != "reversal" or reversal["status"] != "posted"
-        ):
-            self.add(
-                "reversal_link",
-                subject,
-                f"transaction {reversal['id']} points at it as its reversal "
-                f"but is a {reversal['status']} {reversal['type']}",
-            )
-        amounts = [int(e["amount"]) for e in own]
-        if len(own) < 2 or sum(amounts) != 0:
-            self.add(
-                "unbalanced_transaction", subject, f"{len(own)} entries summing to {sum(amounts)}"
-            )
-        currency = header["currency"]
-        for entry in own:
-            account = self._accounts.get(int(entry["account_id"]))
-            if entry["currency"] != currency or (
-                account is not None and account["currency"] != currency
-            ):
-                self.add(
-                    "currency_mismatch",
-                    f"entry {entry['id']}",
-                    f"{entry['currency']} on a {currency} transaction"
-                    + (f" and a {account['currency']} account" if account is not None else ""),
-                )
-            if entry["posted_at"] != header["created_at"]:
-                self.add(
-                    "legs_mismatch",
-                    f"entry {entry['id']}",
-                    f"posted at {evidence.moment(entry['posted_at'])}, its transaction at "
-                    f"{evidence.moment(header['created_at'])}",
-                )
-        amount = int(header["amount"])
-        if sum(a for a in amounts if a > 0) != amount:
-            self.add(
-                "legs_mismatch",
-                subject,
-                f"amount {amount}, its entries credit {sum(a for a in amounts if a > 0)}",
-            )
-        if header["type"] == "reversal":
-            self._reversal(header, own, original_headers, original_legs)
-            return
-        if header["type"] == "journal":
-            return
-        self._customer_legs(header, own)
-
-    def _customer_legs(self, header: RowMapping, own: list[RowMapping]) -> None:
-        """Customer-account legs are exactly from -amount and to +amount; the rest internal."""
-        amount = int(header["amount"])
-        expected = []
-        if header["from_account_id"] is not None:
-            expected.append((int(header["from_account_id"]), -amount))
-        if header["to_account_id"] is not None:
-            expected.append((int(header["to_account_id"]), amount))
-        expected.sort()
-        customer = sorted(
-            (int(e["account_id"]), int(e["amount"]))
-            for e in own
-            if not self._is_internal(int(e["account_id"]))
-        )
-        if customer != expected:
-            self.add(
-                "legs_mismatch",
-                f"transaction {header['id']}",
-                f"a {header['type']} of {amount} from {header['from_account_id']} to "
-                f"{header['to_account_id']}, but its customer entries are {customer}",
-            )
-
-    def _reversal(
-        self,
-        header: RowMapping,
-        own: list[RowMapping],
-        original_headers: dict[int, RowMapping],
-        original_legs: dict[int, list[RowMapping]],
-    ) -> None:
-        subject = f"transaction {header['id']}"
-        original_id = header["reverses_id"]
-        original = original_headers.get(int(original_id)) if original_id is not None else None
-        if original is None:
-            self.add("reversal_link", subject, f"a reversal of {original_id}, which does not exist")
-            return
-        if original["status"] != "reversed":
-            self.add(
-                "reversal_link",
-                f"transaction {original_id}",
-                f"reversed by {header['id']}, but marked {original['status']}",
-            )
-        mirrored = [
-            (int(e["account_id"]), -int(e["amount"]))
-            for e in original_legs.get(int(original_id), [])
-        ]
-        mine = [(int(e["account_id"]), int(e["amount"])) for e in own]
-        same_header = (
-            int(header["amount"]) == int(original["amount"])
-            and header["currency"] == original["currency"]
-            and header["from_account_id"] == original["to_account_id"]
-            and header["to_account_id"] == original["from_account_id"]
-        )
-        if mine != mirrored or not same_header:
-            self.add(
-                "legs_mismatch",
-                subject,
-                f"does not mirror transaction {original_id} (entries {mine}, mirror {mirrored})",
-            )
 
     def _is_internal(self, account_id: int) -> bool:
         account = self._accounts.get(account_id)
