@@ -34,10 +34,10 @@ from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.db import Database
 from ledgerbank.ledger import consistency, evidence, integrity
 from ledgerbank.ledger.consistency import CHECKS, Finding
-
-__all__ = ["CHECKS", "Finding", "Report", "Start", "Verifier", "run", "snapshot", "store"]
 from ledgerbank.ledger.tables import accounts, entries, ledger_verifications, transactions
 from ledgerbank.risk.tables import risk_scores
+
+__all__ = ["CHECKS", "Finding", "Report", "Start", "Verifier", "run", "snapshot", "store"]
 
 GENESIS = audit.GENESIS
 CHUNK = 500  # ids per IN list
@@ -141,7 +141,12 @@ class Verifier:
         self.unsealed = {"transactions": 0, "entries": 0, "scores": 0}
         self.covered_scores: set[int] = set()
         self.seen_transactions: set[int] = set()
-        self.digest_at: dict[int, str] = {}  # chain position -> digest, for earlier runs' digests
+        # A full run's digest at each position an earlier run stopped, to compare with theirs.
+        self.digest_at: dict[int, str] = {}
+        self._earlier_positions: set[int] = set()
+        if full:
+            stopped = select(ledger_verifications.c.chain_position)
+            self._earlier_positions = {int(p) for p in conn.execute(stopped).scalars()}
         self._accounts: dict[int, RowMapping] = {}
         self._last_entry: dict[int, tuple[int, int | None]] = {}  # account -> (entry id, after)
 
@@ -172,7 +177,8 @@ class Verifier:
             if extra is not None:
                 step.update(extra.encode())
             digest = step.hexdigest()
-            self.digest_at[int(row["position"])] = digest
+            if int(row["position"]) in self._earlier_positions:
+                self.digest_at[int(row["position"])] = digest
         self.report.digest = digest
         self.report.records += len(rows)
         self.report.position, self.report.chain_hash = (
