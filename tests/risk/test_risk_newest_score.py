@@ -54,7 +54,8 @@ def test_every_reader_takes_the_newest_score(database: Database, tmp_path: Path)
     transaction_id, account_id = funded_transfer(database, screen)
     with database.read() as conn:
         assert score_of(conn, transaction_id)["verdict"] == "SAFE"  # type: ignore[index]
-    database.write(lambda c: rescored(c, transaction_id, "SUSPICIOUS", 0.61))
+    database.write(lambda c: rescored(c, transaction_id, "CRITICAL", 0.93))
+    database.write(lambda c: rescored(c, transaction_id, "SUSPICIOUS", 0.61))  # the newest
     with database.read() as conn:
         assert score_of(conn, transaction_id)["verdict"] == "SUSPICIOUS"  # type: ignore[index]
         assert recorded_risks(conn, [transaction_id])[transaction_id]["score"] == 0.61

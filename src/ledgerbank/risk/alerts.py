@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     RowMapping,
+    and_,
     insert,
     or_,
     select,

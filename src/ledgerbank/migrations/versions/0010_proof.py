@@ -97,11 +97,11 @@ def upgrade() -> None:
     )
     for table in APPEND_ONLY:
         refuse_changes(table)
-    views = _views()
+    defined = views()
     for name in ("vw_transactions", "vw_flagged_transactions", "vw_audit_events"):
         if name == "vw_audit_events":
             drop_view(name)
-        create_view(name, views[name])
+        create_view(name, defined[name])
 
 
 def downgrade() -> None:
@@ -346,7 +346,8 @@ def masked(column: str) -> str:
     )
 
 
-def _views() -> dict[str, str]:
+def views() -> dict[str, str]:
+    """The views as this migration defines them (later migrations that recreate one use it)."""
     ledgergpt = importlib.import_module("ledgerbank.migrations.versions.0004_ledgergpt")
     flags = importlib.import_module("ledgerbank.migrations.versions.0007_flagged_view_flags")
     major, quote, id_matches = ledgergpt._major, ledgergpt._quote, ledgergpt._id_matches
