@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from ledgerbank import __version__
 from ledgerbank.analytics.router import router as analytics_router
+from ledgerbank.audit import checkpoints, keys
 from ledgerbank.audit import service as audit
 from ledgerbank.audit.router import router as audit_router
 from ledgerbank.config import Settings, get_settings
@@ -40,6 +41,42 @@ def _audit_sealer(database: Database, stop: threading.Event, every: float = 1.0)
             audit.try_seal(database.write)
         except Exception:  # the next round retries; sealing never blocks postings
             log.exception("audit sealing failed")
+
+
+def _audit_checkpoints(
+    database: Database, signer: keys.Signer, settings: Settings, stop: threading.Event
+) -> None:
+    """Sign the chain's head every `audit_checkpoint_seconds`, or sooner once
+    `audit_checkpoint_records` records were sealed since (until a worker does it)."""
+    while not stop.wait(min(1.0, settings.audit_checkpoint_seconds)):
+        try:
+            checkpoints.checkpoint_if_due(
+                database,
+                signer,
+                every_seconds=settings.audit_checkpoint_seconds,
+                every_records=settings.audit_checkpoint_records,
+            )
+        except Exception:  # the next round retries
+            log.exception("audit checkpoint failed")
+
+
+def _start_audit_checkpoints(
+    database: Database, settings: Settings, stop: threading.Event
+) -> threading.Thread | None:
+    signer = keys.signer(settings)  # a misplaced key stops the start: better than no proof
+    if signer is None:
+        log.warning(
+            "no audit signing key (LEDGERBANK_AUDIT_SIGNING_KEY[_FILE]): no signed checkpoints"
+        )
+        return None
+    thread = threading.Thread(
+        target=_audit_checkpoints,
+        args=(database, signer, settings, stop),
+        name="audit-checkpoints",
+        daemon=True,
+    )
+    thread.start()
+    return thread
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -72,12 +109,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             target=_audit_sealer, args=(database, stop), name="audit-sealer", daemon=True
         )
         sealer.start()
+        checkpointer = _start_audit_checkpoints(database, settings, stop)
         try:
             yield
         finally:
             money.close()
             stop.set()
             sealer.join(timeout=5)
+            if checkpointer is not None:
+                checkpointer.join(timeout=5)
             database.dispose()
 
     app = FastAPI(

@@ -18,6 +18,7 @@ from ledgerbank.identity.commands import app as users_app
 from ledgerbank.kit.commands import app as db_app
 from ledgerbank.kit.commands import serve
 from ledgerbank.kit.composition import Composition
+from ledgerbank.ledger.backup_commands import backup_command, restore_command
 from ledgerbank.ledger.commands import app as ledger_app
 from ledgerbank.ledger.import_commands import app as import_app
 from ledgerbank.ledgergpt.commands import ask_command
@@ -40,6 +41,8 @@ def compose(context: typer.Context) -> None:
 
 
 app.command()(serve)
+db_app.command("backup")(backup_command)
+db_app.command("restore")(restore_command)
 app.add_typer(db_app, name="db")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(audit_app, name="audit")

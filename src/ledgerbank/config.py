@@ -119,6 +119,17 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = 20.0
     query_timeout_seconds: float = 5.0
     query_row_limit: int = 1000
+    # ... the most bytes one answer may carry, and how many statements run at once per process
+    query_max_result_bytes: int = Field(default=4_000_000, ge=1_000)
+    query_concurrency: int = Field(default=2, ge=1)
+
+    # audit checkpoints: Ed25519, the private key never in the database nor in the data folder
+    # (base64 of the 32-byte key or PEM in the environment, or a file outside the data folder)
+    audit_signing_key: str = ""
+    audit_signing_key_file: Path | None = None
+    audit_trusted_keys: str = ""  # retired public keys that still verify (base64, commas)
+    audit_checkpoint_seconds: float = Field(default=60.0, gt=0)  # the server signs a checkpoint
+    audit_checkpoint_records: int = Field(default=1000, ge=1)  # this often, or after this many
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -165,3 +165,18 @@ class QueryTimeout(LedgerbankError):
 
 class QueryFailed(LedgerbankError):
     code, status, title = "query_failed", 422, "Query failed"
+
+
+# proof: signed audit checkpoints, LedgerGPT's size bounds, backups
+class SigningKeyProblem(LedgerbankError):
+    """No audit signing key is configured, or it is unusable or kept where it may not be."""
+
+    code, status, title = "signing_key_problem", 503, "Audit signing key unavailable"
+
+
+class ResultTooLarge(LedgerbankError):
+    code, status, title = "result_too_large", 422, "Result too large"
+
+
+class BackupFailed(LedgerbankError):
+    code, status, title = "backup_failed", 503, "Backup or restore failed"

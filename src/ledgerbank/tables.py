@@ -1,11 +1,12 @@
 """Every domain's tables, imported in one place so that the metadata is complete."""
 
-from ledgerbank.audit.tables import audit_chain, audit_log
+from ledgerbank.audit.tables import audit_chain, audit_checkpoints, audit_log
 from ledgerbank.identity.tables import users
 from ledgerbank.ledger.tables import (
     accounts,
     entries,
     idempotency_keys,
+    ledger_verifications,
     transaction_flags,
     transactions,
 )
@@ -14,9 +15,11 @@ from ledgerbank.risk.tables import risk_account_stats, risk_alert_actions, risk_
 __all__ = [
     "accounts",
     "audit_chain",
+    "audit_checkpoints",
     "audit_log",
     "entries",
     "idempotency_keys",
+    "ledger_verifications",
     "risk_account_stats",
     "risk_alert_actions",
     "risk_alerts",

@@ -7,13 +7,18 @@ gains the questions' own records) is exactly as it was.
 
 from __future__ import annotations
 
+import json
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
-from ledgergpt_bank import NOW, build, last_audit_id, snapshot
+from ledgergpt_bank import NOW, SmallBank, build, last_audit_id, snapshot
 from sqlalchemy import text
 
 from ledgerbank import errors
+from ledgerbank.audit import service as audit
 from ledgerbank.config import Settings
 from ledgerbank.identity.permissions import Role
 from ledgerbank.kit.db import Database
@@ -114,13 +119,83 @@ HOSTILE = [
     # very long input
     "show transactions " * 400,
     "SELECT username FROM vw_customers WHERE username IN (" + ", ".join(["'a'"] * 3000) + ")",
+    # a whole row as one value (PostgreSQL hands over every column of the view)
+    "SELECT t FROM vw_customers t",
+    "SELECT CAST(t AS TEXT) FROM vw_customers t",
+    "SELECT (t.*)::text FROM vw_customers t",
+    "SELECT vw_customers FROM vw_customers",
+    "SELECT username FROM vw_customers t WHERE CAST(t AS TEXT) LIKE '%@%'",
+    "SELECT x FROM (SELECT * FROM vw_customers) x",
+    # JSON access to what the role may not read, and the unmasked audit states
+    "SELECT json_extract(after_state, '$.email') FROM vw_audit_events",
+    "SELECT json_extract(after_state, '$.role', '$.email') FROM vw_audit_events",
+    "SELECT after_state ->> '$.email' FROM vw_audit_events",
+    "SELECT after_state -> 'date_of_birth' FROM vw_audit_events",
+    "SELECT CAST(after_state AS jsonb) ->> 'email' FROM vw_audit_events",
+    "SELECT JSON_EXTRACT(after_state, '$.*') FROM vw_audit_events",
+    "SELECT JSON_EXTRACT(after_state, '$**.email') FROM vw_audit_events",
+    "SELECT json_extract(after_state, '$.\"em\\u0061il\"') FROM vw_audit_events",
+    "SELECT after_state_unmasked FROM vw_audit_events",
+    "SELECT id FROM vw_audit_events WHERE before_state_unmasked LIKE '%@%'",
+    # values built far larger than what is read, text aggregated over a cross join
+    "SELECT length(replace(printf('%.*c', 100000000, 'x'), 'x', 'yy')) FROM vw_customers",
+    "SELECT printf('%.999999999c', 'x') FROM vw_customers",
+    "SELECT printf(username, 1) FROM vw_customers",
+    "SELECT lpad('x', 1000000000, 'y') FROM vw_customers",
+    "SELECT rpad(username, 2000000000) FROM vw_customers",
+    "SELECT replace(username, 'a', username) FROM vw_customers",
+    "SELECT replace(replace(replace(username, 'a', 'aaaa'), 'a', 'aaaa'), 'a', 'aaaa') "
+    "FROM vw_customers",
+    "SELECT CAST(username AS CHAR(10000000)) FROM vw_customers",
+    "SELECT group_concat(a.description) FROM vw_transactions a, vw_transactions b",
+    "SELECT string_agg(description, ',') FROM vw_transactions",
+    "SELECT " + " || ".join(["description"] * 40) + " FROM vw_transactions",
+    # slow: a cross join that would run for minutes, stopped at the time limit
+    "SELECT COUNT(*) FROM "
+    + ", ".join(f"vw_transactions t{i}" for i in range(8))
+    + " WHERE t0.description LIKE '%x%' OR t7.amount > 0",
 ]
+# Inputs that pass the gate but must stop at the time limit (or finish within it).
+SLOW = [h for h in HOSTILE if h.startswith("SELECT COUNT(*) FROM vw_transactions t0")]
+TIME_LIMIT = 2.0
+MARGIN = 3.0  # seconds a loaded machine may add to answering a question cut at the limit
 
 
 def _engine(database: Database, tmp_path: Path) -> LedgerGPT:
     url = database.engine.url.render_as_string(hide_password=False)
-    settings = Settings(database_url=url, data_dir=tmp_path, query_timeout_seconds=2.0)
+    settings = Settings(database_url=url, data_dir=tmp_path, query_timeout_seconds=TIME_LIMIT)
     return LedgerGPT(database, settings, clock=lambda: NOW)
+
+
+def _personal_record(database: Database, bank: SmallBank) -> None:
+    """An audit record as identity wrote them before 0010: with an email and a birth date."""
+    database.write(
+        lambda conn: audit.record(
+            conn,
+            actor_id=bank.users["admin"],
+            action="user.legacy_created",
+            entity_type="user",
+            entity_id=bank.users["alice"],
+            before={"email": "old-alice@example.com", "phone": "+1 555 0199"},
+            after={"email": "alice@example.com", "date_of_birth": "1990-05-17", "role": "customer"},
+        )
+    )
+
+
+def _personal_values(database: Database) -> set[str]:
+    with database.read() as conn:
+        found = {
+            str(value)
+            for row in conn.execute(text("SELECT email, phone, date_of_birth FROM users"))
+            for value in row
+            if value
+        }
+    return found | {"old-alice@example.com", "+1 555 0199", "1990-05-17"}
+
+
+def _leaks(rows: list[list[Any]], values: set[str]) -> set[str]:
+    shown = " ".join(str(value) for row in rows for value in row)
+    return {value for value in values if value in shown}
 
 
 def test_the_corpus_is_large_enough() -> None:
@@ -131,6 +206,7 @@ def test_no_hostile_input_runs_anything_but_a_safe_select(
     database: Database, tmp_path: Path
 ) -> None:
     bank = build(database)
+    _personal_record(database, bank)
     with database.read() as conn:
         secrets = {
             value
@@ -138,6 +214,7 @@ def test_no_hostile_input_runs_anything_but_a_safe_select(
             for value in row
             if value
         }
+    personal = _personal_values(database)
     before = snapshot(database)
     first_audit = last_audit_id(database)
     engine = _engine(database, tmp_path)
@@ -145,15 +222,25 @@ def test_no_hostile_input_runs_anything_but_a_safe_select(
     answered = []
     try:
         for hostile in HOSTILE:
+            started = time.monotonic()
             try:
                 answer = engine.ask(hostile, asker)
-            except (errors.UnsafeQuery, errors.NotUnderstood, errors.QueryFailed):
+            except (
+                errors.UnsafeQuery,
+                errors.NotUnderstood,
+                errors.QueryFailed,
+                errors.QueryTimeout,
+                errors.ResultTooLarge,
+            ):
+                assert time.monotonic() - started < TIME_LIMIT + MARGIN, hostile
                 continue
+            assert time.monotonic() - started < TIME_LIMIT + MARGIN, hostile
             answered.append(hostile)
             assert answer.sql.upper().startswith(("SELECT", "WITH")), hostile
             assert " LIMIT " in answer.sql.upper(), hostile
             shown = {str(value) for row in answer.rows for value in row}
             assert not shown & secrets, hostile
+            assert not _leaks(answer.rows, personal), hostile
             assert "password_hash" not in answer.columns
             assert "email" not in answer.columns
     finally:
@@ -164,12 +251,25 @@ def test_no_hostile_input_runs_anything_but_a_safe_select(
             text("SELECT action FROM audit_log WHERE id > :id"), {"id": first_audit}
         ).scalars()
         assert set(actions) == {"ledgergpt.asked"}
-    # Only the harmless ones got through (a comment dropped, a limit clamped).
-    assert set(answered) <= {
+        decisions = [
+            json.loads(after)["decision"]
+            for after in conn.execute(
+                text("SELECT after FROM audit_log WHERE id > :id"), {"id": first_audit}
+            ).scalars()
+        ]
+    assert len(decisions) == len(HOSTILE)
+    # Only the harmless ones got through (a comment dropped, a limit clamped, a slow count
+    # that finished within the limit; on MySQL `||` is OR and '\u' in a string is 'u', so
+    # those two read nothing hidden there).
+    harmless = {
         "SELECT * FROM vw_customers -- ; DROP TABLE users",
         "SELECT * FROM vw_customers /* ; DELETE FROM users */",
         "SELECT 1 /*!50000 , (SELECT password_hash FROM users LIMIT 1) */ FROM vw_customers",
+        *SLOW,
     }
+    if database.dialect == "mysql":
+        harmless |= {h for h in HOSTILE if " || description" in h or "\\u0061" in h}
+    assert set(answered) <= harmless
 
 
 def test_every_question_is_audited_with_its_decision(database: Database, tmp_path: Path) -> None:
@@ -191,8 +291,6 @@ def test_every_question_is_audited_with_its_decision(database: Database, tmp_pat
             text("SELECT actor_id, action, after FROM audit_log WHERE id > :id ORDER BY id"),
             {"id": first},
         ).all()
-    import json
-
     records = [json.loads(row.after) for row in rows]
     assert [row.actor_id for row in rows] == [bank.users["auditor"]] * 3
     assert [r["decision"] for r in records] == ["answered", "not_understood", "refused"]
@@ -264,5 +362,128 @@ def test_a_slow_statement_is_stopped_at_the_time_limit(database: Database) -> No
     try:
         with pytest.raises(errors.QueryTimeout):
             runner.run(query, {}, timeout_seconds=0.3)
+    finally:
+        runner.dispose()
+
+
+def test_audit_states_are_masked_for_roles_without_personal_data(
+    database: Database, tmp_path: Path
+) -> None:
+    bank = build(database)
+    _personal_record(database, bank)
+    engine = _engine(database, tmp_path)
+    wanted = "FROM vw_audit_events WHERE action = 'user.legacy_created'"
+    try:
+        auditor = Asker(bank.users["auditor"], "auditor", Role.AUDITOR)
+        seen = engine.ask(f"SELECT before_state, after_state {wanted}", auditor)
+        (before, after) = seen.rows[0]
+        assert json.loads(after) == {
+            "date_of_birth": "[personal]", "email": "[personal]", "role": "customer"
+        }  # fmt: skip
+        assert json.loads(before) == {"email": "[personal]", "phone": "[personal]"}
+        for refused in (
+            f"SELECT after_state_unmasked {wanted}",
+            f"SELECT json_extract(after_state, '$.email') {wanted}",
+        ):
+            with pytest.raises(errors.UnsafeQuery):
+                engine.ask(refused, auditor)
+        for role in (Role.ADMIN, Role.COMPLIANCE_OFFICER):
+            staff = Asker(bank.users[role.value], role.value, role)
+            (row,) = engine.ask(f"SELECT after_state_unmasked {wanted}", staff).rows
+            assert json.loads(row[0])["email"] == "alice@example.com"
+            masked = engine.ask(f"SELECT after_state {wanted}", staff).rows
+            assert json.loads(masked[0][0])["email"] == "[personal]"
+    finally:
+        engine.close()
+
+
+def test_four_slow_questions_at_once_each_stop_at_the_limit(
+    database: Database, tmp_path: Path
+) -> None:
+    """The first round's four concurrent runaway statements: each answer (or refusal) comes
+    within the limit, waiting for a free slot included; two run at a time."""
+    bank = build(database)
+    engine = _engine(database, tmp_path)
+    asker = Asker(bank.users["auditor"], "auditor", Role.AUDITOR)
+    took: list[float] = []
+    outcomes: list[str] = []
+
+    def ask() -> None:
+        started = time.monotonic()
+        try:
+            engine.ask(SLOW[0], asker)
+            outcomes.append("answered")
+        except errors.QueryTimeout:
+            outcomes.append("timed_out")
+        took.append(time.monotonic() - started)
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    started = time.monotonic()
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        engine.close()
+    assert len(took) == 4
+    assert max(took) < TIME_LIMIT + MARGIN, took
+    assert time.monotonic() - started < TIME_LIMIT + MARGIN
+    assert "timed_out" in outcomes
+
+
+def test_sqlite_refuses_to_build_a_huge_value_in_one_step(tmp_path: Path) -> None:
+    """Whatever gets past the gate, SQLite stops a value at the runner's length limit: a
+    value grown a hundredfold three times over would otherwise be built in a few steps, each
+    too long for the progress handler to cut. (printf() with a huge width spends seconds in
+    one step even under the limit: the gate refuses such widths.)"""
+    path = tmp_path / "values.db"
+    database = Database.from_url(f"sqlite:///{path}")
+    database.write(lambda conn: conn.exec_driver_sql("CREATE TABLE t (x INTEGER)"))
+    database.write(lambda conn: conn.exec_driver_sql("INSERT INTO t VALUES (1), (2), (3)"))
+    runner = ReadOnlyRunner(f"sqlite:///{path}")
+    grow = "replace(replace(printf('%.100c', 'x'), 'x', printf('%.100c', 'y')), 'y', {})"
+    huge = "SELECT length(" + grow.format("printf('%.100c%.100c', 'z', 'z')") + ") FROM t"
+    query = gate.CheckedQuery(sql=huge, template=huge, views=(), row_limit=10)
+    try:
+        started = time.monotonic()
+        with pytest.raises(errors.ResultTooLarge):
+            runner.run(query, {}, timeout_seconds=TIME_LIMIT)
+        assert time.monotonic() - started < 1.0
+        fine = "SELECT length(printf('%.1000c', 'x')) FROM t"
+        rows = runner.run(
+            gate.CheckedQuery(sql=fine, template=fine, views=(), row_limit=10),
+            {},
+            timeout_seconds=TIME_LIMIT,
+        )
+        assert rows.rows == [(1000,), (1000,), (1000,)]
+    finally:
+        runner.dispose()
+        database.dispose()
+
+
+def test_an_answer_too_large_is_stopped_and_the_runner_goes_on(database: Database) -> None:
+    build(database)
+    url = database.engine.url.render_as_string(hide_password=False)
+    runner = ReadOnlyRunner(url, max_result_bytes=2_000)
+    wide = (
+        "SELECT a.description, b.description FROM vw_transactions a, vw_transactions b, "
+        "vw_transactions c"
+    )
+    small = "SELECT COUNT(*) FROM vw_transactions"
+    try:
+        with pytest.raises(errors.ResultTooLarge):
+            runner.run(
+                gate.CheckedQuery(sql=wide, template=wide, views=(), row_limit=1_000),
+                {},
+                timeout_seconds=TIME_LIMIT,
+            )
+        for _ in range(3):  # every pooled connection still answers
+            rows = runner.run(
+                gate.CheckedQuery(sql=small, template=small, views=(), row_limit=10),
+                {},
+                timeout_seconds=TIME_LIMIT,
+            )
+            assert rows.rows[0][0] > 0
     finally:
         runner.dispose()

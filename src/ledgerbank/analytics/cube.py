@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    and_,
     case,
     func,
     literal,
@@ -45,6 +46,7 @@ from ledgerbank.analytics.periods import (
     label_of,
 )
 from ledgerbank.ledger.tables import accounts, transactions
+from ledgerbank.risk.scores import newest_only
 from ledgerbank.risk.tables import risk_scores
 
 UNSCORED = "UNSCORED"
@@ -141,7 +143,9 @@ def _one_step(dims: list[str], filters: Filters, dialect: str, wanted: list[str]
     verdict = func.coalesce(risk_scores.c.verdict, UNSCORED)
     source: Any = transactions
     if "verdict" in dims or filters.verdicts:
-        source = source.outerjoin(risk_scores, risk_scores.c.transaction_id == transactions.c.id)
+        source = source.outerjoin(
+            risk_scores, and_(risk_scores.c.transaction_id == transactions.c.id, newest_only())
+        )
     by_account = bool(ACCOUNT_DIMENSIONS & set(dims))
     keys: list[Any] = [account_key().label("account_id")] if by_account else []
     for name in dims:
@@ -211,7 +215,9 @@ def _two_steps(dims: list[str], filters: Filters, dialect: str, wanted: list[str
         keys += [transactions.c[c] for c in PLAIN_DIMENSIONS]
     source: Any = transactions
     if with_verdict:
-        source = source.outerjoin(risk_scores, risk_scores.c.transaction_id == transactions.c.id)
+        source = source.outerjoin(
+            risk_scores, and_(risk_scores.c.transaction_id == transactions.c.id, newest_only())
+        )
     amount = transactions.c.amount
     # By verdict: one set of measures per verdict (conditional aggregates), so that the
     # partial sums still follow the index's order; step two turns them back into rows.

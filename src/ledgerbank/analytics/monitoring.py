@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Integer, cast, func, or_, select, text
+from sqlalchemy import Connection, Integer, and_, cast, func, or_, select, text
 
 from ledgerbank.analytics.amounts import money
 from ledgerbank.analytics.periods import Period
 from ledgerbank.kit.clock import as_utc
 from ledgerbank.ledger import integrity
 from ledgerbank.ledger.tables import transactions
+from ledgerbank.risk.scores import newest_only
 from ledgerbank.risk.tables import risk_alerts, risk_scores
 
 SCORE_BINS = 20  # the distribution's bars: 0.00-0.05, 0.05-0.10, ...
@@ -26,8 +27,9 @@ def score_distribution(conn: Connection, period: Period) -> list[dict[str, Any]]
         bin_ = func.least(cast(risk_scores.c.score * SCORE_BINS, Integer), SCORE_BINS - 1)
     rows = conn.execute(
         select(bin_.label("bin"), risk_scores.c.verdict, func.count().label("n"))
+        .select_from(risk_scores)
         .join(transactions, transactions.c.id == risk_scores.c.transaction_id)
-        .where(*period.clauses(transactions.c.created_at))
+        .where(*period.clauses(transactions.c.created_at), newest_only())
         .group_by(bin_, risk_scores.c.verdict)
         .order_by(bin_, risk_scores.c.verdict)
     )
@@ -57,7 +59,8 @@ def flagged_transactions(conn: Connection, *, limit: int = 20) -> list[dict[str,
             risk_scores.c.score,
             risk_scores.c.verdict,
         )
-        .join(risk_scores, risk_scores.c.transaction_id == transactions.c.id)
+        .select_from(transactions)
+        .join(risk_scores, and_(risk_scores.c.transaction_id == transactions.c.id, newest_only()))
         .where(
             or_(
                 risk_scores.c.verdict.in_(("SUSPICIOUS", "CRITICAL")),
@@ -171,8 +174,9 @@ def verdict_counts(conn: Connection, period: Period) -> dict[str, int]:
     so the transaction's own time decides, not the scoring's)."""
     rows = conn.execute(
         select(risk_scores.c.verdict, func.count().label("n"))
+        .select_from(risk_scores)
         .join(transactions, transactions.c.id == risk_scores.c.transaction_id)
-        .where(*period.clauses(transactions.c.created_at))
+        .where(*period.clauses(transactions.c.created_at), newest_only())
         .group_by(risk_scores.c.verdict)
     )
     found = {"SAFE": 0, "SUSPICIOUS": 0, "CRITICAL": 0}

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import RowMapping
 
 from ledgerbank import errors
-from ledgerbank.audit import service
-from ledgerbank.audit.schemas import AuditRecord, ChainVerification
+from ledgerbank.audit import proof, service
+from ledgerbank.audit.schemas import AuditRecord, ChainVerification, Finding
 from ledgerbank.identity.deps import DB, Principal, authorized
-from ledgerbank.identity.permissions import Permission
+from ledgerbank.identity.permissions import Permission, mask_personal, sees_personal_data
 from ledgerbank.kit.http import LedgerRoute, problem_responses
 from ledgerbank.kit.pagination import (
     DEFAULT_LIMIT,
@@ -30,15 +30,20 @@ AuditReader = Annotated[Principal, authorized(Permission.AUDIT_READ)]
 ERRORS = (errors.NotAuthenticated, errors.Forbidden)
 
 
-def _record(row: RowMapping) -> AuditRecord:
+def _record(row: RowMapping, *, personal: bool) -> AuditRecord:
+    """A record as the reader may see it: personal values masked unless their role opens them
+    (older records, from before identity stopped copying them in, still hold some)."""
+    before, after = _json(row["before"]), _json(row["after"])
+    if not personal:
+        before, after = mask_personal(before), mask_personal(after)
     return AuditRecord(
         id=row["id"],
         actor_id=row["actor_id"],
         action=row["action"],
         entity_type=row["entity_type"],
         entity_id=row["entity_id"],
-        before=_json(row["before"]),
-        after=_json(row["after"]),
+        before=before,
+        after=after,
         request_id=row["request_id"],
         created_at=row["created_at"],
         row_hash=row["row_hash"],
@@ -88,7 +93,7 @@ def list_logs(
             before_id=before_id,
         )
     return Page[AuditRecord](
-        items=[_record(row) for row in rows],
+        items=[_record(row, personal=sees_personal_data(principal.role)) for row in rows],
         next_cursor=encode_cursor(next_before) if next_before is not None else None,
     )
 
@@ -100,19 +105,30 @@ def list_logs(
     summary="Verify the audit trail's hash chain",
     responses=problem_responses(*ERRORS, validation=False),
 )
-def verify(principal: AuditReader, database: DB) -> ChainVerification:
-    """Seal what is pending, then walk the whole chain: `ok` false names the first broken record.
+def verify(principal: AuditReader, database: DB, request: Request) -> ChainVerification:
+    """Seal what is pending, walk the whole chain, check every stored signed checkpoint and
+    compare every recorded posting with the ledger: `ok` false says what was found.
 
     Editing, deleting or reordering any audit record (even with the database's triggers
-    disabled) breaks the chain from that record on.
+    disabled) breaks the chain from that record on; rewriting records and recomputing the
+    chain is found by the signed checkpoints; a ledger row edited behind the chain's back no
+    longer matches its posting's record.
     """
-    service.seal_pending(database.write)
-    with database.read() as conn:
-        report = service.verify(conn)
+    result = proof.verify(database, request.app.state.settings)
+    chain = result.chain
     return ChainVerification(
-        ok=report.ok,
-        checked=report.checked,
-        first_broken_id=report.first_broken_id,
-        unsealed=report.unsealed,
-        detail=report.detail,
+        ok=result.ok,
+        checked=chain.checked,
+        first_broken_id=chain.first_broken_id,
+        unsealed=chain.unsealed,
+        detail=chain.detail,
+        checkpoints_checked=result.checkpoints.checked,
+        checkpoint_problems=result.checkpoints.problems,
+        newest_checkpoint_position=result.checkpoints.newest_position,
+        uncovered_records=result.uncovered,
+        postings_checked=result.ledger.postings,
+        findings=[
+            Finding(check=f.check, subject=f.subject, detail=f.detail)
+            for f in result.ledger.findings
+        ],
     )

@@ -24,9 +24,27 @@ class AuditRecord(BaseModel):
     sealed: bool = Field(description="Whether the record is linked into the hash chain yet.")
 
 
+class Finding(BaseModel):
+    check: str = Field(examples=["evidence_mismatch", "chain_rewritten", "unrecorded_rows"])
+    subject: str = Field(examples=["transaction 42"])
+    detail: str
+
+
 class ChainVerification(BaseModel):
-    ok: bool
+    ok: bool = Field(description="The chain, its checkpoints and the recorded postings all hold.")
     checked: int = Field(description="Sealed records whose hashes were checked.")
     first_broken_id: int | None = Field(description="The first audit record that fails, if any.")
     unsealed: int = Field(description="Records not yet sealed into the chain (checked on content).")
     detail: str
+    checkpoints_checked: int = Field(0, description="Signed checkpoints checked.")
+    checkpoint_problems: list[str] = Field(default_factory=list)
+    newest_checkpoint_position: int | None = Field(
+        None, description="The chain position the newest valid signed checkpoint covers."
+    )
+    uncovered_records: int = Field(
+        0, description="Sealed records after the newest checkpoint: no signature covers them yet."
+    )
+    postings_checked: int = Field(0, description="Recorded postings compared with the ledger.")
+    findings: list[Finding] = Field(
+        default_factory=list, description="Where the ledger differs from what the chain records."
+    )

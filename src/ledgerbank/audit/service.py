@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, RowMapping, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ledgerbank.audit.tables import audit_chain, audit_log
@@ -155,58 +156,113 @@ class ChainReport:
     first_broken_id: int | None
     unsealed: int
     detail: str
+    head_position: int = 0
+    head_hash: str = GENESIS
 
 
-def verify(conn: Connection, *, batch: int = 5_000) -> ChainReport:
-    """Walk the whole chain in order; name the first audit record that does not check out."""
+class ChainBroken(Exception):
+    """The first link or record of the chain that does not check out."""
+
+    def __init__(self, checked: int, audit_id: int | None, detail: str) -> None:
+        super().__init__(detail)
+        self.checked = checked
+        self.audit_id = audit_id
+        self.detail = detail
+
+
+# Called with each batch of checked records (chain link and record columns), and whether they
+# are sealed: how `ledger verify` and `audit verify` look at what the records say.
+RecordsSeen = Callable[[list[RowMapping], bool], None]
+
+
+def walk(
+    conn: Connection, *, after: int = 0, prev: str = GENESIS, batch: int = 5_000
+) -> Iterator[list[RowMapping]]:
+    """The sealed records after chain position `after` (whose link hash is `prev`), in chain
+    order and in batches, each checked; raises ChainBroken at the first that does not check."""
     checked = 0
-    prev = GENESIS
-    expected_position = 1
-    last_position = 0
+    expected_position = after + 1
+    last_position = after
     while True:
-        rows = conn.execute(
-            select(audit_chain, audit_log)
-            .join(audit_log, audit_log.c.id == audit_chain.c.audit_id, isouter=True)
-            .where(audit_chain.c.position > last_position)
-            .order_by(audit_chain.c.position)
-            .limit(batch)
-        ).mappings()
-        count = 0
+        rows = list(
+            conn.execute(
+                select(audit_chain, audit_log)
+                .join(audit_log, audit_log.c.id == audit_chain.c.audit_id, isouter=True)
+                .where(audit_chain.c.position > last_position)
+                .order_by(audit_chain.c.position)
+                .limit(batch)
+            ).mappings()
+        )
         for link in rows:
-            count += 1
             audit_id = link["audit_id"]
             if link["position"] != expected_position:
-                return _broken(checked, audit_id, f"chain position {expected_position} missing")
+                raise ChainBroken(checked, audit_id, f"chain position {expected_position} missing")
             if link["prev_hash"] != prev:
-                return _broken(checked, audit_id, f"record {audit_id} does not follow its link")
+                raise ChainBroken(checked, audit_id, f"record {audit_id} does not follow its link")
             if link["id"] is None:
-                return _broken(checked, audit_id, f"record {audit_id} has been deleted")
+                raise ChainBroken(checked, audit_id, f"record {audit_id} has been deleted")
             content = row_hash(dict(link))
             if content != link["row_hash"]:
-                return _broken(checked, audit_id, f"record {audit_id} was altered")
+                raise ChainBroken(checked, audit_id, f"record {audit_id} was altered")
             if chain_hash(prev, audit_id, content) != link["chain_hash"]:
-                return _broken(checked, audit_id, f"chain link of record {audit_id} was altered")
+                raise ChainBroken(checked, audit_id, f"chain link of record {audit_id} was altered")
             prev = link["chain_hash"]
             expected_position += 1
             last_position = link["position"]
             checked += 1
-        if count < batch:
-            break
-    unsealed_rows = conn.execute(
-        select(audit_log.c.id, audit_log.c.row_hash, audit_log)
-        .outerjoin(audit_chain, audit_chain.c.audit_id == audit_log.c.id)
-        .where(audit_chain.c.audit_id.is_(None))
-        .order_by(audit_log.c.id)
-    ).mappings()
-    unsealed = 0
+        if rows:
+            yield rows
+        if len(rows) < batch:
+            return
+
+
+def verify(
+    conn: Connection, *, batch: int = 5_000, on_records: RecordsSeen | None = None
+) -> ChainReport:
+    """Walk the whole chain in order; name the first audit record that does not check out."""
+    checked = 0
+    head_position, head_hash = 0, GENESIS
+    try:
+        for rows in walk(conn, batch=batch):
+            checked += len(rows)
+            head_position, head_hash = int(rows[-1]["position"]), rows[-1]["chain_hash"]
+            if on_records is not None:
+                on_records(rows, True)
+    except ChainBroken as broken:
+        return _broken(broken.checked, broken.audit_id, broken.detail)
+    unsealed_rows = list(
+        conn.execute(
+            select(audit_log.c.id, audit_log.c.row_hash, audit_log)
+            .outerjoin(audit_chain, audit_chain.c.audit_id == audit_log.c.id)
+            .where(audit_chain.c.audit_id.is_(None))
+            .order_by(audit_log.c.id)
+        ).mappings()
+    )
     for row in unsealed_rows:
-        unsealed += 1
         if row_hash(dict(row)) != row["row_hash"]:
             return _broken(checked, row["id"], f"unsealed record {row['id']} was altered")
+    if on_records is not None and unsealed_rows:
+        on_records(unsealed_rows, False)
+    unsealed = len(unsealed_rows)
     total = conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
     if total != checked + unsealed:
         return _broken(checked, None, "audit records and chain links disagree in number")
-    return ChainReport(True, checked, None, unsealed, f"{checked} records intact")
+    return ChainReport(
+        True, checked, None, unsealed, f"{checked} records intact", head_position, head_hash
+    )
+
+
+def unsealed_records(conn: Connection) -> list[RowMapping]:
+    """Records not linked into the chain yet, among those the sealer would still pick up."""
+    newest = conn.execute(select(func.max(audit_chain.c.audit_id))).scalar() or 0
+    return list(
+        conn.execute(
+            select(audit_log)
+            .outerjoin(audit_chain, audit_chain.c.audit_id == audit_log.c.id)
+            .where(audit_log.c.id > newest - LATE_COMMIT_WINDOW, audit_chain.c.audit_id.is_(None))
+            .order_by(audit_log.c.id)
+        ).mappings()
+    )
 
 
 def _broken(checked: int, audit_id: int | None, detail: str) -> ChainReport:

@@ -8,7 +8,7 @@ posting ever waits on the head of the chain.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, Table, Text
 
 from ledgerbank.kit.db import BigId, UTCDateTime, metadata
 
@@ -38,4 +38,18 @@ audit_chain = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("chain_hash", String(64), nullable=False),
     Column("sealed_at", UTCDateTime, nullable=False),
+)
+
+# Signed statements of the chain's head (`ledgerbank audit checkpoint`), append-only. `document`
+# is the checkpoint exactly as signed and exported; the other columns repeat it for lookups.
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("position", BigInteger, nullable=False, index=True),
+    Column("audit_id", BigId, nullable=False),
+    Column("chain_hash", String(64), nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, text, update
+from sqlalchemy import Connection, bindparam, select, text
 
 from ledgerbank.config import Settings
 from ledgerbank.evaluation.ledgergpt_heldout import HELDOUT_CASES
@@ -28,6 +28,7 @@ from ledgerbank.evaluation.ledgergpt_questions import CASES, Case
 from ledgerbank.identity import service as identity
 from ledgerbank.identity.permissions import Role
 from ledgerbank.identity.tables import users
+from ledgerbank.kit.clock import frozen_at
 from ledgerbank.kit.db import Database, UTCDateTime
 from ledgerbank.ledger import flags, posting
 from ledgerbank.ledger.accounts import set_status
@@ -89,30 +90,31 @@ def _staff_actions(conn: Connection) -> None:
         reason="fan-in of many small payments",
         actor_id=ids["analyst"],
     )
-    moments = []
-    fee = posting.post_fee(
-        conn,
-        account_id=account("alice", "checking"),
-        amount="25.00",
-        actor_id=ids["admin"],
-        description="Overdraft review fee",
-    )
-    moments.append((fee.transaction["id"], EVALUATION_NOW - timedelta(days=40)))
-    fee = posting.post_fee(
-        conn,
-        account_id=account("bob", "checking"),
-        amount="12.50",
-        actor_id=ids["admin"],
-        description="Card replacement fee",
-    )
-    moments.append((fee.transaction["id"], EVALUATION_NOW - timedelta(days=3)))
+    # Postings without an original moment take the clock's: place them in the story.
+    with frozen_at(EVALUATION_NOW - timedelta(days=40)):
+        posting.post_fee(
+            conn,
+            account_id=account("alice", "checking"),
+            amount="25.00",
+            actor_id=ids["admin"],
+            description="Overdraft review fee",
+        )
+    with frozen_at(EVALUATION_NOW - timedelta(days=3)):
+        posting.post_fee(
+            conn,
+            account_id=account("bob", "checking"),
+            amount="12.50",
+            actor_id=ids["admin"],
+            description="Card replacement fee",
+        )
     dinner = conn.execute(
         select(transactions.c.id)
         .where(transactions.c.type == "transfer", transactions.c.description == "Dinner")
         .order_by(transactions.c.id.desc())
         .limit(1)
     ).scalar_one()
-    reversal = posting.reverse(conn, int(dinner), reason="customer dispute", actor_id=ids["admin"])
+    with frozen_at(EVALUATION_NOW - timedelta(hours=5)):
+        posting.reverse(conn, int(dinner), reason="customer dispute", actor_id=ids["admin"])
     # Flagged by hand: two everyday payments the screen let through and one it had stopped.
     groceries = conn.execute(
         select(transactions.c.id)
@@ -134,14 +136,6 @@ def _staff_actions(conn: Connection) -> None:
     for flagged in [*groceries, *takeover]:
         flags.flag_transaction(
             conn, int(flagged), reason="customer called about it", actor_id=ids["analyst"]
-        )
-    moments.append((reversal.transaction["id"], EVALUATION_NOW - timedelta(hours=5)))
-    # Postings without an original moment carry the wall clock; place them in the story.
-    for transaction_id, moment in moments:
-        conn.execute(
-            update(transactions)
-            .where(transactions.c.id == transaction_id)
-            .values(created_at=moment)
         )
 
 

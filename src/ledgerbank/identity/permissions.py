@@ -122,3 +122,26 @@ def allows(role: str, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS[Role(role)]
     except ValueError:
         return False
+
+
+# Personal details (LedgerGPT's guarded columns, the values in audit states) only these
+# permissions open; every other role sees them masked.
+PERSONAL_DATA = (Permission.USERS_MANAGE, Permission.COMPLIANCE_REVIEW)
+PERSONAL_KEYS = ("email", "phone", "date_of_birth")
+MASKED = "[personal]"
+
+
+def sees_personal_data(role: str) -> bool:
+    return any(allows(role, permission) for permission in PERSONAL_DATA)
+
+
+def mask_personal(value: object) -> object:
+    """`value` (decoded JSON) with the values of personal keys, at any depth, masked."""
+    if isinstance(value, dict):
+        return {
+            key: MASKED if key in PERSONAL_KEYS else mask_personal(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [mask_personal(item) for item in value]
+    return value

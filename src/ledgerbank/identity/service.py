@@ -48,6 +48,9 @@ PUBLIC_FIELDS = (
     "kyc_status",
     "created_at",
 )
+# Audit records are immutable: they name a user by id and never copy these, so that erasing or
+# pseudonymising a person (their users row) leaves the hash chain intact.
+PERSONAL_FIELDS = ("username", "email", "full_name", "phone", "date_of_birth")
 USERNAME = re.compile(r"^[a-z0-9_.-]{3,64}$")
 MINIMUM_AGE = 18
 
@@ -121,7 +124,7 @@ def create_user(
         action="user.created",
         entity_type="user",
         entity_id=user_id,
-        after=public_view(user),
+        after={"role": user["role"], "kyc_status": user["kyc_status"]},
         at=now,
     )
     return user
@@ -206,6 +209,7 @@ def _apply(
     changed = {field: value for field, value in changes.items() if user[field] != value}
     if not changed:
         return user
+    personal = sorted(f for f in changed if f in PERSONAL_FIELDS)
     now = utcnow()
     conn.execute(update(users).where(users.c.id == user["id"]).values(**changed, updated_at=now))
     audit.record(
@@ -214,8 +218,11 @@ def _apply(
         action=action,
         entity_type="user",
         entity_id=user["id"],
-        before={field: user[field] for field in changed},
-        after=changed,
+        before={f: user[f] for f in changed if f not in PERSONAL_FIELDS} or None,
+        after={
+            **{f: value for f, value in changed.items() if f not in PERSONAL_FIELDS},
+            **({"personal_fields_changed": personal} if personal else {}),
+        },
         at=now,
     )
     return get_user(conn, int(user["id"]))

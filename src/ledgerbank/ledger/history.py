@@ -208,16 +208,18 @@ def reversal_of(conn: Connection, transaction_id: int) -> int | None:
 
 
 def recorded_risks(conn: Connection, transaction_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Each transaction's risk score: the risk engine's stored score (kept current when
-    transactions are re-scored), else the assessment the posting got from its screen, which
+    """Each transaction's risk score: the risk engine's newest stored score (rescoring appends
+    one), else the assessment the posting got from its screen, which
     the posting engine records in the transaction's audit record. Fees, journals and
     reversals are never screened and have neither."""
     if not transaction_ids:
         return {}
-    found = {
+    found = {  # in id order, so the newest score of each transaction is the one kept
         int(row["transaction_id"]): score_view(row)
         for row in conn.execute(
-            select(risk_scores).where(risk_scores.c.transaction_id.in_(transaction_ids))
+            select(risk_scores)
+            .where(risk_scores.c.transaction_id.in_(transaction_ids))
+            .order_by(risk_scores.c.id)
         ).mappings()
     }
     unscored = [str(i) for i in transaction_ids if i not in found]

@@ -39,6 +39,7 @@ from ledgerbank.kit import context
 from ledgerbank.kit.bulk import insert_returning_ids, insert_rows, update_rows
 from ledgerbank.kit.clock import as_utc, utcnow
 from ledgerbank.kit.money import DEFAULT_MAX_MAJOR, to_decimal_string, to_minor
+from ledgerbank.ledger import evidence
 from ledgerbank.ledger.accounts import internal_account_id
 from ledgerbank.ledger.screening import (
     NO_SCREEN,
@@ -464,16 +465,12 @@ def _write_entries(books: Books, movements: list[Movement]) -> None:
 
 
 def _audit_view(row: dict[str, Any], movement: Movement) -> dict[str, Any]:
-    view = {
-        key: row[key]
-        for key in ("type", "status", "amount", "currency", "from_account_id", "to_account_id")
-    }
-    view["legs"] = [[leg.account_id, leg.amount] for leg in movement.legs]
-    if movement.proposal is not None:
-        view["risk"] = movement.assessment.as_dict()
-    if row["reverses_id"] is not None:
-        view["reverses_id"] = row["reverses_id"]
-    return view
+    """The posting's full content as its audit record carries it (see ledger.evidence)."""
+    return evidence.posting_record(
+        row,
+        [(leg.account_id, leg.amount) for leg in movement.legs],
+        movement.assessment.as_dict() if movement.proposal is not None else None,
+    )
 
 
 # --- one posting in the caller's transaction --------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -99,6 +100,9 @@ entries = Table(
     Column("posted_at", UTCDateTime, nullable=False),
     CheckConstraint("amount <> 0", name="amount_not_zero"),
     Index("ix_entries_account_posted", "account_id", "posted_at", "id"),
+    # An account's entries in posting (id) order: the newest, and the one before a given entry,
+    # in one probe each (`ledger verify` follows balance_after chains through it).
+    Index("ix_entries_account_id", "account_id", "id"),
 )
 
 idempotency_keys = Table(
@@ -139,4 +143,23 @@ customer_daily_totals = Table(
     Column("deposited", Money, nullable=False, server_default="0"),
     Column("withdrawn", Money, nullable=False, server_default="0"),
     Column("sent", Money, nullable=False, server_default="0"),
+)
+
+# Each sound run of `ledgerbank ledger verify` (append-only): how far along the audit chain it
+# verified the postings, how many rows that covered, and a digest of them; the next run starts
+# there unless asked for a full run.
+ledger_verifications = Table(
+    "ledger_verifications",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("chain_position", BigInteger, nullable=False),
+    Column("chain_hash", String(64), nullable=False),
+    Column("transactions", BigInteger, nullable=False),
+    Column("entries", BigInteger, nullable=False),
+    Column("scores", BigInteger, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("full_run", Boolean, nullable=False),
+    Column("checked", BigInteger, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=False),
 )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Final
 
-from ledgerbank.identity.permissions import Permission, Role, allows
+from ledgerbank.identity.permissions import PERSONAL_DATA, Permission, Role, allows
 
 P = Permission
 
@@ -27,7 +27,7 @@ class ViewGrant:
     about: str = ""
 
 
-_PERSONAL = (P.USERS_MANAGE, P.COMPLIANCE_REVIEW)
+_PERSONAL = PERSONAL_DATA
 
 ALLOW_LIST: Final[dict[str, ViewGrant]] = {
     "vw_transactions": ViewGrant(
@@ -75,9 +75,12 @@ ALLOW_LIST: Final[dict[str, ViewGrant]] = {
             "actor_username": "TEXT", "actor_role": "TEXT", "action": "TEXT",
             "entity_type": "TEXT", "entity_id": "TEXT", "subject_username": "TEXT",
             "before_state": "TEXT", "after_state": "TEXT", "request_id": "TEXT",
+            "before_state_unmasked": "TEXT", "after_state_unmasked": "TEXT",
         },
+        guarded={"before_state_unmasked": _PERSONAL, "after_state_unmasked": _PERSONAL},
         about="the audit trail: who (actor) did which action (e.g. account.frozen, "
-        "user.role_changed) to whose user or account (subject), before/after as JSON",
+        "user.role_changed) to whose user or account (subject), before/after as JSON (personal "
+        "details masked; *_unmasked as recorded)",
     ),
     "vw_balance_sheet": ViewGrant(
         needs=(P.ACCOUNTS_READ_ALL,),

@@ -10,6 +10,7 @@ never the text that came in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
@@ -153,8 +154,11 @@ def _check_cached(
     if not isinstance(tree, exp.Select | exp.SetOperation):
         raise refuse(f"only SELECT is allowed, not {tree.key.upper()}")
     _check_nodes(tree, params)
+    _bound_built_values(tree)
     views = _check_tables(tree, readable)
     _refuse_hidden_names(tree, readable, views)
+    _refuse_whole_rows(tree)
+    _refuse_hidden_json_keys(tree, readable)
     if not _simple_columns_allowed(tree, readable):
         qualified = _check_columns(tree, _mapping_schema(frozen, read_as), read_as)
         if _has_star_projection(tree):
@@ -296,6 +300,167 @@ def _refuse_hidden_names(
     for column in tree.find_all(exp.Column):
         if column.name.lower() in hidden:
             raise refuse(f"Column '{column.name}' is not among the columns you may read")
+
+
+# How big a value a statement may build: every text it makes is bounded by what it reads.
+MAX_FORMAT_WIDTH: Final = 100  # printf('%100s', ...)
+MAX_PAD_LENGTH: Final = 1_000  # lpad(x, 1000, ...)
+MAX_TYPE_LENGTH: Final = 1_000  # CAST(x AS CHAR(1000)) (PostgreSQL pads CHAR(n) to n)
+MAX_CONCATENATED: Final = 32  # parts of one concatenation
+_FORMAT_SPEC = re.compile(r"%[-+ 0#,!]*(\*|\d+)?(?:\.(\*|\d+))?")
+_AGGREGATED_TEXT = (exp.GroupConcat, exp.ArrayAgg)
+_CONCATENATIONS = (exp.DPipe, exp.Concat, exp.ConcatWs)
+
+
+def _bound_built_values(tree: exp.Expression) -> None:
+    """Refuse what could build a value much larger than the values it reads: formats and pads
+    of unbounded width, replacements that grow, long concatenations, text aggregated over rows.
+    (SQLite also caps every value's length at run time; the others have no such limit.)"""
+    for node in tree.walk():
+        if isinstance(node, _AGGREGATED_TEXT):
+            raise refuse("aggregating rows into one text value is not allowed (no size bound)")
+        if isinstance(node, exp.Anonymous) and str(node.name).lower() == "printf":
+            _bounded_format(node.expressions[0] if node.expressions else None)
+        elif isinstance(node, exp.Pad) or (
+            isinstance(node, exp.Anonymous) and str(node.name).lower() in ("lpad", "rpad")
+        ):
+            length = (
+                node.args.get("expression")
+                if isinstance(node, exp.Pad)
+                else (node.expressions[1] if len(node.expressions) > 1 else None)
+            )
+            if _integer(length) is None or (_integer(length) or 0) > MAX_PAD_LENGTH:
+                raise refuse(f"pad lengths must be whole numbers up to {MAX_PAD_LENGTH}")
+        elif isinstance(node, exp.Replace):
+            old, new = node.args.get("expression"), node.args.get("replacement")
+            if not (_is_text(old) and (new is None or _is_text(new))) or (
+                new is not None and len(new.name) > max(len(old.name), 1)  # type: ignore[union-attr]
+            ):
+                raise refuse(
+                    "replace() takes literal texts, the replacement no longer than what it replaces"
+                )
+        elif isinstance(node, exp.DataType):
+            for param in node.find_all(exp.DataTypeParam):
+                size = _integer(param.this) if isinstance(param.this, exp.Expression) else None
+                if size is not None and size > MAX_TYPE_LENGTH:
+                    raise refuse(f"type lengths above {MAX_TYPE_LENGTH} are not allowed")
+        elif (
+            isinstance(node, _CONCATENATIONS)
+            and not isinstance(node.parent, _CONCATENATIONS)
+            and _concatenated(node) > MAX_CONCATENATED
+        ):
+            raise refuse(f"one concatenation may join at most {MAX_CONCATENATED} parts")
+
+
+def _bounded_format(pattern: exp.Expression | None) -> None:
+    if not _is_text(pattern):
+        raise refuse("printf() needs a literal format")
+    for match in _FORMAT_SPEC.finditer(pattern.name):  # type: ignore[union-attr]
+        for size in match.groups():
+            if size == "*" or (size is not None and int(size) > MAX_FORMAT_WIDTH):
+                raise refuse(f"printf() widths must be literal numbers up to {MAX_FORMAT_WIDTH}")
+
+
+def _concatenated(node: exp.Expression) -> int:
+    if isinstance(node, exp.DPipe):
+        return sum(_concatenated(part) for part in (node.this, node.expression))
+    if isinstance(node, exp.Concat | exp.ConcatWs):
+        return sum(_concatenated(part) for part in node.expressions)
+    return 1
+
+
+def _is_text(node: exp.Expression | None) -> bool:
+    return isinstance(node, exp.Literal) and node.is_string
+
+
+def _integer(node: exp.Expression | None) -> int | None:
+    if isinstance(node, exp.Neg):
+        return None
+    if isinstance(node, exp.Literal) and node.is_int:
+        return int(node.name)
+    return None
+
+
+def _refuse_whole_rows(tree: exp.Expression) -> None:
+    """No row as one value (`SELECT t FROM vw_customers t`, `(t.*)::text`): PostgreSQL would
+    hand over every column of the view, the ones the role may not read too."""
+    names: set[str] = set()
+    for table in tree.find_all(exp.Table):
+        names.update(n.lower() for n in (table.name, table.alias) if n)
+    for alias in tree.find_all(exp.TableAlias):
+        if alias.name:
+            names.add(alias.name.lower())
+    for cte in tree.find_all(exp.CTE):
+        if cte.alias:
+            names.add(cte.alias.lower())
+    for column in tree.find_all(exp.Column):
+        if isinstance(column.this, exp.Star):
+            if not isinstance(column.parent, exp.Select | exp.Count):
+                raise refuse("a whole row as one value is not allowed")
+        elif not column.table and column.name.lower() in names:
+            raise refuse(f"'{column.name}' names a row, not a column: whole rows are not allowed")
+    for star in tree.find_all(exp.Star):
+        if not isinstance(star.parent, exp.Select | exp.Count | exp.Column):
+            raise refuse("a whole row as one value is not allowed")
+
+
+_JSON_ACCESS_NAMES = (
+    "JSONExtract", "JSONExtractScalar", "JSONBExtract", "JSONBExtractScalar", "JSONValue",
+    "JSONExtractArray", "JSONExists", "JSONQuery",
+)  # fmt: skip
+_JSON_ACCESS = tuple(
+    getattr(exp, name) for name in _JSON_ACCESS_NAMES if isinstance(getattr(exp, name, None), type)
+)
+_JSON_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _refuse_hidden_json_keys(tree: exp.Expression, readable: dict[str, frozenset[str]]) -> None:
+    """JSON paths are literal, plain keys (no wildcard), and none names a column the role may
+    not read (an audit state's `email`, say)."""
+    hidden = {
+        column.lower()
+        for view, grant in ALLOW_LIST.items()
+        for column in grant.guarded
+        if column not in readable.get(view, frozenset())
+    }
+    for node in tree.walk():
+        if not isinstance(node, _JSON_ACCESS):
+            continue
+        paths = [node.args.get(key) for key in ("expression", "path")]
+        paths += list(node.args.get("expressions") or [])
+        for path in paths:
+            if path is None:
+                continue
+            for key in _json_keys(path):
+                if key.lower() in hidden:
+                    raise refuse(f"the JSON key '{key}' is not among what you may read")
+
+
+def _json_keys(path: exp.Expression) -> list[str]:
+    if isinstance(path, exp.JSONPath):
+        keys = []
+        for part in path.expressions:
+            if isinstance(part, exp.JSONPathRoot):
+                continue
+            if isinstance(part, exp.JSONPathSubscript) and _integer_part(part.this):
+                continue
+            if isinstance(part, exp.JSONPathKey) and isinstance(part.this, str):
+                if not _JSON_KEY.fullmatch(part.this):
+                    raise refuse("JSON keys must be plain names")
+                keys.append(part.this)
+                continue
+            raise refuse("JSON paths may only name keys and positions (no wildcards)")
+        return keys
+    if _is_text(path):
+        text = path.name
+        if not re.fullmatch(r"[$.\[\]{}A-Za-z0-9_\"', ]*", text) or "*" in text:
+            raise refuse("JSON paths may only name keys and positions (no wildcards)")
+        return _JSON_KEY.findall(text)
+    raise refuse("JSON paths must be literal")
+
+
+def _integer_part(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _has_star_projection(tree: exp.Expression) -> bool:

@@ -24,6 +24,7 @@ ERRORS = (
     errors.UnsafeQuery,
     errors.QueryTimeout,
     errors.QueryFailed,
+    errors.ResultTooLarge,
 )
 
 

@@ -10,10 +10,17 @@
 
 Every transaction is rolled back. The runner keeps a small pool of its own connections, all
 of them read-only for their whole life, apart from the application's.
+
+Sizes are bounded too: the gate refuses statements that could build values far larger than
+what they read, SQLite refuses any value over `max_value_bytes`, rows are fetched in small
+batches and an answer stops at `max_result_bytes`, and at most `concurrency` statements run at
+once per process (the rest wait for a slot up to the time limit).
 """
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,10 +52,24 @@ def _sqlite_read_only_url(url: str) -> str:
     return f"sqlite:///file:{path}?mode=ro&uri=true"
 
 
-class ReadOnlyRunner:
-    """Runs checked queries on read-only connections with a time limit."""
+FETCH_BATCH = 100
+MAX_VALUE_BYTES = 1_000_000
 
-    def __init__(self, database_url: str) -> None:
+
+class ReadOnlyRunner:
+    """Runs checked queries on read-only connections with a time limit and size limits."""
+
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        max_result_bytes: int = 4_000_000,
+        concurrency: int = 2,
+        max_value_bytes: int = MAX_VALUE_BYTES,
+    ) -> None:
+        self.max_result_bytes = max_result_bytes
+        self.max_value_bytes = max_value_bytes
+        self._slots = threading.BoundedSemaphore(concurrency)
         url = normalize_url(database_url)
         self.dialect = make_url(url).get_backend_name()
         pool: dict[str, Any] = {"pool_size": 2, "max_overflow": 4, "pool_recycle": 600}
@@ -58,7 +79,7 @@ class ReadOnlyRunner:
                 connect_args={"check_same_thread": False},
                 **pool,
             )
-            event.listen(self.engine, "connect", _sqlite_read_only)
+            event.listen(self.engine, "connect", self._sqlite_read_only)
         else:
             connect_args: dict[str, Any] = {}
             if self.dialect == "postgresql":
@@ -71,7 +92,25 @@ class ReadOnlyRunner:
 
     @contextmanager
     def session(self, *, timeout_seconds: float) -> Iterator[Connection]:
-        """A read-only connection whose statements stop at the time limit; rolled back."""
+        """A read-only connection whose statements stop at the time limit; rolled back.
+
+        Waiting for a free slot counts against the limit: a question never takes longer."""
+        deadline = time.monotonic() + timeout_seconds
+        if not self._slots.acquire(timeout=timeout_seconds):
+            raise errors.QueryTimeout(
+                "LedgerGPT is answering as many questions as it may at once; ask again shortly"
+            )
+        try:
+            remaining = round(deadline - time.monotonic(), 3)
+            if remaining < 0.05:
+                raise errors.QueryTimeout("the time limit passed while waiting for a free slot")
+            with self._session(remaining) as conn:
+                yield conn
+        finally:
+            self._slots.release()
+
+    @contextmanager
+    def _session(self, timeout_seconds: float) -> Iterator[Connection]:
         with self.engine.connect() as conn:
             try:
                 if self.dialect == "sqlite":
@@ -92,8 +131,10 @@ class ReadOnlyRunner:
             except DBAPIError as exc:
                 raise _translate(exc) from None
             finally:
-                conn.rollback()
-                if self.dialect == "sqlite":  # a pooled connection must not keep the deadline
+                if not conn.invalidated:
+                    conn.rollback()
+                if self.dialect == "sqlite" and not conn.invalidated:
+                    # a pooled connection must not keep the deadline
                     conn.connection.dbapi_connection.set_progress_handler(None, 0)  # type: ignore[union-attr]
 
     def run(
@@ -110,12 +151,39 @@ class ReadOnlyRunner:
                 return self.run(query, params, timeout_seconds=timeout_seconds, conn=own)
         sql, bound = self._driver_sql(query.template, params)
         try:
-            result = conn.exec_driver_sql(sql, bound)
+            # Fetched in small batches (a server-side cursor on PostgreSQL and MySQL), so a
+            # result too large is stopped before it is all in memory.
+            result = conn.execution_options(stream_results=True).exec_driver_sql(sql, bound)
             columns = list(result.keys())
-            rows = [tuple(row) for row in result.fetchmany(query.row_limit)]
+            rows: list[tuple[Any, ...]] = []
+            size = 0
+            while len(rows) < query.row_limit:
+                batch = result.fetchmany(min(FETCH_BATCH, query.row_limit - len(rows)))
+                if not batch:
+                    break
+                for row in batch:
+                    size += sum(_size(value) for value in row)
+                    rows.append(tuple(row))
+                if size > self.max_result_bytes:
+                    self._abandon(conn, result)
+                    raise errors.ResultTooLarge(
+                        f"the answer is larger than {self.max_result_bytes:,} bytes: ask for "
+                        "fewer rows or columns"
+                    )
+            result.close()
         except DBAPIError as exc:
             raise _translate(exc) from None
         return Rows(columns, rows)
+
+    def _abandon(self, conn: Connection, result: Any) -> None:
+        """Stop a statement whose result is too large, keeping none of the rest of it.
+
+        PostgreSQL closes its server-side cursor; MySQL's unbuffered result is read to its end
+        and dropped (at most until the statement's time limit)."""
+        try:
+            result.close()
+        except DBAPIError:
+            conn.invalidate()
 
     def execute_unchecked(self, sql: str) -> Rows:
         """Run raw SQL on the read-only connection (tests use it to prove writes fail)."""
@@ -184,12 +252,20 @@ class ReadOnlyRunner:
             return int(value)
         return value
 
+    def _sqlite_read_only(self, dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA query_only = ON")
+        cursor.execute("PRAGMA busy_timeout = 5000")
+        cursor.close()
+        # No value may grow past this: printf() or replace() building gigabytes in one step
+        # would run on between two checks of the progress handler.
+        dbapi_conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, self.max_value_bytes)
 
-def _sqlite_read_only(dbapi_conn: Any, _record: Any) -> None:
-    cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA query_only = ON")
-    cursor.execute("PRAGMA busy_timeout = 5000")
-    cursor.close()
+
+def _size(value: Any) -> int:
+    if isinstance(value, str | bytes | bytearray | memoryview):
+        return len(value)
+    return 8
 
 
 def _translate(exc: DBAPIError) -> errors.LedgerbankError:
@@ -205,6 +281,8 @@ def _translate(exc: DBAPIError) -> errors.LedgerbankError:
         or "statement timeout" in text
     ):
         return errors.QueryTimeout("the query took longer than the time limit and was stopped")
+    if "too big" in text:  # SQLite's length limit
+        return errors.ResultTooLarge("the query built a value larger than LedgerGPT allows")
     if sqlstate == "25006" or code == 1792 or "readonly" in text or "read-only" in text:
         return errors.UnsafeQuery(
             "refused by the database: the connection is read-only", reason="read_only"

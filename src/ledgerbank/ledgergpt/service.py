@@ -115,7 +115,11 @@ class LedgerGPT:
         self.settings = settings
         self.clock = clock
         self.dialect = "mysql" if database.dialect == "mariadb" else database.dialect
-        self.runner = runner or ReadOnlyRunner(database.engine.url.render_as_string(False))
+        self.runner = runner or ReadOnlyRunner(
+            database.engine.url.render_as_string(False),
+            max_result_bytes=settings.query_max_result_bytes,
+            concurrency=settings.query_concurrency,
+        )
         self.row_limit = settings.query_row_limit
         self.llm = llm.client_from(settings)
 
@@ -272,6 +276,7 @@ def _decision(exc: errors.LedgerbankError) -> str:
         "not_understood": "not_understood",
         "unsafe_query": "refused",
         "query_timeout": "timed_out",
+        "result_too_large": "too_large",
     }.get(exc.code, "failed")
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     RowMapping,
+    and_,
     insert,
     or_,
     select,
@@ -33,7 +34,7 @@ from ledgerbank.ledger import accounts as ledger_accounts
 from ledgerbank.ledger.screening import Assessment, Screened, Verdict
 from ledgerbank.ledger.tables import transactions
 from ledgerbank.risk.rules import RULES_BY_ID
-from ledgerbank.risk.scores import score_of, score_view
+from ledgerbank.risk.scores import newest_only, score_of, score_view
 from ledgerbank.risk.tables import risk_alert_actions, risk_alerts, risk_scores
 
 UNRESOLVED = ("open", "investigating", "escalated", "reported")
@@ -225,7 +226,11 @@ def recent_activity(
     for side in (transactions.c.from_account_id, transactions.c.to_account_id):
         query = (
             select(transactions, *[c.label(f"risk_{c.name}") for c in risk_scores.c])
-            .outerjoin(risk_scores, risk_scores.c.transaction_id == transactions.c.id)
+            .select_from(transactions)
+            .outerjoin(
+                risk_scores,
+                and_(risk_scores.c.transaction_id == transactions.c.id, newest_only()),
+            )
             .where(side == account_id)
             .order_by(transactions.c.created_at.desc(), transactions.c.id.desc())
             .limit(limit)

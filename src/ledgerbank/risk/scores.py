@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, exists, or_, select
 
 from ledgerbank.kit.money import to_decimal_string
 from ledgerbank.kit.pagination import decode_cursor, encode_cursor
@@ -15,9 +15,23 @@ from ledgerbank.ledger.tables import accounts, transactions
 from ledgerbank.risk.tables import risk_scores
 
 
+def newest_only() -> ColumnElement[bool]:
+    """True for the newest score row of its transaction: the current score (the table is
+    append-only, so rescoring adds a row rather than changing one)."""
+    newer = risk_scores.alias("newer_score")
+    return ~exists().where(
+        newer.c.transaction_id == risk_scores.c.transaction_id, newer.c.id > risk_scores.c.id
+    )
+
+
 def score_of(conn: Connection, transaction_id: int) -> dict[str, Any] | None:
     row = (
-        conn.execute(select(risk_scores).where(risk_scores.c.transaction_id == transaction_id))
+        conn.execute(
+            select(risk_scores)
+            .where(risk_scores.c.transaction_id == transaction_id)
+            .order_by(risk_scores.c.id.desc())
+            .limit(1)
+        )
         .mappings()
         .first()
     )
@@ -58,7 +72,7 @@ def list_scores(
             transactions.c.created_at,
         )
         .join(transactions, transactions.c.id == risk_scores.c.transaction_id)
-        .where(visible)
+        .where(visible, newest_only())
     )
     if account_id is not None:
         query = query.where(

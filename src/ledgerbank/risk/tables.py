@@ -65,24 +65,24 @@ risk_account_stats = Table(
     Column("peak_repeat", Integer, nullable=False, server_default="0"),
 )
 
+# Append-only: rescoring adds a newer row and readers take the newest per transaction; the
+# posting's own audit record carries the score it was screened with.
 risk_scores = Table(
     "risk_scores",
     metadata,
-    Column(
-        "transaction_id",
-        BigId,
-        ForeignKey("transactions.id"),
-        primary_key=True,
-        autoincrement=False,
-    ),
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("transaction_id", BigId, ForeignKey("transactions.id"), nullable=False),
     Column("score", Double, nullable=False),
     Column("verdict", String(10), nullable=False),
     Column("reasons", Text, nullable=False),  # JSON list: rules fired, features that stood out
     Column("model_version", String(64), nullable=True),  # NULL: the rules alone decided
     Column("scored_at", UTCDateTime, nullable=False),
+    # posting: the screen at posting time; rescore: `ledgerbank risk score`; migrated: older.
+    Column("origin", String(8), nullable=False, server_default="posting"),
     CheckConstraint("score >= 0 AND score <= 1", name="score_in_range"),
     CheckConstraint(f"verdict IN {VERDICTS!r}", name="verdict_known"),
     Index("ix_risk_scores_verdict_scored", "verdict", "scored_at"),
+    Index("ix_risk_scores_transaction", "transaction_id", "id"),
 )
 
 risk_alerts = Table(
@@ -123,7 +123,7 @@ risk_alerts = Table(
     Index("ix_risk_alerts_transaction", "transaction_id"),
 )
 
-# The case history of an alert: every action an analyst or officer took, in order.
+# The case history of an alert: every action an analyst or officer took, in order (append-only).
 risk_alert_actions = Table(
     "risk_alert_actions",
     metadata,

@@ -19,12 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, select
 from sqlalchemy.orm import aliased
 
+from ledgerbank.audit import service as audit
 from ledgerbank.config import Settings, get_settings
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.db import Database
+from ledgerbank.ledger import evidence
 from ledgerbank.ledger.tables import accounts, entries, transactions
 from ledgerbank.risk import alerts, rules, supervised
 from ledgerbank.risk import features as feats
@@ -405,9 +407,11 @@ def rescore(
 ) -> RescoreReport:
     """Score history in batches: transactions without a score, or `everything` again.
 
-    Transactions scored for the first time raise alerts as live ones do; rescoring replaces
-    the score rows only. `rebuild_stats` rewrites every account's rolling statistics from the
-    replay: run it while nothing posts (right after a bulk import without screening).
+    Transactions scored for the first time raise alerts as live ones do. Scores are appended,
+    never rewritten (the table is append-only): a rescored transaction gets a newer row, which
+    readers take, and each batch gets one audit record naming its rows with a digest.
+    `rebuild_stats` rewrites every account's rolling statistics from the replay: run it while
+    nothing posts (right after a bulk import without screening).
     """
     report = RescoreReport()
     with database.read() as conn:
@@ -445,11 +449,11 @@ def _write_scores(
             "reasons": json.dumps(a.reasons, separators=(",", ":")),
             "model_version": a.model_version,
             "scored_at": now,
+            "origin": "rescore",
         }
         for c, a in zip(chunk, assessments, strict=True)
     ]
     fresh = [r for r in rows if r["transaction_id"] not in already]
-    stale = [{**r, "b_id": r["transaction_id"]} for r in rows if r["transaction_id"] in already]
     raised = [
         alerts.Scored(c.transaction_id, c.dst_id if c.facts.kind == feats.DEPOSIT else c.src_id, a)
         for c, a in zip(chunk, assessments, strict=True)
@@ -457,16 +461,8 @@ def _write_scores(
     ]
 
     def write(conn: Connection) -> None:
-        if fresh:
-            conn.execute(insert(risk_scores), fresh)
-        if stale:
-            columns = ("score", "verdict", "reasons", "model_version", "scored_at")
-            conn.execute(
-                update(risk_scores)
-                .where(risk_scores.c.transaction_id == bindparam("b_id"))
-                .values({name: bindparam(name) for name in columns}),
-                [{k: v for k, v in r.items() if k != "transaction_id"} for r in stale],
-            )
+        conn.execute(insert(risk_scores), rows)
+        _pin_scores(conn, [int(r["transaction_id"]) for r in rows], now)
         alerts.raise_alerts(conn, raised, now=now)
 
     database.write(write)
@@ -475,6 +471,33 @@ def _write_scores(
     already.update(int(r["transaction_id"]) for r in fresh)
     for a in assessments:
         report.by_verdict[a.verdict.value] = report.by_verdict.get(a.verdict.value, 0) + 1
+
+
+def _pin_scores(conn: Connection, transaction_ids: list[int], now: Any) -> None:
+    """The batch's audit record: the ids of the rows just appended and a digest of them."""
+    written = list(
+        conn.execute(
+            select(risk_scores)
+            .where(
+                risk_scores.c.transaction_id.in_(transaction_ids),
+                risk_scores.c.scored_at == now,
+                risk_scores.c.origin == "rescore",
+            )
+            .order_by(risk_scores.c.id)
+        ).mappings()
+    )
+    audit.record(
+        conn,
+        actor_id=None,
+        action=evidence.RESCORED,
+        entity_type="risk_scores",
+        after={
+            "ids": evidence.id_runs([int(row["id"]) for row in written]),
+            "count": len(written),
+            "sha256": evidence.score_rows_digest(written),
+        },
+        at=now,
+    )
 
 
 def _rebuild_stats(database: Database, state: Replay) -> int:

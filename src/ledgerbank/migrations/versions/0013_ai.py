@@ -45,10 +45,10 @@ def _quiet_reflection() -> Iterator[None]:
 def _views_on_alerts() -> dict[str, str]:
     """The views that read risk_alerts, as their latest migrations define them."""
     ledgergpt = importlib.import_module("ledgerbank.migrations.versions.0004_ledgergpt")
-    flagged = importlib.import_module("ledgerbank.migrations.versions.0007_flagged_view_flags")
+    proof = importlib.import_module("ledgerbank.migrations.versions.0010_proof")
     return {
         "vw_alerts": ledgergpt.views()["vw_alerts"],
-        "vw_flagged_transactions": flagged.FLAGGED,
+        "vw_flagged_transactions": proof.views()["vw_flagged_transactions"],
     }
 
 

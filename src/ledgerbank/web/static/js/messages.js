@@ -40,6 +40,7 @@ const MESSAGES = {
   unsafe_query: "LedgerGPT refused the query because it is not a safe, read-only question.",
   query_timeout: "The query took too long and was stopped. Narrow the question (a shorter period, one customer).",
   query_failed: "The query could not be run. Try rephrasing the question.",
+  result_too_large: "The answer is too large. Ask for fewer rows or columns.",
   // limits and infrastructure
   rate_limited: "Too many requests. Wait a moment and try again.",
   payload_too_large: "The upload is too large.",
@@ -48,6 +49,9 @@ const MESSAGES = {
   internal_error: "Something went wrong on our side. The error was logged; try again later.",
   http_error: "The request failed.",
   network_error: "The server cannot be reached. Check your connection and try again.",
+  // proof
+  signing_key_problem: "The audit signing key is not set up, so no checkpoint can be signed.",
+  backup_failed: "The backup or restore failed.",
 };
 
 const BY_STATUS = {

@@ -21,8 +21,11 @@ export default async function render(ctx) {
         h(
           "div",
           { class: `alert ${report.ok ? "ok" : "error"}`, role: report.ok ? "status" : "alert" },
-          h("div", { class: "title" }, report.ok ? `The audit chain is intact: ${count(report.checked)} sealed records checked.` : `The audit chain is BROKEN at record #${report.first_broken_id}.`),
+          h("div", { class: "title" }, report.ok ? `The audit chain is intact: ${count(report.checked)} sealed records checked.` : report.first_broken_id != null ? `The audit chain is BROKEN at record #${report.first_broken_id}.` : "The audit trail and the ledger do not agree."),
           report.detail ? h("div", {}, report.detail) : null,
+          ...(report.checkpoint_problems || []).map((problem) => h("div", {}, problem)),
+          ...(report.findings || []).slice(0, 20).map((f) => h("div", {}, `${f.subject}: ${f.detail}`)),
+          report.newest_checkpoint_position != null ? h("div", { class: "muted" }, `Signed checkpoints: ${count(report.checkpoints_checked)}; ${count(report.uncovered_records)} newest records are after the latest one.`) : null,
           report.unsealed ? h("div", { class: "muted" }, `${count(report.unsealed)} newest records are not sealed yet (sealing runs every second).`) : null,
         ),
       );

@@ -76,7 +76,7 @@ export default async function render(ctx) {
       h(
         "div",
         { class: `alert ${report.ok ? "ok" : "error"}`, role: "status" },
-        h("div", { class: "title" }, report.ok ? `Intact: ${count(report.checked)} sealed records checked.` : `Broken at record #${report.first_broken_id}.`),
+        h("div", { class: "title" }, report.ok ? `Intact: ${count(report.checked)} sealed records checked.` : report.first_broken_id != null ? `Broken at record #${report.first_broken_id}.` : `The ledger differs from its audit records (${count((report.findings || []).length + (report.checkpoint_problems || []).length)} findings).`),
         report.detail ? h("div", {}, report.detail) : null,
       ),
       h("a", { href: href("/audit") }, "Browse the audit log →"),
