@@ -19,7 +19,9 @@ export const NAV = [
   { path: "/audit", label: same("Audit log"), roles: ["auditor", "compliance_officer", "admin"], group: "Workspace" },
   { path: "/admin/users", label: same("Users"), roles: ["admin"], group: "Administration" },
   { path: "/admin/import", label: same("Import history"), roles: ["admin"], group: "Administration" },
+  { path: "/approvals", label: same("Approvals"), roles: STAFF, group: "Workspace" },
   { path: "/profile", label: same("Profile"), roles: EVERYONE, group: "You" },
+  { path: "/security", label: same("Security"), roles: EVERYONE, group: "You" },
 ];
 
 // Pages reached from others rather than from the menu.
