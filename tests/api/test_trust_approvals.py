@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from api_helpers import Bank, problem
+from api_helpers import PIN, Bank, problem
 from sqlalchemy import select, update
 
 from ledgerbank.approvals.tables import approvals
@@ -96,7 +96,7 @@ def test_an_approval_that_can_no_longer_be_done_fails_and_says_why(checkers: Ban
     moved = bank.post(
         "alice",
         "/transactions/transfer",
-        {"from_account_id": mine, "to_account_id": other, "amount": "4999.00"},
+        {"from_account_id": mine, "to_account_id": other, "amount": "4999.00", "pin": PIN},
     )
     assert moved.status_code == 201, moved.text
     failed = bank.post("second_admin", f"/approvals/{approval}/approve", json={})

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from api_helpers import Bank, problem
+from api_helpers import PIN, Bank, problem
 from sqlalchemy import select
 
 from ledgerbank.audit.tables import audit_log
@@ -70,7 +70,7 @@ def test_a_customer_freezes_their_own_account_and_lifts_only_that(bank: Bank) ->
     moved = bank.post(
         "bob",
         "/transactions/transfer",
-        {"from_account_id": theirs, "to_account_id": mine, "amount": "1.00"},
+        {"from_account_id": theirs, "to_account_id": mine, "amount": "1.00", "pin": PIN},
     )
     problem(moved, 422, "account_frozen")
     # another customer's account: 404, exactly as a missing one
@@ -160,7 +160,7 @@ def test_a_first_transfer_to_a_new_payee_is_a_security_notice(bank: Bank) -> Non
         answer = bank.post(
             "alice",
             "/transactions/transfer",
-            {"from_account_id": mine, "to_account_id": to, "amount": "1.00"},
+            {"from_account_id": mine, "to_account_id": to, "amount": "1.00", "pin": PIN},
         )
         assert answer.status_code == 201, answer.text
 

@@ -128,9 +128,9 @@ def large_cash(world: World) -> int:
     account = world.account("alice")
     response = world.deposit("admin", account, "12345.67")
     assert response.status_code == 201, response.text
-    assert response.json()["risk"] is None  # the customer is not told
-    seen = world.call("auditor", "GET", f"/transactions/{response.json()['id']}").json()
-    assert seen["risk"]["verdict"] == "SUSPICIOUS"
+    assert response.json()["risk"]["verdict"] == "SUSPICIOUS"  # staff read it
+    mine = world.call("alice", "GET", f"/transactions/{response.json()['id']}").json()
+    assert mine["risk"] is None  # the customer is not told
     return account
 
 
