@@ -334,10 +334,10 @@ def raise_alerts(web: WebPage) -> int:
             headers={"Idempotency-Key": str(uuid.uuid4())},
         )
         assert answer.status_code == 201, answer.text
-        assert answer.json()["risk"] is None  # the customer is never told
-    with web.server.client(web.server.token(*demo_user("fraud_analyst"))) as staff:
-        seen = staff.get(f"/transactions/{answer.json()['id']}").json()
-        assert seen["risk"]["verdict"] != "SAFE"
+        assert answer.json()["risk"]["verdict"] != "SAFE"  # staff read it
+    with web.server.client(web.server.token(bob.username, bob.password)) as client:
+        seen = client.get(f"/transactions/{answer.json()['id']}").json()
+        assert seen["risk"] is None  # the customer is never told
     return int(answer.json()["id"])
 
 

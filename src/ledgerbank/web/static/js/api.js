@@ -189,8 +189,8 @@ export async function startSession(answer, username) {
   return session;
 }
 
-export function signOut() {
+export async function signOut() {
   // End the session on the server too (the token stops working), then forget it here.
-  if (session) fetch("/auth/logout", { method: "POST", headers: authHeaders(), keepalive: true }).catch(() => {});
+  if (session) await fetch("/auth/logout", { method: "POST", headers: authHeaders() }).catch(() => {});
   setSession(null);
 }

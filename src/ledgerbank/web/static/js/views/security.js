@@ -1,6 +1,6 @@
 // Security: security notices, the password, two-step sign-in and signing out everywhere.
 
-import { get, getSession, post, put, signOut, startSession } from "../api.js";
+import { endSession, get, getSession, post, put, startSession } from "../api.js";
 import { dateTime } from "../format.js";
 import { clear, errorBox, field, formValues, h, okBox, submitting } from "../ui.js";
 
@@ -84,7 +84,7 @@ export default async function render(ctx) {
       off.addEventListener("submit", async (event) => {
         event.preventDefault();
         const done = await submitting(off, out, () => post("/users/2fa/disable", formValues(off)));
-        if (done !== undefined) signOut();
+        if (done !== undefined) endSession("Two-step sign-in is off. Sign in again.");
       });
       factor.append(off);
       return;
@@ -127,7 +127,7 @@ export default async function render(ctx) {
     h("button", { type: "button", class: "btn danger", onclick: async () => {
       try {
         await post("/auth/logout-all");
-        signOut();
+        endSession("You were signed out everywhere.");
       } catch (error) {
         clear(everywhereOut, errorBox(error));
       }
