@@ -58,6 +58,7 @@ export default async function render({ root }) {
     const enabled = await submitting(form, out, () => post("/users/2fa/enable", { code }));
     if (!enabled) return;
     await startSession(enabled, session.username);
+    main.querySelector("button.btn.small")?.remove(); // nothing to cancel any more
     clear(
       body,
       okBox("Two-step sign-in is on. Keep these recovery codes somewhere safe: each one signs you in once if you lose your phone. They are shown only now."),
