@@ -12,6 +12,7 @@ from sqlalchemy import RowMapping
 
 from ledgerbank.identity.deps import Principal
 from ledgerbank.identity.permissions import Permission
+from ledgerbank.kit.clock import utcnow
 
 ApprovalStatus = Literal["pending", "approved", "rejected", "expired", "failed"]
 
@@ -60,7 +61,7 @@ class Approval(BaseModel):
     @classmethod
     def from_row(cls, row: RowMapping, viewer: Principal) -> Approval:
         status = row["status"]
-        pending = status == "pending" and row["expires_at"] > datetime.now(row["expires_at"].tzinfo)
+        pending = status == "pending" and row["expires_at"] > utcnow()
         if status == "pending" and not pending:
             status = "expired"
         return cls(

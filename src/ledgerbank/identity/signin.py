@@ -94,12 +94,12 @@ def _lock_counters(
     conn: Connection, user: RowMapping | None, address: str, now: datetime, p: Policies
 ) -> _Counters:
     """Lock the counters in one order: (user, address), user, address."""
-    counters = _Counters(address=None)  # type: ignore[arg-type]
+    pair = user_counter = None
     if user is not None:
-        counters.pair = throttle.lock(conn, "user_address", _pair(user["id"], address), now, p.pair)
-        counters.user = throttle.lock(conn, "user", str(user["id"]), now, p.user)
-    counters.address = throttle.lock(conn, "address", address, now, p.address)
-    return counters
+        pair = throttle.lock(conn, "user_address", _pair(user["id"], address), now, p.pair)
+        user_counter = throttle.lock(conn, "user", str(user["id"]), now, p.user)
+    by_address = throttle.lock(conn, "address", address, now, p.address)
+    return _Counters(address=by_address, pair=pair, user=user_counter)
 
 
 def _lock_user(conn: Connection, username: str) -> RowMapping | None:

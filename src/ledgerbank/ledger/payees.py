@@ -16,39 +16,22 @@ log = logging.getLogger(__name__)
 
 
 def tell_new_payee(conn: Connection, owner_id: int, transaction: dict[str, object]) -> None:
-    """A notice when this posted transfer is the customer's first to its payee's account.
-
-    One indexed probe (transactions by payee account); between one's own accounts, nothing.
-    """
-    if transaction.get("status") != "posted" or transaction.get("type") != "transfer":
-        return
-    payee = transaction["to_account_id"]
-    own = select(accounts.c.id).where(accounts.c.owner_id == owner_id)
+    """A notice when this posted transfer is the customer's first to its payee's account
+    (between one's own accounts, nothing)."""
     target = conn.execute(
-        select(accounts.c.owner_id, accounts.c.account_number).where(accounts.c.id == payee)
+        select(accounts.c.account_number).where(accounts.c.id == transaction.get("to_account_id"))
     ).first()
-    if target is None or target.owner_id == owner_id:
+    if target is None or not _is_first(conn, owner_id, transaction):
         return
-    earlier = conn.execute(
-        select(T.id)
-        .where(
-            T.to_account_id == payee,
-            T.from_account_id.in_(own),
-            T.status.in_(("posted", "reversed")),
-            T.id != transaction["id"],
-        )
-        .limit(1)
-    ).first()
-    if earlier is None:
-        notices.notify(
-            conn,
-            owner_id,
-            "new_payee",
-            {
-                "account_number": "··" + str(target.account_number)[-4:],
-                "transaction_id": transaction["id"],
-            },
-        )
+    notices.notify(
+        conn,
+        owner_id,
+        "new_payee",
+        {
+            "account_number": "··" + str(target.account_number)[-4:],
+            "transaction_id": transaction["id"],
+        },
+    )
 
 
 def tell_new_payee_after(database: Database, owner_id: int, body: bytes | memoryview) -> None:
@@ -64,6 +47,8 @@ def tell_new_payee_after(database: Database, owner_id: int, body: bytes | memory
 
 
 def _is_first(conn: Connection, owner_id: int, transaction: dict[str, object]) -> bool:
+    """A posted transfer to another customer's account none of the owner's paid before (one
+    indexed probe: transactions by payee account)."""
     if transaction.get("status") != "posted" or transaction.get("type") != "transfer":
         return False
     own = select(accounts.c.id).where(accounts.c.owner_id == owner_id)
