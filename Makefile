@@ -22,7 +22,9 @@ run: $(STAMP)
 	@echo ""
 	@echo "  ledgerbank: http://127.0.0.1:8000   (API docs: http://127.0.0.1:8000/docs)"
 	@echo "  demo logins: alice / alice-demo-2026 (customer), admin / admin-demo-2026,"
-	@echo "  auditor, analyst, manager, compliance: <username>-demo-2026 (README.md lists all)"
+	@echo "  auditor, analyst, manager, compliance, supervisor: <username>-demo-2026 (README.md lists all)"
+	@echo "  staff also type a sign-in code: $(BIN)/ledgerbank demo totp admin  (or add the README's"
+	@echo "  TOTP secret to an authenticator app)"
 	@echo ""
 	$(BIN)/ledgerbank serve --host 127.0.0.1 --port 8000
 

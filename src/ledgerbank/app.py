@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
-from ledgerbank import __version__
+from ledgerbank import __version__, errors
 from ledgerbank.analytics.router import router as analytics_router
+from ledgerbank.approvals.router import router as approvals_router
 from ledgerbank.audit import checkpoints, keys
 from ledgerbank.audit import service as audit
 from ledgerbank.audit.router import router as audit_router
 from ledgerbank.config import Settings, get_settings
+from ledgerbank.identity import deps as identity_deps
 from ledgerbank.identity import passwords
 from ledgerbank.identity.router import router as identity_router
+from ledgerbank.identity.trust_router import router as trust_router
 from ledgerbank.kit.db import Database
 from ledgerbank.kit.docs import install_docs
 from ledgerbank.kit.health import router as health_router
@@ -79,6 +83,24 @@ def _start_audit_checkpoints(
     return thread
 
 
+def _metrics_access(settings: Settings) -> Callable[[Request], None]:
+    """Who may read /metrics: the scrape token (constant-time compared) or a staff user."""
+
+    def allow(request: Request) -> None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise errors.NotAuthenticated("metrics need the scrape token or a staff sign-in")
+        if settings.metrics_token and hmac.compare_digest(
+            token.encode(), settings.metrics_token.encode()
+        ):
+            return
+        principal = identity_deps.current_principal(settings, request.app.state.db, token)
+        if principal.role == "customer":
+            raise errors.Forbidden("metrics are for the bank's staff")
+
+    return allow
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(level=settings.log_level, json_lines=settings.environment == "production")
@@ -131,6 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.router.route_class = LedgerRoute
     app.state.settings = settings
+    app.state.metrics_access = _metrics_access(settings)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.environment == "production")
     install_cors(app, settings.cors_origins)
     app.add_middleware(AccessLogMiddleware)
@@ -148,6 +171,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(analytics_router)
     app.include_router(ledgergpt_router)
     app.include_router(risk_router)
+    app.include_router(trust_router)
+    app.include_router(approvals_router)
     install_docs(app)
     app.include_router(web_events.router)
     web.mount(app)  # the web app last: its few explicit paths never shadow an API route

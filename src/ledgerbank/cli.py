@@ -15,6 +15,7 @@ from ledgerbank.demo.commands import app as demo_app
 from ledgerbank.errors import LedgerbankError
 from ledgerbank.evaluation.commands import risk_evaluate_command
 from ledgerbank.identity.commands import app as users_app
+from ledgerbank.identity.commands import keys_app
 from ledgerbank.kit.commands import app as db_app
 from ledgerbank.kit.commands import serve
 from ledgerbank.kit.composition import Composition
@@ -56,6 +57,7 @@ app.add_typer(risk_app, name="risk")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(dashboard_app, name="dashboard")
 app.add_typer(sanctions_app, name="sanctions")
+app.add_typer(keys_app, name="keys")
 
 err = Console(stderr=True)
 

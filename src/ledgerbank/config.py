@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -11,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ledgerbank.identity.keys import SigningKeys, read_folder_keys
 from ledgerbank.kit.keys import Keyring
 
 
@@ -54,6 +54,22 @@ class Settings(BaseSettings):
     group_commit_max: int = Field(default=64, ge=1, le=1000)  # requests per transaction
     group_commit_window_ms: float = Field(default=0.0, ge=0, le=100)  # wait for more
     group_commit_committers: int = Field(default=0, ge=0, le=32)  # 0: by database
+    # trust (issue 11): token keys, sign-in throttling, the second factor, resets, four eyes
+    jwt_previous_secrets: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    metrics_token: str = ""  # Prometheus scrapes GET /metrics with this bearer token
+    public_url: str = ""  # where reset links point; default: the address the request came to
+    login_delay_seconds: float = Field(default=1.0, ge=0)  # the first delay; it doubles after
+    login_address_max_failures: int = Field(default=30, ge=1)  # per client address, any user
+    login_user_max_failures: int = Field(default=20, ge=1)  # per user from unfamiliar addresses
+    login_known_address_days: int = Field(default=30, ge=1)  # a sign-in makes an address familiar
+    totp_issuer: str = "ledgerbank"
+    totp_max_failures: int = Field(default=5, ge=1)
+    totp_lock_minutes: int = Field(default=15, ge=1)
+    password_reset_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
+    approval_hours: int = Field(default=48, ge=1)  # a four-eyes proposal expires after this
+    approval_reversal_above: str = "1000.00"  # reversals above this need a second person
+    payee_lookups_per_hour: int = Field(default=30, ge=1)
+    payee_lookups_audit_at: int = Field(default=10, ge=1)  # heavy use is audited from here
 
     # ledger
     max_amount: str = "1000000000.00"
@@ -131,7 +147,7 @@ class Settings(BaseSettings):
     audit_checkpoint_seconds: float = Field(default=60.0, gt=0)  # the server signs a checkpoint
     audit_checkpoint_records: int = Field(default=1000, ge=1)  # this often, or after this many
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "jwt_previous_secrets", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -179,17 +195,18 @@ class Settings(BaseSettings):
 
     def signing_secret(self) -> str:
         """The JWT secret: from settings, else generated once into the data folder."""
-        return self.jwt_secret or _generated_secret(self.data_dir.resolve())
+        return self.signing_keys().current
+
+    def signing_keys(self) -> SigningKeys:
+        """The key that signs tokens and the older ones that still verify (identity.keys)."""
+        if self.jwt_secret:
+            return SigningKeys(self.jwt_secret, tuple(self.jwt_previous_secrets))
+        return _folder_keys(self.data_dir.resolve())
 
 
 @lru_cache
-def _generated_secret(data_dir: Path) -> str:
-    path = data_dir / "jwt-secret"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+def _folder_keys(data_dir: Path) -> SigningKeys:
+    return read_folder_keys(data_dir)
 
 
 @lru_cache

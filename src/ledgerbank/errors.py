@@ -180,3 +180,32 @@ class ResultTooLarge(LedgerbankError):
 
 class BackupFailed(LedgerbankError):
     code, status, title = "backup_failed", 503, "Backup or restore failed"
+
+
+# trust (issue 11): sign-in, the second factor, resets, rate limits
+class SecondFactorRequired(LedgerbankError):
+    """The password was right; the account also needs its TOTP code (or a recovery code)."""
+
+    code, status, title = "second_factor_required", 401, "Second factor required"
+
+
+class InvalidSecondFactor(LedgerbankError):
+    code, status, title = "invalid_second_factor", 401, "Invalid second factor"
+
+
+class SecondFactorLocked(LedgerbankError):
+    code, status, title = "second_factor_locked", 429, "Too many wrong codes"
+
+
+class SecondFactorEnrolmentRequired(LedgerbankError):
+    """A staff token issued before enrolment: it can do nothing but enrol a second factor."""
+
+    code, status, title = "enrolment_required", 403, "Second factor enrolment required"
+
+
+class InvalidResetToken(LedgerbankError):
+    code, status, title = "invalid_reset_token", 400, "Invalid or expired reset link"
+
+
+class RateLimited(LedgerbankError):
+    code, status, title = "rate_limited", 429, "Too many requests"

@@ -1,7 +1,15 @@
 """Every domain's tables, imported in one place so that the metadata is complete."""
 
+from ledgerbank.approvals.tables import approvals
 from ledgerbank.audit.tables import audit_chain, audit_checkpoints, audit_log
-from ledgerbank.identity.tables import users
+from ledgerbank.identity.tables import (
+    login_throttles,
+    password_resets,
+    recovery_codes,
+    revoked_tokens,
+    security_notices,
+    users,
+)
 from ledgerbank.ledger.tables import (
     accounts,
     entries,
@@ -14,16 +22,22 @@ from ledgerbank.risk.tables import risk_account_stats, risk_alert_actions, risk_
 
 __all__ = [
     "accounts",
+    "approvals",
     "audit_chain",
     "audit_checkpoints",
     "audit_log",
     "entries",
     "idempotency_keys",
     "ledger_verifications",
+    "login_throttles",
+    "password_resets",
+    "recovery_codes",
+    "revoked_tokens",
     "risk_account_stats",
     "risk_alert_actions",
     "risk_alerts",
     "risk_scores",
+    "security_notices",
     "transaction_flags",
     "transactions",
     "users",

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pyotp
 import pytest
 
 from ledgerbank.identity import service as identity
@@ -70,7 +71,15 @@ def _sign_in(http: httpx.Client, username: str, password: str) -> dict[str, str]
     assert login.status_code == 200, login.text
     token = login.json()
     assert token["token_type"] == "bearer"
-    return {"Authorization": f"Bearer {token['access_token']}"}
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    if token["enrolment_required"]:  # staff enrol a second factor first, as an app would
+        secret = http.post("/users/2fa/setup", headers=headers).json()["secret"]
+        enabled = http.post(
+            "/users/2fa/enable", headers=headers, json={"code": pyotp.TOTP(secret).now()}
+        )
+        assert enabled.status_code == 200, enabled.text
+        headers = {"Authorization": f"Bearer {enabled.json()['access_token']}"}
+    return headers
 
 
 def test_register_login_open_deposit_transfer_balance_statement(server: str) -> None:

@@ -62,6 +62,9 @@ def test_a_blocked_transfer_is_recorded_moves_nothing_and_answers_422(bank: Bank
     assert seen["risk"]["reasons"] == [
         {"kind": "rule", "rule": "test_threshold", "account_id": mine}
     ]
+    # the customer who tried reads it as declined, with nothing more
+    mine_view = bank.get("alice", f"/transactions/{transaction_id}").json()
+    assert (mine_view["status"], mine_view["risk"]) == ("declined", None)
     problem(bank.get("bob", f"/transactions/{transaction_id}"), 404, "not_found")
     history = bank.get("bob", "/transactions/history").json()["items"]
     assert transaction_id not in [t["id"] for t in history]
@@ -172,3 +175,6 @@ def test_the_risk_engines_stored_score_is_what_a_transaction_shows(bank: Bank) -
     assert datetime.fromisoformat(shown["scored_at"]) == stored_score.scored_at
     listed = bank.get("auditor", "/transactions/history").json()["items"]
     assert listed[0]["risk"] == shown
+    # the customer sees none of it, in the detail or the history
+    assert bank.get("alice", f"/transactions/{transaction_id}").json()["risk"] is None
+    assert bank.get("alice", "/transactions/history").json()["items"][0]["risk"] is None

@@ -71,6 +71,18 @@ class Bank:
         )
         return int(row["id"])
 
+    def refresh(self, name: str) -> str:
+        """A new token for the user at their current token version (after sessions ended)."""
+        user = self.user(name)
+        self.tokens[name], _ = tokens.issue(
+            user_id=int(user["id"]),
+            role=str(user["role"]),
+            secret=JWT_SECRET,
+            ttl_minutes=30,
+            token_version=int(user["token_version"]),
+        )
+        return self.tokens[name]
+
     def headers(self, who: str | None) -> dict[str, str]:
         return {} if who is None else {"Authorization": f"Bearer {self.tokens[who]}"}
 

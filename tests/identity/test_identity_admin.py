@@ -65,22 +65,35 @@ def test_admin_filters_users(bank: Bank) -> None:
 
 def test_role_change_is_audited_and_effective_at_once(bank: Bank) -> None:
     carol = bank.add_user("carol")
+    bank.add_user("second_admin", "admin")
     assert bank.call("carol", "GET", "/audit/logs").status_code == 403
-    response = bank.call("admin", "PUT", f"/admin/users/{carol}/role", json={"role": "auditor"})
-    assert response.status_code == 200, response.text
-    assert response.json()["role"] == "auditor"
+    # a staff role is granted by four eyes: proposed by one admin, approved by another
+    response = bank.call(
+        "admin", "PUT", f"/admin/users/{carol}/role", json={"role": "auditor", "reason": "audit"}
+    )
+    assert response.status_code == 202, response.text
+    approval = response.json()["approval_id"]
+    assert bank.call("carol", "GET", "/audit/logs").status_code == 403  # nothing yet
+    approved = bank.call("second_admin", "POST", f"/approvals/{approval}/approve", json={})
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "approved"
     (record,) = bank.audit(action="user.role_changed", entity_id=str(carol))
-    assert record["actor_id"] == bank.users["admin"]
+    assert record["actor_id"] == bank.users["second_admin"]
     assert json.loads(record["before"]) == {"role": "customer"}
-    assert json.loads(record["after"]) == {"role": "auditor"}
-    # the old token names the old role and is refused; a fresh sign-in has the new powers
+    assert json.loads(record["after"]) == {"role": "auditor", "reason": "audit"}
+    # the old token is refused; a fresh sign-in has the new powers (staff enrol a second
+    # factor first: the token of that sign-in can do nothing else)
     assert bank.call("carol", "GET", "/auth/me").status_code == 401
-    token = bank.login("carol").json()["access_token"]
+    signed_in = bank.login("carol").json()
+    assert signed_in["role"] == "auditor"
+    assert signed_in["enrolment_required"] is True
+    token = bank.refresh("carol")
     logs = bank.client.get("/audit/logs", headers={"Authorization": f"Bearer {token}"})
     assert logs.status_code == 200
-    # the same role again changes nothing and writes no record
-    bank.call("admin", "PUT", f"/admin/users/{carol}/role", json={"role": "auditor"})
-    assert len(bank.audit(action="user.role_changed")) == 1
+    # demoting to customer needs no second person; the same role again changes nothing
+    bank.call("admin", "PUT", f"/admin/users/{carol}/role", json={"role": "customer"})
+    bank.call("admin", "PUT", f"/admin/users/{carol}/role", json={"role": "customer"})
+    assert len(bank.audit(action="user.role_changed")) == 2
 
 
 def test_kyc_change_is_audited(bank: Bank) -> None:

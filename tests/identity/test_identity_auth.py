@@ -158,11 +158,15 @@ def test_unknown_user_and_wrong_password_get_the_same_answer(bank: Bank) -> None
     assert without_request_id(unknown.json()) == without_request_id(wrong.json())
     assert unknown.json()["code"] == "invalid_credentials"
     assert set(unknown.headers) == set(wrong.headers)
-    # both are audited as failures, neither with the password
-    assert [r["after"] for r in bank.audit(action="auth.login_failed")] == [
-        json.dumps({"reason": "unknown_user", "username": "nobody-here"}, separators=(",", ":")),
-        json.dumps({"failures": 1, "reason": "wrong_password"}, separators=(",", ":")),
-    ]
+    # both are audited as failures, neither with the password (nor the unknown name, which
+    # may well be a password typed in the wrong field)
+    unknown_record, wrong_record = (
+        json.loads(r["after"]) for r in bank.audit(action="auth.login_failed")
+    )
+    assert unknown_record == {"reason": "unknown_user", "attempts_from_address": 1}
+    assert wrong_record["reason"] == "wrong_password"
+    assert wrong_record["failures"] == 1
+    assert "whatever" not in str(bank.audit(action="auth.login_failed"))
 
 
 def test_a_deactivated_user_gets_the_same_answer_as_a_wrong_password(bank: Bank) -> None:
@@ -174,41 +178,6 @@ def test_a_deactivated_user_gets_the_same_answer_as_a_wrong_password(bank: Bank)
     wrong = bank.login("auditor", "not the password")
     assert inactive.status_code == 401
     assert without_request_id(inactive.json()) == without_request_id(wrong.json())
-
-
-def test_five_failures_lock_the_login_for_a_while_and_the_audit_trail_says_so(bank: Bank) -> None:
-    user_id = bank.users["customer"]
-    for attempt in range(1, 5):
-        response = bank.login("customer", f"wrong {attempt}")
-        assert response.status_code == 401, attempt
-        assert bank.user("customer")["failed_logins"] == attempt
-    fifth = bank.login("customer", "wrong 5")
-    assert fifth.status_code == 429
-    assert fifth.json()["code"] == "login_locked"
-    assert fifth.json()["retry_after"] > 14 * 60
-    # locked: even the right password is refused
-    right = bank.login("customer")
-    assert right.status_code == 429
-    locked_until = bank.user("customer")["locked_until"]
-    assert locked_until > utcnow() + timedelta(minutes=14)
-    (lock,) = bank.audit(action="auth.login_locked", entity_id=str(user_id))
-    assert json.loads(lock["after"])["after_failures"] == 5
-    failures = bank.audit(action="auth.login_failed", entity_id=str(user_id))
-    assert [json.loads(r["after"])["reason"] for r in failures] == ["wrong_password"] * 5 + [
-        "locked"
-    ]
-    # other users are not affected
-    assert bank.login("auditor").status_code == 200
-    # once the lock has passed, the right password works and clears the count
-    with bank.database.engine.begin() as conn:
-        conn.execute(
-            update(users)
-            .where(users.c.id == user_id)
-            .values(locked_until=utcnow() - timedelta(seconds=1), failed_logins=3)
-        )
-    assert bank.login("customer").status_code == 200
-    assert bank.user("customer")["failed_logins"] == 0
-    assert bank.user("customer")["locked_until"] is None
 
 
 def test_a_success_resets_the_failure_count(bank: Bank) -> None:
@@ -392,7 +361,10 @@ def test_wrong_passwords_on_the_pin_route_lock_the_login(bank: Bank) -> None:
         assert response.status_code == 403
     fifth = bank.call("customer", "PUT", "/users/pin", json={"pin": "4821", "password": "x"})
     assert fifth.status_code == 429
-    assert bank.login("customer").status_code == 429
+    # signing in is refused too, with the answer every refused sign-in gets
+    refused = bank.login("customer")
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "invalid_credentials"
     right = bank.call("customer", "PUT", "/users/pin", json={"pin": "4821", "password": PASSWORD})
     assert right.status_code == 429
     assert bank.user("customer")["pin_hash"] is None

@@ -25,6 +25,8 @@ ADMIN_ONLY = {
     "compliance_officer": 403,
     None: 401,
 }
+STAFF_ONLY = {**everyone(200), "customer": 403, None: 401}
+PROPOSED_BY_ADMIN = {**ADMIN_ONLY, "admin": 202}
 AUDIT_READERS = {
     "customer": 403,
     "admin": 200,
@@ -43,6 +45,8 @@ class Case:
     expected: dict[str | None, int]
     url: Callable[[Bank], str] | None = None
     body: Callable[[Bank, str | None], Any] | None = None
+    codes: tuple[str, ...] = ()  # problem codes this route may answer besides 401/403
+    fresh: bool = False  # ends sessions: each caller gets a fresh token first
 
 
 def target(bank: Bank) -> int:
@@ -113,7 +117,100 @@ CASES = [
     Case("GET", "/audit/verify", AUDIT_READERS),
     Case("GET", "/health", everyone(200)),
     Case("GET", "/ready", everyone(200)),
-    Case("GET", "/metrics", everyone(200)),
+    Case("GET", "/metrics", STAFF_ONLY),
+    Case(
+        "POST",
+        "/auth/token",
+        everyone(200),
+        body=lambda bank, who: {"username": "customer", "password": PASSWORD},
+    ),
+    Case(
+        "POST",
+        "/auth/password-reset",
+        everyone(400),
+        body=lambda bank, who: {"token": "not-a-reset-token", "new_password": "a new passphrase"},
+        codes=("invalid_reset_token",),
+    ),
+    Case(
+        "POST",
+        "/auth/reset-check",
+        everyone(400),
+        body=lambda bank, who: {"token": "not-a-reset-token"},
+        codes=("invalid_reset_token",),
+    ),
+    Case("GET", "/users/2fa", SIGNED_IN),
+    Case("POST", "/users/2fa/setup", SIGNED_IN),
+    Case(
+        "POST",
+        "/users/2fa/enable",
+        {**everyone(422), None: 401},
+        body=lambda bank, who: {"code": "000000"},
+        codes=("validation_error",),
+    ),
+    Case(
+        "POST",
+        "/users/2fa/disable",
+        {**everyone(403), None: 401},
+        body=lambda bank, who: {"password": "not the password", "code": "000000"},
+        codes=("wrong_password",),
+    ),
+    Case("GET", "/users/notices", SIGNED_IN),
+    Case("POST", "/users/notices/read", SIGNED_IN, body=lambda bank, who: {}),
+    Case(
+        "POST",
+        "/admin/users",
+        PROPOSED_BY_ADMIN,
+        body=lambda bank, who: {
+            "username": f"staff_by_{who or 'anonymous'}",
+            "email": "staff@example.com",
+            "full_name": "New Staff",
+            "role": "auditor",
+        },
+    ),
+    Case(
+        "GET", "/admin/users/{user_id}", ADMIN_ONLY, url=lambda bank: f"/admin/users/{target(bank)}"
+    ),
+    Case(
+        "POST",
+        "/admin/users/{user_id}/password-reset",
+        PROPOSED_BY_ADMIN,
+        url=lambda bank: f"/admin/users/{target(bank)}/password-reset",
+    ),
+    Case(
+        "POST",
+        "/admin/users/{user_id}/2fa/reset",
+        PROPOSED_BY_ADMIN,
+        url=lambda bank: f"/admin/users/{target(bank)}/2fa/reset",
+    ),
+    Case(
+        "POST",
+        "/admin/users/{user_id}/unlock",
+        ADMIN_ONLY,
+        url=lambda bank: f"/admin/users/{target(bank)}/unlock",
+    ),
+    Case(
+        "GET",
+        "/admin/users/{user_id}/limits",
+        ADMIN_ONLY,
+        url=lambda bank: f"/admin/users/{target(bank)}/limits",
+    ),
+    Case(
+        "PUT",
+        "/admin/users/{user_id}/limits",
+        ADMIN_ONLY,
+        url=lambda bank: f"/admin/users/{target(bank)}/limits",
+        body=lambda bank, who: {"reason": "matrix"},
+    ),
+    # last: these end the caller's sessions
+    Case("POST", "/auth/logout", {**everyone(204), None: 401}, fresh=True),
+    Case("POST", "/auth/logout-all", {**everyone(204), None: 401}, fresh=True),
+    Case(
+        "PUT",
+        "/users/password",
+        SIGNED_IN,
+        body=lambda bank, who: {"current_password": PASSWORD, "new_password": "a new passphrase"},
+        fresh=True,
+    ),
 ]
 PREFIXES = ("/auth/", "/users/", "/admin/users", "/audit/", "/health", "/ready", "/metrics")
 
@@ -125,6 +222,8 @@ def test_each_route_allows_and_denies_each_caller(bank: Bank) -> None:
     for case in CASES:
         url = case.url(bank) if case.url else case.path
         for who in CALLERS:
+            if case.fresh and who is not None:
+                bank.refresh(who)
             body = case.body(bank, who) if case.body else None
             response = bank.call(who, case.method, url, json=body)
             expected, got = case.expected[who], response.status_code
@@ -132,7 +231,8 @@ def test_each_route_allows_and_denies_each_caller(bank: Bank) -> None:
                 wrong.append((case.method, case.path, who, expected, got))
             elif response.status_code >= 400:
                 assert response.headers["content-type"] == "application/problem+json"
-                assert response.json()["code"] in ("forbidden", "not_authenticated")
+                allowed = ("forbidden", "not_authenticated", *case.codes)
+                assert response.json()["code"] in allowed, (case.path, who, response.text)
     assert wrong == [], "(method, route, caller, expected, got)"
 
 

@@ -183,7 +183,7 @@ def test_customers_see_only_their_own_transactions_and_staff_see_all(
         )
     )
     database.dispose()
-    auditor = empty_server.token(auditor_name, PASSWORD)
+    auditor = empty_server.enrolled_token(auditor_name, PASSWORD)  # staff: a second factor
     alice_account = _open_account(empty_server, alice)
     bob_account = _open_account(empty_server, bob)
 

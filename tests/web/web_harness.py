@@ -18,7 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pyotp
 from sqlalchemy.engine import make_url
+
+from ledgerbank.demo.history import USERS
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
@@ -44,6 +47,7 @@ class LiveServer:
     database_url: str
     env: dict[str, str]
     log_path: Path
+    used_steps: dict[str, int] = field(default_factory=dict)
 
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -51,9 +55,43 @@ class LiveServer:
 
     def token(self, username: str, password: str) -> str:
         with self.client() as client:
-            answer = client.post("/auth/login", json={"username": username, "password": password})
+            body = {"username": username, "password": password}
+            if (code := self.totp(username)) is not None:
+                body["totp"] = code
+            answer = client.post("/auth/login", json=body)
             answer.raise_for_status()
             return str(answer.json()["access_token"])
+
+    def enrolled_token(self, username: str, password: str) -> str:
+        """A full token of a staff user who has no second factor yet: sign in (an enrol-only
+        token), enrol one with pyotp as an authenticator app would, and take the token the
+        enrolment answers."""
+        with self.client() as client:
+            signed_in = client.post(
+                "/auth/login", json={"username": username, "password": password}
+            )
+            signed_in.raise_for_status()
+            assert signed_in.json()["enrolment_required"] is True, signed_in.text
+            headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+            secret = client.post("/users/2fa/setup", headers=headers).json()["secret"]
+            enabled = client.post(
+                "/users/2fa/enable", headers=headers, json={"code": pyotp.TOTP(secret).now()}
+            )
+            enabled.raise_for_status()
+            return str(enabled.json()["access_token"])
+
+    def totp(self, username: str) -> str | None:
+        """A fresh sign-in code of a demo staff user (None for customers). A code is accepted
+        once: when this step's code was used, wait for the next step."""
+        secret = next((u.totp_secret for u in USERS if u.username == username), None)
+        if secret is None:
+            return None
+        step = int(time.time()) // 30
+        if self.used_steps.get(username, -1) >= step:
+            time.sleep(30 - time.time() % 30 + 0.2)
+            step = int(time.time()) // 30
+        self.used_steps[username] = step
+        return str(pyotp.TOTP(secret).at(step * 30))
 
     def log_tail(self, lines: int = 60) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -221,6 +259,11 @@ class Guard:
             self.expected.remove(entry)
         assert entry in self.seen_expected, f"expected a {status} from {path_pattern}"
 
+    def allow(self, status: int, path_pattern: str) -> None:
+        """Accept `status` from paths matching `path_pattern` for the rest of the test (an
+        answer whose events may arrive after the step that caused it, like a sign-in's 401)."""
+        self.expected.append((status, path_pattern))
+
     def check(self) -> None:
         problems, self.problems = self.problems, []
         assert not problems, "the page had problems:\n" + "\n".join(problems)
@@ -254,6 +297,12 @@ class WebPage:
         form = self.page.get_by_role("form", name="Sign in")
         form.get_by_label("Username").fill(username)
         form.get_by_label("Password").fill(password)
+        if (code := self.server.totp(username)) is not None:
+            # staff: the password is answered 401 second_factor_required, then the code
+            self.guard.allow(401, r"^/auth/login$")
+            form.get_by_role("button", name="Sign in").click()
+            form.get_by_label("Sign-in code").wait_for(state="visible", timeout=20_000)
+            form.get_by_label("Sign-in code").fill(code)
         form.get_by_role("button", name="Sign in").click()
         self.page.wait_for_selector("nav[aria-label=Main]", timeout=20_000)
         self.ready()

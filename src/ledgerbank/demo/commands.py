@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
+import pyotp
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ledgerbank import errors
 from ledgerbank.audit import service as audit
 from ledgerbank.config import get_settings
 from ledgerbank.demo import service
-from ledgerbank.demo.history import DEFAULT_SEED
+from ledgerbank.demo.history import DEFAULT_SEED, USERS
 from ledgerbank.kit.commands import open_database
 from ledgerbank.risk import training as risk_training
 
@@ -56,13 +59,37 @@ def load_command(
     print_bank(bank)
 
 
+@app.command("totp")
+def totp_command(
+    username: Annotated[str, typer.Argument(help="A demo staff user, e.g. admin.")],
+) -> None:
+    """Print the current sign-in code of a demo staff user (their secret is published)."""
+    user = next((u for u in USERS if u.username == username.strip().lower()), None)
+    if user is None or user.totp_secret is None:
+        raise errors.ValidationFailed(f"{username!r} is not a demo staff user")
+    totp = pyotp.TOTP(user.totp_secret)
+    left = totp.interval - int(time.time()) % totp.interval
+    console.print(f"{totp.now()}  (valid for {left} more seconds; secret {user.totp_secret})")
+
+
 def print_bank(bank: service.DemoBank) -> None:
     people = Table(title="demo users (sign in with these)")
-    for column in ("username", "password", "PIN", "role", "name"):
+    for column in ("username", "password", "PIN", "role", "name", "TOTP secret (staff)"):
         people.add_column(column, overflow="fold")
     for user in bank.users:
-        people.add_row(user.username, user.password, user.pin or "", user.role, user.full_name)
+        people.add_row(
+            user.username,
+            user.password,
+            user.pin or "",
+            user.role,
+            user.full_name,
+            user.totp_secret or "",
+        )
     console.print(people)
+    console.print(
+        "staff sign in with a code too: add the secret to an authenticator app, or run "
+        "`ledgerbank demo totp <username>` for the current code"
+    )
     numbers = Table(title="demo accounts")
     for column in ("owner", "account number", "type", "currency"):
         numbers.add_column(column, overflow="fold")

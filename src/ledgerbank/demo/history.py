@@ -8,6 +8,7 @@ woken by a large transfer, and many accounts paying into one. Nothing here touch
 
 from __future__ import annotations
 
+import base64
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -29,6 +30,14 @@ class DemoUser:
     def pin(self) -> str | None:
         return DEMO_PIN if self.role == "customer" else None
 
+    @property
+    def totp_secret(self) -> str | None:
+        """Staff sign in with a second factor: the demo's are published (README, `ledgerbank
+        demo totp USERNAME` prints the current code), so anyone can try the demo bank."""
+        if self.role == "customer":
+            return None
+        return base64.b32encode(f"{self.username}-demo-2026-totp".encode()).decode().rstrip("=")
+
 
 def _user(username: str, role: str, full_name: str, kyc_status: str = "verified") -> DemoUser:
     # Long enough for the policy, not in the common-password list, easy to type in a demo.
@@ -41,6 +50,8 @@ USERS = (
     _user("analyst", "fraud_analyst", "Farah Analyst"),
     _user("manager", "financial_manager", "Felix Manager"),
     _user("compliance", "compliance_officer", "Connie Compliance"),
+    # a second administrator: four-eyes actions need someone other than the proposer
+    _user("supervisor", "admin", "Sam Supervisor"),
     _user("alice", "customer", "Alice Johnson"),
     _user("bob", "customer", "Bob Smith"),
     _user("carol", "customer", "Carol Martinez"),

@@ -119,6 +119,12 @@ def _open_bank(conn: Connection, now: datetime, pin_keyring: Keyring | None) -> 
                 .where(users.c.id == user_id)
                 .values(pin_hash=pins.hash_pin(pin_keyring, user_id, user.pin))
             )
+        if user.totp_secret is not None:  # staff: enrolled, with the published demo secret
+            conn.execute(
+                update(users)
+                .where(users.c.id == user_ids[user.username])
+                .values(totp_secret=user.totp_secret, totp_enabled_at=now)
+            )
     account_ids: dict[str, int] = {}
     opened: list[DemoAccountOpened] = []
     staff_since = now - timedelta(days=STAFF_SINCE_DAYS)

@@ -1,4 +1,5 @@
-"""Signing in, the login lockout, setting the transaction PIN, and checking a first-round PIN.
+"""Re-checking a signed-in user's password (with its lockout), setting the transaction PIN, and
+checking a first-round PIN (signing in itself is identity.signin).
 
 These work on a `Database`, not a `Connection`, for two reasons a bank cares about:
 - a failed attempt must be counted (and audited) even though the request then fails, so the
@@ -21,7 +22,6 @@ from ledgerbank.audit import service as audit
 from ledgerbank.config import Settings
 from ledgerbank.identity import passwords, pins
 from ledgerbank.identity.tables import users
-from ledgerbank.kit import metrics
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.db import Database
 from ledgerbank.kit.keys import Keyring
@@ -162,69 +162,6 @@ def _read_user(
     )
     with database.read() as conn:
         return conn.execute(query).mappings().first()
-
-
-def _record_unknown_user(conn: Connection, username: str) -> None:
-    audit.record(
-        conn,
-        actor_id=None,
-        action="auth.login_failed",
-        entity_type="user",
-        entity_id=None,
-        after={"reason": "unknown_user", "username": username[:64]},
-    )
-
-
-def login(database: Database, username: str, password: str, *, settings: Settings) -> RowMapping:
-    """Check a username and password; the user's row when they match.
-
-    An unknown user, a wrong password and a deactivated user all raise the same
-    InvalidCredentials after the same argon2 work, so neither the answer nor its timing tells
-    which usernames exist. Every attempt is audited; after `login_max_failures` consecutive
-    failures logins are refused with AccountLocked (429) for `login_lock_minutes`, even with
-    the right password.
-    """
-    user = _read_user(database, username=username)
-    if user is None:
-        passwords.burn_verification_time(password)
-        database.write(lambda conn: _record_unknown_user(conn, username.strip().lower()))
-        metrics.logins_failed.labels("unknown_user").inc()
-        raise errors.InvalidCredentials("the username or password is wrong")
-    user_id = int(user["id"])
-    now = utcnow()
-    if _is_locked(user["locked_until"], now):
-        verified, reason = False, "locked"
-    else:
-        verified = passwords.verify_secret(user["password_hash"], password)
-        reason = "wrong_password"
-        if verified and not user["is_active"]:
-            verified, reason = False, "inactive"
-    changes: dict[str, Any] = {}
-    if verified and passwords.needs_rehash(user["password_hash"]):
-        changes["password_hash"] = passwords.hash_secret(password)  # new cost, outside the lock
-    outcome, until = database.write(
-        lambda conn: _settle(
-            conn,
-            user_id,
-            lockout=_login_counter(settings),
-            verified=verified,
-            reason=reason,
-            success_action="auth.login_succeeded",
-            changes=changes,
-        )
-    )
-    if outcome is Outcome.ACCEPTED:
-        metrics.logins_succeeded.inc()
-        return user
-    metrics.logins_failed.labels("locked" if outcome is Outcome.LOCKED else reason).inc()
-    if until is not None:
-        if outcome is Outcome.NOW_LOCKED:
-            metrics.logins_locked.inc()
-        raise errors.AccountLocked(
-            f"too many failed sign-ins; try again after {until:%H:%M} UTC",
-            **_lock_extra(until, now),
-        )
-    raise errors.InvalidCredentials("the username or password is wrong")
 
 
 def confirm_password(

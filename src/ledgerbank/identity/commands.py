@@ -1,4 +1,5 @@
-"""`ledgerbank users ...`: create users of any role (the first admin) and list them."""
+"""`ledgerbank users ...`: create users of any role (the first admin), list them, issue a reset
+link; `ledgerbank keys ...`: rotate and retire the signing keys of access tokens."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import typer
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Connection
 
 from ledgerbank import errors
 from ledgerbank.config import get_settings
-from ledgerbank.identity import passwords, service
+from ledgerbank.identity import keys, passwords, recovery, service
+from ledgerbank.identity.approval_actions import reset_url
 from ledgerbank.identity.permissions import Role
 from ledgerbank.kit.commands import open_database
 
@@ -84,3 +87,78 @@ def list_command(
             f"{row['created_at']:%Y-%m-%d %H:%M}",
         )
     console.print(table)
+
+
+@app.command("reset-password")
+def reset_password_command(
+    username: str = typer.Argument(..., help="Whose password to reset."),
+) -> None:
+    """Issue a one-time, expiring password reset link (shown once) for a user.
+
+    The operator running this has the server's configuration, so no second person approves it
+    (in the API, issuing another user's link is a four-eyes action).
+    """
+    settings = get_settings()
+    database = open_database()
+
+    def issue(conn: Connection) -> tuple[str, recovery.ResetLink]:
+        user = service.find_user(conn, username)
+        if user is None:
+            raise errors.NotFound(f"no user is called {username!r}")
+        link = recovery.issue_reset(
+            conn, int(user["id"]), created_by=None, minutes=settings.password_reset_minutes
+        )
+        return str(user["username"]), link
+
+    name, link = database.write(issue)
+    base = (settings.public_url or "http://127.0.0.1:8000").rstrip("/")
+    until = f"{link.expires_at:%Y-%m-%d %H:%M} UTC"
+    console.print(f"reset link for [bold]{name}[/bold] (works once, until {until}):")
+    console.print(reset_url(base, link.token), soft_wrap=True)
+
+
+keys_app = typer.Typer(
+    help="Signing keys of access tokens (kept in the data folder when LEDGERBANK_JWT_SECRET is "
+    "not set).",
+    no_args_is_help=True,
+)
+
+
+@keys_app.command("list")
+def keys_list_command() -> None:
+    """The key that signs and the older ones that still verify, by id (never the keys)."""
+    settings = get_settings()
+    found = settings.signing_keys()
+    table = Table("kid", "use")
+    for kid in found.by_kid:
+        table.add_row(kid, "signs and verifies" if kid == found.current_kid else "verifies")
+    console.print(table)
+
+
+@keys_app.command("rotate")
+def keys_rotate_command() -> None:
+    """A new signing key in the data folder; the old one keeps verifying until retired.
+
+    Restart the servers to use it. With LEDGERBANK_JWT_SECRET set, rotate in the environment
+    instead: the new secret there, the old one in LEDGERBANK_JWT_PREVIOUS_SECRETS.
+    """
+    settings = get_settings()
+    if settings.jwt_secret:
+        raise errors.ValidationFailed(
+            "LEDGERBANK_JWT_SECRET is set: rotate it there (old one to "
+            "LEDGERBANK_JWT_PREVIOUS_SECRETS)"
+        )
+    found = keys.rotate_folder_keys(settings.data_dir.resolve())
+    console.print(f"new signing key {found.current_kid}; {len(found.previous)} older key(s) verify")
+
+
+@keys_app.command("retire")
+def keys_retire_command(
+    kid: str = typer.Argument("", help="One older key's id; without it, every older key."),
+) -> None:
+    """Stop accepting tokens signed by an older key (they were issued before a rotation)."""
+    settings = get_settings()
+    if settings.jwt_secret:
+        raise errors.ValidationFailed("remove it from LEDGERBANK_JWT_PREVIOUS_SECRETS instead")
+    retired = keys.retire_folder_keys(settings.data_dir.resolve(), kid or None)
+    console.print(f"retired {', '.join(retired) or 'nothing'}")

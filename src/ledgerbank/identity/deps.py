@@ -7,21 +7,22 @@ change or a deactivated user takes effect at once because every request re-reads
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from ledgerbank import errors
 from ledgerbank.config import Settings
 from ledgerbank.identity import tokens
 from ledgerbank.identity.permissions import Permission, Role, allows
-from ledgerbank.identity.tables import users
+from ledgerbank.identity.tables import revoked_tokens, users
 from ledgerbank.identity.tokens import TokenClaims
 from ledgerbank.kit.db import Database
 
-bearer = OAuth2PasswordBearer(tokenUrl="/auth/login", auto_error=False)
+bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,9 @@ class Principal:
     id: int
     username: str
     role: Role
+    token_id: str = ""  # the token's jti, to end this one session
+    token_expires_at: datetime | None = None
+    enrol_only: bool = False  # a staff token that can do nothing but enrol a second factor
 
     def can(self, permission: Permission) -> bool:
         return allows(self.role, permission)
@@ -50,29 +54,62 @@ def get_settings(request: Request) -> Settings:
 AppSettings = Annotated[Settings, Depends(get_settings)]
 
 
-def current_principal(
-    settings: AppSettings, database: DB, token: Annotated[str | None, Depends(bearer)]
-) -> Principal:
+def _principal(settings: Settings, database: Database, token: str | None) -> Principal:
+    """The caller of a valid, current, unrevoked token (of any scope)."""
     if not token:
         raise errors.NotAuthenticated("an Authorization: Bearer token is required")
-    claims = tokens.decode(token, secret=settings.signing_secret())
+    keys = settings.signing_keys()
+    claims = tokens.decode(token, secret=keys.current, keys=keys.by_kid)
+    revoked = exists().where(revoked_tokens.c.jti == claims.jti)
     with database.read() as conn:
         row = conn.execute(
             select(
-                users.c.id, users.c.username, users.c.role, users.c.is_active, users.c.token_version
+                users.c.id,
+                users.c.username,
+                users.c.role,
+                users.c.is_active,
+                users.c.token_version,
+                revoked.label("revoked"),
             ).where(users.c.id == claims.user_id)
         ).first()
     if (
         row is None
         or not row.is_active
+        or row.revoked
         or row.role != claims.role
         or row.token_version != claims.version
     ):
         raise errors.NotAuthenticated("the access token is no longer valid; sign in again")
-    return Principal(int(row.id), str(row.username), Role(row.role))
+    return Principal(
+        int(row.id),
+        str(row.username),
+        Role(row.role),
+        claims.jti,
+        claims.expires_at,
+        claims.scope == tokens.ENROL_SCOPE,
+    )
+
+
+def current_principal(
+    settings: AppSettings, database: DB, token: Annotated[str | None, Depends(bearer)]
+) -> Principal:
+    principal = _principal(settings, database, token)
+    if principal.enrol_only:
+        raise errors.SecondFactorEnrolmentRequired(
+            "this token can only enrol a second factor: POST /users/2fa/setup, then /enable"
+        )
+    return principal
+
+
+def enrolling_principal(
+    settings: AppSettings, database: DB, token: Annotated[str | None, Depends(bearer)]
+) -> Principal:
+    """The caller of a full token or of an enrol-only one (second-factor enrolment routes)."""
+    return _principal(settings, database, token)
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
+EnrollingUser = Annotated[Principal, Depends(enrolling_principal)]
 
 
 def authorized(*any_of: Permission) -> Any:
@@ -96,7 +133,10 @@ def token_holder(*any_of: Permission) -> Any:
         if not token:
             raise errors.NotAuthenticated("an Authorization: Bearer token is required")
         settings: Settings = request.app.state.settings
-        claims = tokens.decode(token, secret=settings.signing_secret())
+        keys = settings.signing_keys()
+        claims = tokens.decode(token, secret=keys.current, keys=keys.by_kid)
+        if claims.scope == tokens.ENROL_SCOPE:
+            raise errors.SecondFactorEnrolmentRequired("this token can only enrol a second factor")
         if not any(allows(claims.role, permission) for permission in any_of):
             raise errors.Forbidden(f"the {claims.role} role may not do this")
         return claims

@@ -36,6 +36,8 @@ class Permission(StrEnum):
     ANALYTICS_OWN = "analytics:own"
     REPORTS_READ = "reports:read"
     LEDGERGPT_ASK = "ledgergpt:ask"
+    ACCOUNTS_FREEZE_OWN = "accounts:freeze_own"  # a customer freezes their own account
+    APPROVALS_READ = "approvals:read"  # the four-eyes inbox (deciding needs the action's own)
 
 
 P = Permission
@@ -48,14 +50,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ACCOUNTS_READ_OWN,
             P.MONEY_MOVE_OWN,
             P.TRANSACTIONS_READ_OWN,
-            P.RISK_READ_OWN,
             P.ANALYTICS_OWN,
+            P.ACCOUNTS_FREEZE_OWN,
+            # no RISK_READ_OWN: customers never see scores, verdicts or rules (tipping off)
         }
     ),
     Role.ADMIN: frozenset(
         {
             P.PROFILE_MANAGE,
             P.MONEY_DEPOSIT_ANY,
+            P.APPROVALS_READ,
             P.ACCOUNTS_READ_ALL,
             P.ACCOUNTS_FREEZE,
             P.TRANSACTIONS_READ_ALL,
@@ -74,6 +78,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AUDITOR: frozenset(
         {
             P.PROFILE_MANAGE,
+            P.APPROVALS_READ,
             P.ACCOUNTS_READ_ALL,
             P.TRANSACTIONS_READ_ALL,
             P.AUDIT_READ,
@@ -85,6 +90,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.FRAUD_ANALYST: frozenset(
         {
             P.PROFILE_MANAGE,
+            P.APPROVALS_READ,
             P.ACCOUNTS_READ_ALL,
             P.ACCOUNTS_FREEZE,
             P.TRANSACTIONS_READ_ALL,
@@ -96,6 +102,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.FINANCIAL_MANAGER: frozenset(
         {
             P.PROFILE_MANAGE,
+            P.APPROVALS_READ,
             P.ACCOUNTS_READ_ALL,
             P.TRANSACTIONS_READ_ALL,
             P.REPORTS_READ,
@@ -104,6 +111,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.COMPLIANCE_OFFICER: frozenset(
         {
             P.PROFILE_MANAGE,
+            P.APPROVALS_READ,
             P.ACCOUNTS_READ_ALL,
             P.ACCOUNTS_FREEZE,
             P.TRANSACTIONS_READ_ALL,

@@ -6,11 +6,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy import Connection, RowMapping
 
 from ledgerbank import errors
-from ledgerbank.identity import auth, service, tokens
+from ledgerbank.approvals import service as approvals
+from ledgerbank.approvals.schemas import ApprovalProposed, proposed_response
+from ledgerbank.identity import auth, service, sessions, signin, tokens
+from ledgerbank.identity.approval_actions import GRANT_ROLE
 from ledgerbank.identity.deps import DB, AppSettings, Principal, authorized
 from ledgerbank.identity.permissions import Permission, Role
 from ledgerbank.identity.schemas import (
@@ -123,10 +127,10 @@ async def login_credentials(request: Request) -> LoginRequest:
             form = await request.form()
             fields = {key: value for key, value in form.items() if isinstance(value, str)}
             grant = LoginForm.model_validate(fields)
-            return LoginRequest(username=grant.username, password=grant.password)
+            return LoginRequest(username=grant.username, password=grant.password, totp=grant.totp)
         try:
             body: Any = await request.json()
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise RequestValidationError(
                 [{"type": "json_invalid", "loc": ("body",), "msg": "invalid JSON"}]
             ) from None
@@ -144,35 +148,91 @@ _LOGIN_BODY = {
 }
 
 
+def client_address(request: Request) -> str:
+    """The caller's address as the server sees it (behind a proxy: run uvicorn with
+    --forwarded-allow-ips so X-Forwarded-For is trusted from the proxy alone)."""
+    return request.client.host if request.client else "unknown"
+
+
+SIGN_IN_ERRORS = (
+    errors.InvalidCredentials,
+    errors.SecondFactorRequired,
+    errors.InvalidSecondFactor,
+    errors.SecondFactorLocked,
+)
+
+
+def _sign_in(
+    request: Request, credentials: LoginRequest, database: DB, settings: AppSettings
+) -> TokenResponse:
+    signed_in = signin.login(
+        database,
+        credentials.username,
+        credentials.password,
+        address=client_address(request),
+        code=credentials.totp,
+        settings=settings,
+    )
+    user = signed_in.user
+    token, expires_in = sessions.issue_for(
+        settings,
+        user_id=int(user["id"]),
+        role=str(user["role"]),
+        token_version=int(user["token_version"]),
+        scope=tokens.ENROL_SCOPE if signed_in.enrol_only else None,
+    )
+    return TokenResponse(
+        access_token=token,
+        expires_in=expires_in,
+        role=Role(user["role"]),
+        enrolment_required=signed_in.enrol_only,
+    )
+
+
 @auth_router.post(
     "/login",
     response_model=TokenResponse,
     operation_id="auth-login",
     summary="Sign in for an access token",
-    responses=problem_responses(errors.InvalidCredentials, errors.AccountLocked),
+    responses=problem_responses(*SIGN_IN_ERRORS),
     openapi_extra={"requestBody": _LOGIN_BODY},
 )
 def login(
+    request: Request,
     credentials: Annotated[LoginRequest, Depends(login_credentials)],
     database: DB,
     settings: AppSettings,
     response: Response,
 ) -> TokenResponse:
-    """Exchange a username and password for a bearer token (JSON, or an OAuth2 password form).
+    """Exchange a username, password and (when the user has one) TOTP code for a token.
 
-    A wrong password and an unknown username answer the same 401. After
-    `login_max_failures` failures in a row the login is locked for `login_lock_minutes` (429).
+    An unknown username, a wrong password, a deactivated user and an attempt while sign-ins
+    are delayed all answer the same 401 `invalid_credentials`. A right password without the
+    needed code answers 401 `second_factor_required`. Staff who have not enrolled a second
+    factor get a token that can only enrol one (`enrolment_required`).
     """
-    user = auth.login(database, credentials.username, credentials.password, settings=settings)
-    token, expires_in = tokens.issue(
-        user_id=int(user["id"]),
-        role=str(user["role"]),
-        secret=settings.signing_secret(),
-        ttl_minutes=settings.token_ttl_minutes,
-        token_version=int(user["token_version"]),
-    )
     _no_store(response)
-    return TokenResponse(access_token=token, expires_in=expires_in, role=Role(user["role"]))
+    return _sign_in(request, credentials, database, settings)
+
+
+@auth_router.post(
+    "/token",
+    response_model=TokenResponse,
+    operation_id="auth-token",
+    summary="Sign in with an OAuth2 password form (the docs page's Authorize button)",
+    responses=problem_responses(*SIGN_IN_ERRORS),
+    openapi_extra={"requestBody": _LOGIN_BODY},
+)
+def token(
+    request: Request,
+    credentials: Annotated[LoginRequest, Depends(login_credentials)],
+    database: DB,
+    settings: AppSettings,
+    response: Response,
+) -> TokenResponse:
+    """The same as /auth/login; the form may carry the code as `totp`."""
+    _no_store(response)
+    return _sign_in(request, credentials, database, settings)
 
 
 @auth_router.get(
@@ -280,16 +340,43 @@ ADMIN_CHANGE_ERRORS = (*SIGNED_IN_ERRORS, errors.NotFound)
     "/{user_id}/role",
     response_model=AdminUser,
     operation_id="admin-change_role",
-    summary="Change a user's role",
-    responses=problem_responses(*ADMIN_CHANGE_ERRORS),
+    summary="Change a user's role (granting a staff role: 202, a second administrator approves)",
+    responses={
+        202: {"model": ApprovalProposed, "description": "a staff role: proposed"},
+        **problem_responses(*ADMIN_CHANGE_ERRORS, errors.Conflict),
+    },
 )
 def change_role(
-    user_id: UserId, body: RoleChange, principal: UserManager, database: DB
-) -> AdminUser:
-    """Takes effect at once: the user's current tokens stop working. Audited."""
+    user_id: UserId,
+    body: RoleChange,
+    principal: UserManager,
+    database: DB,
+    settings: AppSettings,
+) -> AdminUser | JSONResponse:
+    """Every session of the user ends. Making someone staff is proposed (202 `{approval_id}`)
+    and done when another administrator approves it. Audited with the reason."""
+    if body.role != Role.CUSTOMER:
+        if user_id == principal.id:
+            raise errors.Forbidden("administrators cannot change their own role")
+
+        def propose(conn: Connection) -> RowMapping:
+            target = service.get_user(conn, user_id)
+            return approvals.propose(
+                conn,
+                action_name=GRANT_ROLE,
+                params={"user_id": user_id, "role": body.role.value, "reason": body.reason},
+                proposed_by=principal.id,
+                summary=f"Make {target['username']} ({target['role']}) {body.role.value}",
+                hours=settings.approval_hours,
+                entity_type="user",
+                entity_id=user_id,
+                note=body.reason,
+            )
+
+        return proposed_response(database.write(propose))
     row = database.write(
         lambda conn: service.change_role(
-            conn, actor_id=principal.id, user_id=user_id, role=body.role
+            conn, actor_id=principal.id, user_id=user_id, role=body.role, reason=body.reason
         )
     )
     return _admin_user(row)
@@ -303,10 +390,14 @@ def change_role(
     responses=problem_responses(*ADMIN_CHANGE_ERRORS),
 )
 def change_kyc(user_id: UserId, body: KycChange, principal: UserManager, database: DB) -> AdminUser:
-    """`pending`, `verified` or `rejected`. Audited."""
+    """`pending`, `verified` or `rejected`. Audited with the reason."""
     row = database.write(
         lambda conn: service.change_kyc(
-            conn, actor_id=principal.id, user_id=user_id, kyc_status=body.kyc_status
+            conn,
+            actor_id=principal.id,
+            user_id=user_id,
+            kyc_status=body.kyc_status,
+            reason=body.reason,
         )
     )
     return _admin_user(row)
@@ -322,10 +413,15 @@ def change_kyc(user_id: UserId, body: KycChange, principal: UserManager, databas
 def set_active(
     user_id: UserId, body: ActiveChange, principal: UserManager, database: DB
 ) -> AdminUser:
-    """A deactivated user can no longer sign in and its tokens stop working at once. Audited."""
+    """A deactivated user can no longer sign in and every session ends at once (and stays
+    ended after a reactivation). Audited with the reason."""
     row = database.write(
         lambda conn: service.set_active(
-            conn, actor_id=principal.id, user_id=user_id, is_active=body.is_active
+            conn,
+            actor_id=principal.id,
+            user_id=user_id,
+            is_active=body.is_active,
+            reason=body.reason,
         )
     )
     return _admin_user(row)

@@ -39,9 +39,23 @@ class RegisterRequest(Strict):
     phone: Phone | None = None
 
 
+SecondFactorCode = Annotated[
+    str,
+    Field(
+        min_length=6,
+        max_length=16,
+        pattern=r"^[0-9A-Za-z -]+$",
+        description="the 6-digit code of the authenticator app, or a recovery code",
+    ),
+]
+
+
 class LoginRequest(Strict):
     username: Annotated[str, Field(min_length=1, max_length=256)]
     password: Password
+    totp: SecondFactorCode | None = Field(
+        default=None, description="needed when the user has a second factor (401 says so)"
+    )
 
 
 class LoginForm(BaseModel):
@@ -51,6 +65,7 @@ class LoginForm(BaseModel):
     username: Annotated[str, Field(min_length=1, max_length=256)]
     password: Password
     scope: str = ""
+    totp: SecondFactorCode | None = None
 
 
 class TokenResponse(BaseModel):
@@ -58,6 +73,11 @@ class TokenResponse(BaseModel):
     token_type: Literal["bearer"] = "bearer"
     expires_in: int = Field(description="Seconds until the token expires.")
     role: Role
+    enrolment_required: bool = Field(
+        default=False,
+        description="staff without a second factor: the token can only enrol one "
+        "(POST /users/2fa/setup, then /users/2fa/enable)",
+    )
 
 
 class User(BaseModel):
@@ -79,6 +99,7 @@ class Profile(User):
 class AdminUser(User):
     is_active: bool
     locked_until: datetime | None = Field(description="Logins refused until then.")
+    second_factor: bool | None = Field(default=None, description="whether TOTP is enabled")
 
 
 class ProfileUpdate(Strict):
@@ -97,13 +118,117 @@ class PinChanged(BaseModel):
     updated_at: datetime
 
 
+Reason = Annotated[
+    str | None, Field(default=None, max_length=500, description="why (kept in the audit trail)")
+]
+
+
 class RoleChange(Strict):
     role: Role
+    reason: Reason = None
 
 
 class KycChange(Strict):
     kyc_status: KycStatus
+    reason: Reason = None
 
 
 class ActiveChange(Strict):
     is_active: bool
+    reason: Reason = None
+
+
+class StaffCreate(Strict):
+    """A new user made by an administrator; a staff role waits for a second administrator."""
+
+    username: Username
+    email: EmailStr
+    full_name: FullName
+    role: Role
+    reason: Reason = None
+
+
+class UserCreated(BaseModel):
+    user: User
+    reset_url: str = Field(description="shown once: the new user sets a password with it")
+    expires_at: datetime
+
+
+class PasswordChange(Strict):
+    current_password: Password
+    new_password: Password
+
+
+class PasswordReset(Strict):
+    token: Annotated[str, Field(min_length=1, max_length=200)]
+    new_password: Password
+
+
+class ResetCheck(Strict):
+    token: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class ResetStatus(BaseModel):
+    valid: Literal[True] = True
+    username: str
+    expires_at: datetime
+
+
+class ResetIssued(BaseModel):
+    reset_url: str = Field(description="shown once; works once until `expires_at`")
+    expires_at: datetime
+
+
+class TwoFactorSetup(BaseModel):
+    secret: str = Field(description="base32, for typing into an authenticator app")
+    otpauth_uri: str
+    qr_svg: str = Field(description="the otpauth URI as an SVG QR code")
+
+
+class TwoFactorCode(Strict):
+    code: Annotated[str, Field(min_length=6, max_length=8, pattern=r"^[0-9 ]+$")]
+
+
+class TwoFactorEnabled(BaseModel):
+    recovery_codes: list[str] = Field(
+        description="shown once: each signs in once instead of a code"
+    )
+    access_token: str = Field(description="a fresh token: every earlier session has ended")
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+    role: Role
+
+
+class TwoFactorDisable(Strict):
+    password: Password
+    code: SecondFactorCode
+
+
+class TwoFactorStatus(BaseModel):
+    enabled: bool
+    required: bool = Field(description="staff roles must have one")
+    recovery_codes_left: int
+
+
+class Notice(BaseModel):
+    id: int
+    kind: str
+    message: str
+    detail: dict[str, object]
+    created_at: datetime
+    read: bool
+
+
+class NoticePage(BaseModel):
+    items: list[Notice]
+    next_cursor: str | None
+    unread: int
+
+
+class NoticesRead(Strict):
+    id: int | None = Field(default=None, ge=1, description="one notice; without it, all")
+
+
+class Unlocked(BaseModel):
+    user_id: int
+    cleared: int = Field(description="sign-in counters forgotten")

@@ -66,6 +66,7 @@ def admin_view(user: RowMapping | dict[str, Any]) -> dict[str, Any]:
         **public_view(user),
         "is_active": user["is_active"],
         "locked_until": user["locked_until"],
+        "second_factor": user.get("totp_enabled_at") is not None,
     }
 
 
@@ -203,7 +204,13 @@ def update_profile(conn: Connection, user_id: int, changes: dict[str, Any]) -> R
 
 
 def _apply(
-    conn: Connection, user: RowMapping, changes: dict[str, Any], *, actor_id: int, action: str
+    conn: Connection,
+    user: RowMapping,
+    changes: dict[str, Any],
+    *,
+    actor_id: int,
+    action: str,
+    reason: str | None = None,
 ) -> RowMapping:
     """Write the fields that really change, with one audit record; a no-op writes nothing."""
     changed = {field: value for field, value in changes.items() if user[field] != value}
@@ -222,9 +229,12 @@ def _apply(
         after={
             **{f: value for f, value in changed.items() if f not in PERSONAL_FIELDS},
             **({"personal_fields_changed": personal} if personal else {}),
+            **({"reason": reason} if reason else {}),
         },
         at=now,
     )
+    if {"role", "is_active"} & changed.keys():
+        end_sessions(conn, int(user["id"]))  # a role change or (de)activation ends every session
     return get_user(conn, int(user["id"]))
 
 
@@ -244,7 +254,13 @@ def _lock_users(conn: Connection, *user_ids: int) -> dict[int, RowMapping]:
 
 
 def _staff_change(
-    conn: Connection, *, actor_id: int, user_id: int, what: str, changes: dict[str, Any]
+    conn: Connection,
+    *,
+    actor_id: int,
+    user_id: int,
+    what: str,
+    changes: dict[str, Any],
+    reason: str | None = None,
 ) -> RowMapping:
     """An administrator's change to another user, re-checked under lock.
 
@@ -257,33 +273,49 @@ def _staff_change(
     actor = rows[actor_id]
     if not actor["is_active"] or not allows(actor["role"], Permission.USERS_MANAGE):
         raise errors.Forbidden("only an active administrator can manage users")
-    return _apply(conn, rows[user_id], changes, actor_id=actor_id, action=f"user.{what}_changed")
+    return _apply(
+        conn,
+        rows[user_id],
+        changes,
+        actor_id=actor_id,
+        action=f"user.{what}_changed",
+        reason=reason,
+    )
 
 
-def change_role(conn: Connection, *, actor_id: int, user_id: int, role: str) -> RowMapping:
-    """Give a user another role; it takes effect on the user's very next request."""
+def change_role(
+    conn: Connection, *, actor_id: int, user_id: int, role: str, reason: str | None = None
+) -> RowMapping:
+    """Give a user another role; every session of the user ends (sign in again to use it)."""
     try:
         role = Role(role).value
     except ValueError:
         raise errors.ValidationFailed(f"unknown role {role!r}") from None
     return _staff_change(
-        conn, actor_id=actor_id, user_id=user_id, what="role", changes={"role": role}
-    )
+        conn, actor_id=actor_id, user_id=user_id, what="role", changes={"role": role},
+        reason=reason,
+    )  # fmt: skip
 
 
-def change_kyc(conn: Connection, *, actor_id: int, user_id: int, kyc_status: str) -> RowMapping:
+def change_kyc(
+    conn: Connection, *, actor_id: int, user_id: int, kyc_status: str, reason: str | None = None
+) -> RowMapping:
     if kyc_status not in KYC_STATUSES:
         raise errors.ValidationFailed(f"unknown KYC status {kyc_status!r}")
     return _staff_change(
-        conn, actor_id=actor_id, user_id=user_id, what="kyc", changes={"kyc_status": kyc_status}
-    )
+        conn, actor_id=actor_id, user_id=user_id, what="kyc", changes={"kyc_status": kyc_status},
+        reason=reason,
+    )  # fmt: skip
 
 
-def set_active(conn: Connection, *, actor_id: int, user_id: int, is_active: bool) -> RowMapping:
-    """Deactivate (or reactivate) a user; a deactivated user's tokens stop working at once."""
+def set_active(
+    conn: Connection, *, actor_id: int, user_id: int, is_active: bool, reason: str | None = None
+) -> RowMapping:
+    """Deactivate (or reactivate) a user; every session ends, and stays ended on reactivation."""
     return _staff_change(
-        conn, actor_id=actor_id, user_id=user_id, what="status", changes={"is_active": is_active}
-    )
+        conn, actor_id=actor_id, user_id=user_id, what="status", changes={"is_active": is_active},
+        reason=reason,
+    )  # fmt: skip
 
 
 def list_users(

@@ -40,6 +40,7 @@ from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
 
 from ledgerbank.kit.clock import as_utc
+from ledgerbank.kit.files import private_file
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -92,8 +93,9 @@ def create_db_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> En
     dialect = make_url(url).get_backend_name()
     if dialect == "sqlite":
         path = make_url(url).database
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if path and path != ":memory:" and not path.startswith("file:"):
+            private_file(Path(path))  # 0600 (and in a new folder, 0700); SQLite's -wal and
+            # -shm files take the database file's permissions
         # Pooled connections: opening one per transaction costs the pragmas and, on the last
         # close, a WAL checkpoint.
         engine = create_engine(

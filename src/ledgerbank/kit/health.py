@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from fastapi import APIRouter, Request, Response
 
-from ledgerbank.errors import ServiceUnavailable
+from ledgerbank.errors import Forbidden, NotAuthenticated, ServiceUnavailable
 from ledgerbank.kit import metrics
 from ledgerbank.kit.db import Database
 from ledgerbank.kit.http import LedgerRoute, problem_responses
@@ -38,10 +39,18 @@ def ready(request: Request) -> dict[str, str]:
 @router.get(
     "/metrics",
     operation_id="health-metrics",
-    summary="Prometheus metrics (text format)",
+    summary="Prometheus metrics (text format): a scrape token or a staff role",
+    description="`Authorization: Bearer <LEDGERBANK_METRICS_TOKEN>` (for Prometheus) or a "
+    "staff user's access token.",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
+        **problem_responses(NotAuthenticated, Forbidden, validation=False),
+    },
 )
-def prometheus_metrics() -> Response:
+def prometheus_metrics(request: Request) -> Response:
+    # The app factory installs who may scrape (kit knows no users): a token or a staff role.
+    allow: Callable[[Request], None] = request.app.state.metrics_access
+    allow(request)
     body, content_type = metrics.exposition()
-    return Response(body, media_type=content_type)
+    return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledgerbank.errors import LedgerbankError, ValidationFailed
 from ledgerbank.kit import context
+from ledgerbank.kit.money import ScientificNumber
 
 log = logging.getLogger("ledgerbank.http")
 PROBLEM = "application/problem+json"
@@ -96,13 +97,52 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number")
 
 
+def _exact_number(text: str) -> Decimal:
+    return ScientificNumber(text) if "e" in text or "E" in text else Decimal(text)
+
+
+MAX_JSON_DEPTH = 64
+
+
+def _too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether arrays and objects nest deeper than `limit` (strings are skipped)."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False  # the usual case: not even enough brackets
+    depth, in_string, escaped = 0, False, False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
 class ExactJSONRequest(Request):
-    """Decodes JSON numbers with a fraction as Decimal, so amounts never pass through float."""
+    """Decodes JSON numbers with a fraction as Decimal, so amounts never pass through float.
+
+    Bodies nested deeper than MAX_JSON_DEPTH are malformed (400), not a recursion error (500).
+    """
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
             body = await self.body()
-            found = json.loads(body, parse_float=Decimal, parse_constant=_refuse_constant)
+            if _too_deep(body):
+                raise json.JSONDecodeError(f"nested deeper than {MAX_JSON_DEPTH}", "", 0)
+            try:
+                found = json.loads(body, parse_float=_exact_number, parse_constant=_refuse_constant)
+            except RecursionError:
+                raise json.JSONDecodeError("nested too deeply", "", 0) from None
             # A bare number is never a request body here. Left a Decimal, FastAPI's validation
             # (from_attributes) would read it as an object whose every field is missing, and a
             # model of optional fields would accept it; as a float it is refused.
@@ -242,6 +282,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected)
 
 
+SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+
+
 class RequestIdMiddleware:
     """Gives every request an id (or keeps the caller's X-Request-ID) for logs and the audit."""
 
@@ -256,8 +299,8 @@ class RequestIdMiddleware:
         for name, value in scope.get("headers", ()):
             if name == b"x-request-id":
                 incoming = value.decode("latin-1")
-        valid = 0 < len(incoming) <= 64 and incoming.isprintable()
-        request_id = incoming if valid else uuid.uuid4().hex
+        # Only ids that cannot forge a log line or an audit field: letters, digits, . _ : -
+        request_id = incoming if SAFE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         token = context.request_id.set(request_id)
 
         async def send_with_id(message: Any) -> None:

@@ -17,6 +17,12 @@ EXPONENTS: Final[dict[str, int]] = {
     "KWD": 3, "BHD": 3, "JOD": 3, "OMR": 3, "TND": 3, "LYD": 3, "IQD": 3,
 }  # fmt: skip
 
+
+class ScientificNumber(Decimal):
+    """A JSON number written with an exponent (`1e3`); kit.http decodes them as this, and an
+    amount written so is refused (the contract says decimal notation)."""
+
+
 # The largest amount one posting may move, in major units; far below BIGINT's limit.
 DEFAULT_MAX_MAJOR: Final = Decimal("1000000000")
 
@@ -48,6 +54,8 @@ def to_minor(
     places = exponent(currency)
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         raise InvalidAmount("amount must be a decimal string or a number")
+    if isinstance(value, ScientificNumber):  # a JSON number with an exponent: refused
+        raise InvalidAmount("amount must be written without an exponent (1000.00, not 1e3)")
     if isinstance(value, str):
         text = value.strip()
         if not text or any(c not in "0123456789.-+" for c in text):

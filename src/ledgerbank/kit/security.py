@@ -36,13 +36,19 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 _JSON_TYPES = (b"application/json", b"application/problem+json")
+_DOWNLOAD_TYPES = (
+    b"text/csv",
+    b"application/pdf",
+    b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
 
 
 class SecurityHeadersMiddleware:
     """Adds the security headers to every response (a route's own value wins).
 
     API answers (JSON) that set no Cache-Control get `no-store`: balances and profiles must
-    not sit in shared or browser caches.
+    not sit in shared or browser caches. Downloads (CSV, XLSX, PDF, anything sent as an
+    attachment) always get `no-store`, whatever the route said.
     """
 
     def __init__(self, app: Any, *, hsts: bool = False) -> None:
@@ -60,7 +66,11 @@ class SecurityHeadersMiddleware:
                 present = {name.lower() for name, _ in headers}
                 headers.extend(h for h in self.headers if h[0] not in present)
                 content_type = next((v for n, v in headers if n.lower() == b"content-type"), b"")
-                if b"cache-control" not in present and content_type.startswith(_JSON_TYPES):
+                if content_type.startswith(_DOWNLOAD_TYPES) or b"content-disposition" in present:
+                    # statements, exports and reports: never kept by a browser or a proxy
+                    headers = [(n, v) for n, v in headers if n.lower() != b"cache-control"]
+                    headers.append((b"cache-control", b"no-store"))
+                elif b"cache-control" not in present and content_type.startswith(_JSON_TYPES):
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)

@@ -198,7 +198,15 @@ def set_status(
     conn.execute(
         update(accounts)
         .where(accounts.c.id == account_id)
-        .values(status=status, status_reason=reason, updated_at=now)
+        .values(
+            status=status,
+            status_reason=reason,
+            # ledger.freezes is the way staff and customers freeze; this low-level change
+            # records a freeze as the bank's (fraud) with the neutral customer-facing reason
+            frozen_by="fraud" if status == "frozen" else None,
+            freeze_reason="account_review" if status == "frozen" else None,
+            updated_at=now,
+        )
     )
     after = get_account(conn, account_id)
     action = {"frozen": "account.frozen", "active": "account.unfrozen", "closed": "account.closed"}

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, RowMapping, select
 
 from ledgerbank import errors
-from ledgerbank.identity.deps import DB, Principal, authorized
+from ledgerbank.approvals import service as approvals
+from ledgerbank.approvals.schemas import ApprovalProposed, proposed_response
+from ledgerbank.identity.deps import DB, AppSettings, Principal, authorized
 from ledgerbank.identity.permissions import Permission
 from ledgerbank.identity.tables import users
 from ledgerbank.kit.clock import utcnow
@@ -18,7 +20,8 @@ from ledgerbank.kit.exports import CSV_MEDIA_TYPE
 from ledgerbank.kit.http import LedgerRoute, problem_responses
 from ledgerbank.kit.money import to_decimal_string
 from ledgerbank.kit.pagination import DEFAULT_LIMIT, Cursor, Limit
-from ledgerbank.ledger import accounts, exports, policy, statements
+from ledgerbank.ledger import accounts, exports, freezes, lookups, policy, statements
+from ledgerbank.ledger.approval_actions import UNFREEZE_COMPLIANCE
 from ledgerbank.ledger.listing import account_page
 from ledgerbank.ledger.schemas import (
     MAX_ID,
@@ -27,6 +30,8 @@ from ledgerbank.ledger.schemas import (
     AccountOpen,
     Balance,
     EndMoment,
+    FreezeReasonView,
+    FreezeRequest,
     StartMoment,
     Statement,
     StatementEntry,
@@ -40,7 +45,9 @@ AccountsOpen = Annotated[Principal, authorized(Permission.ACCOUNTS_OPEN)]
 AccountsRead = Annotated[
     Principal, authorized(Permission.ACCOUNTS_READ_OWN, Permission.ACCOUNTS_READ_ALL)
 ]
-AccountsFreeze = Annotated[Principal, authorized(Permission.ACCOUNTS_FREEZE)]
+AccountsFreeze = Annotated[
+    Principal, authorized(Permission.ACCOUNTS_FREEZE, Permission.ACCOUNTS_FREEZE_OWN)
+]
 MoneyMover = Annotated[Principal, authorized(Permission.MONEY_MOVE_OWN)]
 AccountId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
@@ -67,7 +74,11 @@ def open_account(body: AccountOpen, principal: AccountsOpen, database: DB) -> Ac
             actor_id=principal.id,
         )
     )
-    return Account.from_row(row)
+    return Account.from_row(row, staff=_staff(principal))
+
+
+def _staff(principal: Principal) -> bool:
+    return principal.can(Permission.ACCOUNTS_READ_ALL)
 
 
 @router.get(
@@ -93,7 +104,10 @@ def list_accounts(
             limit=limit,
             cursor=cursor,
         )
-    return AccountList(items=[Account.from_row(row) for row in rows], next_cursor=next_cursor)
+    staff = _staff(principal)
+    return AccountList(
+        items=[Account.from_row(row, staff=staff) for row in rows], next_cursor=next_cursor
+    )
 
 
 class Payee(BaseModel):
@@ -110,13 +124,28 @@ class Payee(BaseModel):
     "/payee",
     operation_id="accounts-payee",
     summary="Look up an active customer account by its number before paying it",
-    responses=problem_responses(*READ_ONE),
+    description="Each caller may look up `LEDGERBANK_PAYEE_LOOKUPS_PER_HOUR` numbers an hour "
+    "(429 `rate_limited` with `retry_after` beyond); heavy use is audited.",
+    responses=problem_responses(*READ_ONE, E.RateLimited),
 )
 def find_payee(
     principal: MoneyMover,
     database: DB,
+    settings: AppSettings,
     account_number: Annotated[str, Query(min_length=12, max_length=12, pattern=r"^[0-9]{12}$")],
 ) -> Payee:
+    allowance = database.write(
+        lambda conn: lookups.count_lookup(
+            conn,
+            principal.id,
+            per_hour=settings.payee_lookups_per_hour,
+            audit_at=settings.payee_lookups_audit_at,
+        )
+    )
+    if not allowance.allowed:
+        raise E.RateLimited(
+            "too many payee lookups; try again later", retry_after=allowance.retry_after
+        )
     with database.read() as conn:
         row = accounts.find_by_number(conn, account_number)
         if row is None or row["is_internal"] or row["status"] != "active":
@@ -136,6 +165,19 @@ def find_payee(
 
 
 @router.get(
+    "/freeze-reasons",
+    operation_id="accounts-freeze_reasons",
+    summary="The reasons a customer may read on a frozen account (the freeze dialog's list)",
+    responses=problem_responses(*SIGNED_IN, validation=False),
+)
+def freeze_reasons(principal: AccountsRead) -> list[FreezeReasonView]:
+    return [
+        FreezeReasonView(code=code, message=message, staff_only=code in freezes.STAFF_REASONS)
+        for code, message in freezes.FREEZE_REASONS.items()
+    ]
+
+
+@router.get(
     "/{account_id}",
     operation_id="accounts-get",
     summary="One account",
@@ -143,7 +185,8 @@ def find_payee(
 )
 def get_account(account_id: AccountId, principal: AccountsRead, database: DB) -> Account:
     with database.read() as conn:
-        return Account.from_row(policy.visible_account(conn, principal, account_id))
+        row = policy.visible_account(conn, principal, account_id)
+    return Account.from_row(row, staff=_staff(principal))
 
 
 @router.get(
@@ -266,36 +309,86 @@ def _statement_view(
     )
 
 
-def _change_status(
-    database: DB, principal: Principal, account_id: int, status: str, reason: str
-) -> Account:
-    row = database.write(
-        lambda conn: accounts.set_status(
-            conn, account_id, status=status, reason=reason, actor_id=principal.id
-        )
-    )
-    return Account.from_row(row)
+def _freezer(principal: Principal, body: FreezeRequest) -> freezes.Freezer:
+    if not principal.can(Permission.ACCOUNTS_FREEZE):
+        return "customer"
+    if body.frozen_by is not None:
+        if body.frozen_by == "compliance" and not principal.can(Permission.COMPLIANCE_REVIEW):
+            raise E.Forbidden("only compliance freezes for compliance")
+        return body.frozen_by
+    return "compliance" if principal.role == "compliance_officer" else "fraud"
 
 
 @router.post(
     "/{account_id}/freeze",
     operation_id="accounts-freeze",
     summary="Freeze an account: no money moves in or out until it is unfrozen",
+    description="Staff: `reason` is the internal note, `customer_reason` (GET "
+    "/accounts/freeze-reasons) what the customer reads. A customer freezes their own account "
+    "(lost card) and may lift only such a freeze.",
     responses=problem_responses(*READ_ONE, E.InvalidTransition),
 )
 def freeze_account(
-    account_id: AccountId, body: StatusChange, principal: AccountsFreeze, database: DB
+    account_id: AccountId, body: FreezeRequest, principal: AccountsFreeze, database: DB
 ) -> Account:
-    return _change_status(database, principal, account_id, "frozen", body.reason)
+    frozen_by = _freezer(principal, body)
+    if frozen_by == "customer":
+        customer_reason = "customer_request"
+    else:
+        customer_reason = body.customer_reason or freezes.DEFAULT_STAFF_REASON
+
+    def unit(conn: Connection) -> RowMapping:
+        policy.visible_account(conn, principal, account_id)  # another's account: 404
+        return freezes.freeze(
+            conn,
+            account_id,
+            frozen_by=frozen_by,
+            customer_reason=customer_reason,
+            note=body.reason,
+            actor_id=principal.id,
+        )
+
+    return Account.from_row(database.write(unit), staff=_staff(principal))
 
 
 @router.post(
     "/{account_id}/unfreeze",
     operation_id="accounts-unfreeze",
-    summary="Unfreeze a frozen account",
-    responses=problem_responses(*READ_ONE, E.InvalidTransition),
+    response_model=Account,
+    summary="Unfreeze a frozen account (a compliance freeze: 202, a second person approves)",
+    responses={
+        202: {"model": ApprovalProposed, "description": "a compliance freeze: proposed"},
+        **problem_responses(*READ_ONE, E.InvalidTransition, E.Conflict),
+    },
 )
 def unfreeze_account(
-    account_id: AccountId, body: StatusChange, principal: AccountsFreeze, database: DB
-) -> Account:
-    return _change_status(database, principal, account_id, "active", body.reason)
+    account_id: AccountId,
+    body: StatusChange,
+    principal: AccountsFreeze,
+    database: DB,
+    settings: AppSettings,
+) -> Account | JSONResponse:
+    staff = principal.can(Permission.ACCOUNTS_FREEZE)
+
+    def unit(conn: Connection) -> RowMapping:
+        account = policy.visible_account(conn, principal, account_id)
+        if staff and account["status"] == "frozen" and account["frozen_by"] == "compliance":
+            return approvals.propose(
+                conn,
+                action_name=UNFREEZE_COMPLIANCE,
+                params={"account_id": account_id, "reason": body.reason},
+                proposed_by=principal.id,
+                summary=f"Unfreeze account {account['account_number']} (frozen by compliance)",
+                hours=settings.approval_hours,
+                entity_type="account",
+                entity_id=account_id,
+                note=body.reason,
+            )
+        return freezes.unfreeze(
+            conn, account_id, by_customer=not staff, note=body.reason, actor_id=principal.id
+        )
+
+    row = database.write(unit)
+    if "action" in row:
+        return proposed_response(row)
+    return Account.from_row(row, staff=_staff(principal))

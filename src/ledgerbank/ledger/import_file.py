@@ -70,7 +70,13 @@ def parse(
     first_line_of: dict[str, int] = {}
     count = 0
     next_line = 1
-    for record in reader:
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a field over the csv module's limit, a stray NUL, ...
+            return [], [RowError(next_line, f"the file cannot be read as CSV: {exc}")], count
         line, next_line = next_line, reader.line_num + 1  # a quoted cell may span lines
         if not any(cell.strip() for cell in record):
             continue

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
 
 from ledgerbank import errors
+from ledgerbank.approvals import service as approvals
+from ledgerbank.approvals.schemas import ApprovalProposed, proposed_response
 from ledgerbank.identity.deps import DB, AppSettings, Principal, authorized
 from ledgerbank.identity.permissions import Permission
 from ledgerbank.kit.http import LedgerRoute, problem_responses
+from ledgerbank.ledger.approval_actions import IMPORT
 from ledgerbank.ledger.importer import import_transactions
 from ledgerbank.ledger.schemas import ImportReport
 
@@ -28,9 +33,17 @@ Importer = Annotated[Principal, authorized(Permission.IMPORT)]
         "description`; accounts are named by account number. Rows already imported (same "
         "`external_id`) are skipped. A file with a refused row posts nothing (422 "
         "`import_rejected` with the report) unless `partial` is set. `dry_run` reports what "
-        "would be posted. Both flags may be given as query or form fields."
+        "would be posted. Both flags may be given as query or form fields. A file that would "
+        "move money waits for a second administrator: 202 `{approval_id, preview}`, the "
+        "preview being the dry run's report."
     ),
-    responses=problem_responses(errors.NotAuthenticated, errors.Forbidden, errors.ImportRejected),
+    response_model=ImportReport,
+    responses={
+        202: {"model": ApprovalProposed, "description": "money would move: proposed"},
+        **problem_responses(
+            errors.NotAuthenticated, errors.Forbidden, errors.ImportRejected, errors.Conflict
+        ),
+    },
 )
 def import_history(
     request: Request,
@@ -42,21 +55,39 @@ def import_history(
     partial: Annotated[bool, Query()] = False,
     dry_run_field: Annotated[bool | None, Form(alias="dry_run")] = None,
     partial_field: Annotated[bool | None, Form(alias="partial")] = None,
-) -> ImportReport:
+) -> ImportReport | JSONResponse:
     limit = settings.import_max_mb * 1024 * 1024
     content = file.file.read(limit + 1)
     if len(content) > limit:
         raise errors.ValidationFailed(f"the file is larger than {settings.import_max_mb} MB")
-    report = import_transactions(
-        database,
-        content,
-        file_name=file.filename or "upload.csv",
-        actor_id=principal.id,
-        dry_run=dry_run if dry_run_field is None else dry_run_field,
-        partial=partial if partial_field is None else partial_field,
-        screen=request.app.state.screen,
-        max_major=Decimal(settings.max_amount),
-    )
+    dry = dry_run if dry_run_field is None else dry_run_field
+    partly = partial if partial_field is None else partial_field
+    common = {
+        "file_name": file.filename or "upload.csv",
+        "actor_id": principal.id,
+        "partial": partly,
+        "screen": request.app.state.screen,
+        "max_major": Decimal(settings.max_amount),
+    }
+    # Four eyes: what would move money is first tried as a dry run, then proposed.
+    report = import_transactions(database, content, dry_run=True, **common)
+    if not dry and report.posted and not (report.errors and not partly):
+        approval = database.write(
+            lambda conn: approvals.propose(
+                conn,
+                action_name=IMPORT,
+                params={"file_name": common["file_name"], "partial": partly},
+                proposed_by=principal.id,
+                summary=f"Import {report.posted} transaction(s) from {common['file_name']}",
+                hours=settings.approval_hours,
+                entity_type="import",
+                entity_id=hashlib.sha256(content).hexdigest(),
+                payload=content,
+            )
+        )
+        return proposed_response(approval, preview=report.as_dict())
+    if not dry:
+        report = import_transactions(database, content, dry_run=False, **common)
     answer = report.as_dict()
     if report.errors and not (report.partial or report.dry_run):
         raise errors.ImportRejected(

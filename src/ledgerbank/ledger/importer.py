@@ -403,3 +403,39 @@ def _record_import(
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def import_in(
+    conn: Connection,
+    content: bytes,
+    *,
+    file_name: str,
+    actor_id: int | None,
+    partial: bool,
+    screen: Screen,
+    max_major: Decimal = DEFAULT_MAX_MAJOR,
+) -> ImportReport:
+    """Import a file inside the caller's transaction (an approved four-eyes import).
+
+    Without `partial` a refused row raises ImportRejected (the caller's savepoint undoes the
+    rest); with it each row has its own savepoint and refused rows are reported.
+    """
+    report = ImportReport(file_name=file_name, partial=partial)
+    digest = hashlib.sha256(content).hexdigest()
+    rows, refused, report.rows = parse(content, now=utcnow(), max_major=max_major)
+    planned, not_postable, report.skipped_duplicates = plan(conn, rows)
+    report.errors = sorted(refused + not_postable)
+    if report.errors and not partial:
+        raise errors.ImportRejected(
+            f"{len(report.errors)} row(s) refused; nothing of the file was posted",
+            report=report.as_dict(),
+        )
+    outcome = post_rows(conn, planned, actor_id=actor_id, screen=screen, savepoints=partial)
+    done = _with_outcome(report, outcome)
+    if outcome.errors and not partial:
+        raise errors.ImportRejected(
+            f"{len(done.errors)} row(s) refused; nothing of the file was posted",
+            report=done.as_dict(),
+        )
+    _record_import(conn, done, digest, actor_id)
+    return done

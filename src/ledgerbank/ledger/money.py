@@ -36,7 +36,7 @@ from sqlalchemy import Connection, select, update
 from ledgerbank import errors
 from ledgerbank.audit import service as audit
 from ledgerbank.identity import pins
-from ledgerbank.identity.tables import users
+from ledgerbank.identity.tables import revoked_tokens, users
 from ledgerbank.kit import context
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.db import Database
@@ -75,6 +75,7 @@ class Caller:
     role: str
     token_version: int | None = None
     pin_exempt: bool = False
+    token_id: str | None = None  # the token's jti: a signed-out session is refused (trust)
 
     @property
     def is_customer(self) -> bool:
@@ -221,6 +222,7 @@ class _Callers:
 
     rows: dict[int, dict[str, Any]] = field(default_factory=dict)
     pin_states: dict[int, pins.PinState] = field(default_factory=dict)
+    signed_out: set[str] = field(default_factory=set)  # jtis of ended sessions among them
 
     def pin_state(self, user_id: int) -> pins.PinState:
         state = self.pin_states.get(user_id)
@@ -429,6 +431,9 @@ class _Group:
         query = select(*_CALLER_COLUMNS).where(users.c.id.in_(ids)).order_by(users.c.id)
         for row in self.conn.execute(query.with_for_update()).mappings():
             self.callers.rows[int(row["id"])] = dict(row)
+        if jtis := {r.caller.token_id for r in open_requests if r.caller.token_id}:
+            ended = select(revoked_tokens.c.jti).where(revoked_tokens.c.jti.in_(jtis))
+            self.callers.signed_out.update(self.conn.execute(ended).scalars())
         self.limits.load(
             self.conn,
             [i for i, row in self.callers.rows.items() if row["role"] == CUSTOMER],
@@ -492,6 +497,7 @@ class _Group:
             or not user["is_active"]
             or user["role"] != caller.role
             or (caller.token_version is not None and user["token_version"] != caller.token_version)
+            or caller.token_id in self.callers.signed_out
         ):
             raise errors.NotAuthenticated("the access token is no longer valid; sign in again")
         return user

@@ -16,7 +16,6 @@ from ledgerbank import errors
 from ledgerbank.identity.deps import Principal
 from ledgerbank.identity.permissions import Permission
 from ledgerbank.ledger.tables import accounts, transactions
-from ledgerbank.risk.scores import reasons_for_owner
 
 
 def own_account_ids(principal: Principal) -> Select[tuple[int]]:
@@ -120,13 +119,14 @@ def risk_as_seen(
     risk: dict[str, Any] | None, row: Mapping[Any, Any], own: set[int] | None
 ) -> dict[str, Any] | None:
     """A transaction's risk assessment as the caller may see it: staff (`own` None) all of it,
-    a customer only the reasons about their own accounts, never the other party's."""
-    if risk is None or own is None:
-        return risk
-    item = {
-        "type": row["type"],
-        "from_account_id": row["from_account_id"],
-        "to_account_id": row["to_account_id"],
-        "reasons": risk.get("reasons") or [],
-    }
-    return {**risk, "reasons": reasons_for_owner(item, own)["reasons"]}
+    a customer none of it: no score, verdict, rule, threshold or model (tipping off)."""
+    return risk if own is None else None
+
+
+def as_seen(row: Mapping[Any, Any], *, staff: bool) -> dict[str, Any]:
+    """A transaction row as the caller may see it: a customer reads a payment stopped by risk
+    screening as `declined`, never as blocked."""
+    found = dict(row)
+    if not staff and found.get("status") == "blocked":
+        found["status"] = "declined"
+    return found

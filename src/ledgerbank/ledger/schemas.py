@@ -18,6 +18,7 @@ from sqlalchemy import RowMapping
 
 from ledgerbank.kit.clock import as_utc
 from ledgerbank.kit.money import to_decimal_string
+from ledgerbank.ledger.freezes import customer_message
 from ledgerbank.ledger.tables import CUSTOMER_ACCOUNT_TYPES
 
 # Ids are BIGINT in every database: anything larger is refused before it reaches a query.
@@ -34,7 +35,9 @@ def _same_amount_same_text(value: Any) -> Any:
         number = Decimal(value.strip() if isinstance(value, str) else value)
     except InvalidOperation:
         return value
-    return format(number.normalize(), "f") if number.is_finite() else value
+    if not number.is_finite() or abs(number.adjusted()) > 40:
+        return str(value)  # refused as an amount anyway; never written out digit by digit
+    return format(number.normalize(), "f")
 
 
 # An amount as the client sent it: a decimal string or a JSON number (decoded as Decimal by
@@ -113,12 +116,31 @@ class Account(BaseModel):
     available_balance: str
     overdraft_limit: str
     status: Literal["active", "frozen", "closed"]
-    status_reason: str | None
+    status_reason: str | None = Field(
+        description="staff: their internal note; customers: the reason they may read"
+    )
     created_at: datetime
+    frozen_by: Literal["customer", "fraud", "compliance"] | None = Field(
+        default=None, description="staff only (customers: whether they froze it themselves)"
+    )
+    freeze_reason: str | None = Field(
+        default=None, description="the customer-facing reason's code (ledger.freezes)"
+    )
+    freeze_message: str | None = Field(
+        default=None, description="what the customer reads about a frozen or closed account"
+    )
+    can_unfreeze: bool | None = Field(
+        default=None, description="customers: whether they may lift the freeze themselves"
+    )
 
     @classmethod
-    def from_row(cls, row: RowMapping) -> Account:
+    def from_row(cls, row: RowMapping, *, staff: bool = False) -> Account:
+        """The account as the caller may see it: a customer never reads the staff's note nor
+        which team froze it, only the customer-facing reason."""
         currency = row["currency"]
+        message = customer_message(row)
+        frozen_by = row.get("frozen_by")
+        mine = frozen_by == "customer"
         balance, limit = int(row["balance"]), int(row["overdraft_limit"])
         return cls(
             id=row["id"],
@@ -130,8 +152,12 @@ class Account(BaseModel):
             available_balance=to_decimal_string(balance + limit, currency),
             overdraft_limit=to_decimal_string(limit, currency),
             status=row["status"],
-            status_reason=row["status_reason"],
+            status_reason=row["status_reason"] if staff else message,
             created_at=row["created_at"],
+            frozen_by=frozen_by if staff or mine else None,
+            freeze_reason=row.get("freeze_reason"),
+            freeze_message=message,
+            can_unfreeze=None if staff else (row["status"] == "frozen" and mine),
         )
 
 
@@ -173,6 +199,31 @@ class Statement(BaseModel):
 
 class StatusChange(Body):
     reason: Reason
+
+
+FreezeReason = Literal[
+    "customer_request",
+    "account_review",
+    "verification_needed",
+    "suspected_fraud",
+    "security_concern",
+]
+
+
+class FreezeRequest(Body):
+    """Staff: `reason` is the internal note (never shown to the customer) and `customer_reason`
+    what the customer reads; `frozen_by` defaults from the role (compliance officers freeze for
+    compliance, everyone else for fraud). Customers freeze their own account: `reason` is theirs."""
+
+    reason: Reason
+    customer_reason: FreezeReason | None = None
+    frozen_by: Literal["fraud", "compliance"] | None = None
+
+
+class FreezeReasonView(BaseModel):
+    code: str
+    message: str
+    staff_only: bool
 
 
 # --- transactions -----------------------------------------------------------------------
@@ -226,7 +277,9 @@ class Risk(BaseModel):
 class Transaction(BaseModel):
     id: int
     type: str
-    status: Literal["posted", "blocked", "reversed"]
+    status: Literal["posted", "blocked", "reversed", "declined"] = Field(
+        description="customers read a payment stopped by risk screening as `declined`"
+    )
     amount: str
     currency: str
     from_account_id: int | None
@@ -235,7 +288,7 @@ class Transaction(BaseModel):
     created_at: datetime
     reverses_id: int | None = None
     batch_id: str | None = None
-    risk: Risk | None = None
+    risk: Risk | None = Field(default=None, description="staff only; null for customers")
 
     @classmethod
     def from_row(cls, row: RowMapping | dict[str, Any], risk: dict[str, Any] | None) -> Transaction:

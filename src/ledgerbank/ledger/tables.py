@@ -28,6 +28,7 @@ CUSTOMER_ACCOUNT_TYPES = ("savings", "checking", "wallet")
 # The bank's own accounts, one of each per currency.
 INTERNAL_ACCOUNT_TYPES = ("cash_vault", "fee_income", "equity")
 ACCOUNT_STATUSES = ("active", "frozen", "closed")
+FREEZERS = ("customer", "fraud", "compliance")
 TRANSACTION_TYPES = ("deposit", "withdrawal", "transfer", "fee", "journal", "reversal")
 TRANSACTION_STATUSES = ("posted", "blocked", "reversed")
 
@@ -47,7 +48,11 @@ accounts = Table(
     Column("balance", Money, nullable=False, server_default="0"),
     Column("overdraft_limit", Money, nullable=False, server_default="0"),
     Column("status", String(8), nullable=False, server_default="active"),
-    Column("status_reason", String(500), nullable=True),
+    Column("status_reason", String(500), nullable=True),  # staff's note; customers never see it
+    # Who froze a frozen account (customer, fraud, compliance) and the customer-facing reason
+    # chosen from FREEZE_REASONS; NULL while the account is not frozen.
+    Column("frozen_by", String(16), nullable=True),
+    Column("freeze_reason", String(32), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     CheckConstraint("balance + overdraft_limit >= 0", name="balance_not_below_limit"),

@@ -16,17 +16,31 @@ import orjson
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
 from ledgerbank import errors
+from ledgerbank.approvals.schemas import ApprovalProposed, proposed_response
 from ledgerbank.identity.deps import DB, Principal, authorized, token_holder
 from ledgerbank.identity.permissions import Permission, allows
 from ledgerbank.identity.tokens import TokenClaims
 from ledgerbank.kit import context, metrics
+from ledgerbank.kit.db import Database
 from ledgerbank.kit.exports import CSV_MEDIA_TYPE
 from ledgerbank.kit.http import PROBLEM, LedgerRoute, problem_responses
 from ledgerbank.kit.money import normalize_currency, to_decimal_string
 from ledgerbank.kit.pagination import DEFAULT_LIMIT, Cursor, Limit
-from ledgerbank.ledger import exports, flags, history, idempotency, orders, policy, posting
+from ledgerbank.ledger import (
+    approval_actions,
+    exports,
+    flags,
+    history,
+    idempotency,
+    orders,
+    payees,
+    policy,
+    posting,
+)
 from ledgerbank.ledger.money import Answer, Caller, MoneyRequest, MoneyService, Order
 from ledgerbank.ledger.schemas import (
     MAX_ID,
@@ -140,7 +154,7 @@ async def _move_money(
     money: MoneyService = request.app.state.money
     answer = await money.run_async(
         MoneyRequest(
-            caller=Caller(claims.user_id, claims.role, claims.version),
+            caller=Caller(claims.user_id, claims.role, claims.version, token_id=claims.jti),
             order=order,
             pin=getattr(body, "pin", None),
             key=key,
@@ -222,7 +236,12 @@ async def transfer(
     request: Request, body: Transfer, claims: MoneyMove, key: IdempotencyKey = None
 ) -> Response:
     order = orders.Transfer(body.from_account_id, body.to_account_id, body.amount, body.description)
-    return await _move_money(request, claims, order, body, key, metrics.transfers_posted)
+    answer = await _move_money(request, claims, order, body, key, metrics.transfers_posted)
+    if answer.status_code == 201:  # a security notice, after the answer has gone (trust)
+        answer.background = BackgroundTask(
+            payees.tell_new_payee_after, request.app.state.db, claims.user_id, answer.body
+        )
+    return answer
 
 
 @router.post(
@@ -302,9 +321,12 @@ def transaction_history(
         sort=sort,
     )
     visible = policy.transactions_visible_to(principal)
+    staff = policy.sees_all_transactions(principal)
     if format == "csv":
         every = history.iter_history(database, visible, filters)
-        lines = exports.transactions_csv(Transaction.from_row(row, None) for row in every)
+        lines = exports.transactions_csv(
+            Transaction.from_row(policy.as_seen(row, staff=staff), None) for row in every
+        )
         return StreamingResponse(
             lines,
             media_type=CSV_MEDIA_TYPE,
@@ -316,7 +338,10 @@ def transaction_history(
         own = policy.own_accounts(conn, principal)
     return TransactionPage(
         items=[
-            Transaction.from_row(row, policy.risk_as_seen(risks.get(row["id"]), row, own))
+            Transaction.from_row(
+                policy.as_seen(row, staff=staff),
+                policy.risk_as_seen(risks.get(row["id"]), row, own),
+            )
             for row in rows
         ],
         next_cursor=next_cursor,
@@ -357,7 +382,7 @@ def get_transaction(
         for leg in legs
     ]
     return TransactionDetail(
-        **Transaction.from_row(row, risk).model_dump(),
+        **Transaction.from_row(policy.as_seen(row, staff=staff), risk).model_dump(),
         entries=entry_views,
         reversed_by_id=reversed_by,
         flags=None if flagged is None else [Flag.model_validate(dict(f)) for f in flagged],
@@ -371,10 +396,11 @@ def get_transaction(
     "/{transaction_id}/reverse",
     status_code=201,
     operation_id="transactions-reverse",
-    summary="Post the reversing transaction of a posted one (admin)",
+    summary="Post the reversing transaction of a posted one (admin; above a threshold: 202)",
     response_model=Transaction,
     responses={
         201: MONEY_MOVED,
+        202: {"model": ApprovalProposed, "description": "a large reversal: proposed"},
         **problem_responses(
             *SIGNED_IN,
             E.NotFound,
@@ -393,6 +419,21 @@ async def reverse_transaction(
     claims: Reverser,
     key: IdempotencyKey = None,
 ) -> Response:
+    settings = request.app.state.settings
+    database: Database = request.app.state.db
+    large = await run_in_threadpool(  # four eyes (trust): a large reversal waits for a second admin
+        database.write,
+        lambda conn: approval_actions.propose_large_reversal(
+            conn,
+            transaction_id,
+            reason=body.reason,
+            proposer=claims,
+            above=settings.approval_reversal_above,
+            hours=settings.approval_hours,
+        ),
+    )
+    if large is not None:
+        return proposed_response(large)
     order = orders.Reversal(transaction_id, body.reason)
     return await _move_money(request, claims, order, body, key, metrics.reversals_posted)
 

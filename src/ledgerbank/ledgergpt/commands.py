@@ -19,6 +19,7 @@ from ledgerbank.identity.permissions import Permission, Role, allows
 from ledgerbank.identity.service import find_user
 from ledgerbank.kit.commands import open_database
 from ledgerbank.kit.db import Database
+from ledgerbank.kit.files import private_dir, private_file
 from ledgerbank.ledgergpt import presentation
 from ledgerbank.ledgergpt.service import Answer, Asker, LedgerGPT
 from ledgerbank.ledgergpt.vocabulary import EXAMPLES
@@ -200,8 +201,8 @@ def _history(data_dir: Path) -> Callable[[], None] | None:
 
     def save() -> None:
         with contextlib.suppress(OSError):
-            data_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(data_dir)
             readline.set_history_length(1000)
-            readline.write_history_file(path)
+            readline.write_history_file(private_file(path))
 
     return save

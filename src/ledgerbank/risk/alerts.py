@@ -31,6 +31,7 @@ from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.money import to_decimal_string
 from ledgerbank.kit.pagination import decode_cursor, encode_cursor
 from ledgerbank.ledger import accounts as ledger_accounts
+from ledgerbank.ledger import freezes
 from ledgerbank.ledger.screening import Assessment, Screened, Verdict
 from ledgerbank.ledger.tables import transactions
 from ledgerbank.risk.rules import RULES_BY_ID
@@ -296,6 +297,8 @@ def account_view(row: RowMapping) -> dict[str, Any]:
         "balance": to_decimal_string(int(row["balance"]), row["currency"]),
         "status": row["status"],
         "status_reason": row["status_reason"],
+        "frozen_by": row["frozen_by"],
+        "freeze_reason": row["freeze_reason"],
         "created_at": row["created_at"],
     }
 
@@ -397,7 +400,13 @@ def resolve_fraud_alert(
 
 
 def compliance_action(
-    conn: Connection, alert_id: int, *, action: str, note: str | None, actor_id: int
+    conn: Connection,
+    alert_id: int,
+    *,
+    action: str,
+    note: str | None,
+    actor_id: int,
+    customer_reason: str | None = None,
 ) -> RowMapping:
     """Escalate, file a report, freeze the account or close a compliance alert."""
     if action not in COMPLIANCE_ACTIONS:
@@ -415,9 +424,15 @@ def compliance_action(
     elif action == "freeze_account":
         if alert["account_id"] is None:
             raise errors.InvalidTransition(f"alert {alert_id} names no account to freeze")
+        # The note stays with the bank; the customer reads only the neutral customer_reason.
         reason = f"compliance alert {alert_id}" + (f": {note}" if note else "")
-        ledger_accounts.set_status(
-            conn, int(alert["account_id"]), status="frozen", reason=reason[:500], actor_id=actor_id
+        freezes.freeze(
+            conn,
+            int(alert["account_id"]),
+            frozen_by="compliance",
+            customer_reason=customer_reason or freezes.DEFAULT_STAFF_REASON,
+            note=reason[:500],
+            actor_id=actor_id,
         )
     else:  # close
         reported = alert["status"] == "reported"

@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ledgerbank.kit.clock import utcnow
+from ledgerbank.kit.files import private_dir, private_file
 
 log = logging.getLogger(__name__)
 
@@ -252,9 +253,9 @@ def calibrate(
 
 def save(model: AnomalyModel, folder: Path) -> Path:
     """Write the model as `<folder>/risk-model-<version>.npz` (atomically)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     path = folder / f"{MODEL_PREFIX}{model.version}.npz"
-    temporary = folder / f".{path.name}.tmp"
+    temporary = private_file(folder / f".{path.name}.tmp")
     f = model.forest
     meta = {
         **model.info,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import true
 
 from ledgerbank import errors as E
 from ledgerbank.identity.deps import DB, Principal, authorized
@@ -35,7 +35,8 @@ from ledgerbank.risk.scoring import CRITICAL_AT, SUSPICIOUS_AT
 
 router = APIRouter(route_class=LedgerRoute)
 
-RiskRead = Annotated[Principal, authorized(Permission.RISK_READ_OWN, Permission.RISK_READ_ALL)]
+# Staff only: a customer never sees a score, a verdict or a rule (that would be tipping off).
+RiskRead = Annotated[Principal, authorized(Permission.RISK_READ_ALL)]
 FraudReview = Annotated[Principal, authorized(Permission.FRAUD_REVIEW)]
 ComplianceReview = Annotated[Principal, authorized(Permission.COMPLIANCE_REVIEW)]
 RiskStaff = Annotated[
@@ -49,18 +50,11 @@ ONE = (*SIGNED_IN, E.NotFound)
 ACT = (*ONE, E.InvalidTransition)
 
 
-def _scores_visible_to(principal: Principal) -> ColumnElement[bool]:
-    """Staff who read risk see every score; a customer those of their own transactions."""
-    if principal.can(Permission.RISK_READ_ALL):
-        return true()
-    return policy.transactions_visible_to(principal)
-
-
 @router.get(
     "/analytics/risk-scores",
     tags=["risk"],
     operation_id="risk-scores",
-    summary="Risk scores with their reasons, newest transaction first",
+    summary="Risk scores with their reasons, newest transaction first (staff only)",
     responses=problem_responses(*ONE),
 )
 def list_risk_scores(
@@ -79,7 +73,7 @@ def list_risk_scores(
             policy.visible_account(conn, principal, account_id)
         items, next_cursor = scores.list_scores(
             conn,
-            visible=_scores_visible_to(principal),
+            visible=true(),
             verdict=verdict,
             min_score=min_score,
             account_id=account_id,
@@ -88,9 +82,6 @@ def list_risk_scores(
             limit=limit,
             cursor=cursor,
         )
-        if not principal.can(Permission.RISK_READ_ALL):
-            own = scores.owned_accounts(conn, principal.id)
-            items = [scores.reasons_for_owner(item, own) for item in items]
     return RiskScorePage(
         items=[RiskScore.model_validate(item) for item in items], next_cursor=next_cursor
     )
@@ -252,7 +243,12 @@ def act_on_compliance_alert(
 ) -> Alert:
     row = database.write(
         lambda conn: alerts.compliance_action(
-            conn, alert_id, action=body.action, note=body.note, actor_id=principal.id
+            conn,
+            alert_id,
+            action=body.action,
+            note=body.note,
+            actor_id=principal.id,
+            customer_reason=body.customer_reason,
         )
     )
     return Alert.model_validate(dict(row))

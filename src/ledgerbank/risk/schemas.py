@@ -104,6 +104,8 @@ class AccountView(BaseModel):
     balance: str
     status: str
     status_reason: str | None
+    frozen_by: str | None = None
+    freeze_reason: str | None = None
     created_at: datetime
 
 
@@ -138,6 +140,14 @@ class Resolve(Body):
 class ComplianceAction(Body):
     action: Literal["escalate", "file_report", "freeze_account", "close"]
     note: str = Field(default="", max_length=2000)
+    customer_reason: (
+        Literal["account_review", "verification_needed", "suspected_fraud", "security_concern"]
+        | None
+    ) = Field(
+        default=None,
+        description="freeze_account: what the customer reads (default account_review); the "
+        "note stays internal",
+    )
 
 
 class RuleInfo(BaseModel):

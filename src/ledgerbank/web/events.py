@@ -6,12 +6,18 @@ with read access every transaction, and the alert queues of the roles that work 
 ends after fifteen seconds, so a revoked or expired token stops receiving events soon after and a
 stopping server is never held up for long; the browser reconnects with `Last-Event-ID`, and the
 new stream resumes after the last row the old one sent.
+
+A customer's feed follows the ledger's own visibility rule (a payee never learns of a payment
+that risk screening stopped) and reads such an attempt of their own as `declined`. Open streams
+are counted when a request is admitted, under a lock, so parallel opens cannot pass the caps;
+part of the server's streams is kept for staff.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -19,7 +25,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import ColumnElement, Connection, Table, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Table, func, select
 from starlette.concurrency import run_in_threadpool
 
 from ledgerbank import errors
@@ -28,7 +34,8 @@ from ledgerbank.identity.permissions import Permission
 from ledgerbank.kit.db import Database
 from ledgerbank.kit.http import problem_responses
 from ledgerbank.kit.money import to_decimal_string
-from ledgerbank.ledger.tables import accounts, transactions
+from ledgerbank.ledger.policy import transactions_visible_to
+from ledgerbank.ledger.tables import transactions
 from ledgerbank.risk.tables import risk_alerts
 
 POLL_SECONDS = 1.5  # how often a stream looks for new rows
@@ -37,6 +44,7 @@ KEEPALIVE_SECONDS = 10  # a comment line keeps proxies from closing an idle stre
 BATCH = 50  # at most this many rows of one kind per poll
 MAX_STREAMS = 200  # open streams per server process
 MAX_STREAMS_PER_USER = 8  # a few tabs each
+STAFF_RESERVED = 40  # of MAX_STREAMS, never taken by customers: staff always get in
 
 router = APIRouter(tags=["events"])
 
@@ -53,15 +61,36 @@ class _Feed:
 
 @dataclass
 class _Streams:
+    """Open streams of this process, admitted and released under one lock."""
+
     total: int = 0
     per_user: dict[int, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def admit(self, user_id: int, *, staff: bool) -> bool:
+        limit = MAX_STREAMS if staff else MAX_STREAMS - STAFF_RESERVED
+        with self.lock:
+            if self.total >= limit or self.per_user.get(user_id, 0) >= MAX_STREAMS_PER_USER:
+                return False
+            self.total += 1
+            self.per_user[user_id] = self.per_user.get(user_id, 0) + 1
+            return True
+
+    def release(self, user_id: int) -> None:
+        with self.lock:
+            self.total -= 1
+            left = self.per_user.get(user_id, 1) - 1
+            if left:
+                self.per_user[user_id] = left
+            else:
+                self.per_user.pop(user_id, None)
 
 
 def _transaction_event(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "type": row["type"],
-        "status": row["status"],
+        "status": row["status"],  # staff's feed: as stored
         "amount": to_decimal_string(row["amount"], row["currency"]),
         "currency": row["currency"],
         "from_account_id": row["from_account_id"],
@@ -69,6 +98,14 @@ def _transaction_event(row: dict[str, Any]) -> dict[str, Any]:
         "description": row["description"],
         "created_at": row["created_at"].isoformat(),
     }
+
+
+def _customer_transaction_event(row: dict[str, Any]) -> dict[str, Any]:
+    """What a customer's feed says: the payer's own stopped payment reads `declined`."""
+    event = _transaction_event(row)
+    if event["status"] == "blocked":
+        event["status"] = "declined"
+    return event
 
 
 def _alert_event(row: dict[str, Any]) -> dict[str, Any]:
@@ -93,9 +130,8 @@ def _feeds(principal: Principal) -> list[_Feed]:
     if principal.can(Permission.TRANSACTIONS_READ_ALL):
         feeds.append(_Feed("transaction", transactions, _transaction_event))
     elif principal.can(Permission.TRANSACTIONS_READ_OWN):
-        mine = select(accounts.c.id).where(accounts.c.owner_id == principal.id)
-        own = or_(transactions.c.from_account_id.in_(mine), transactions.c.to_account_id.in_(mine))
-        feeds.append(_Feed("transaction", transactions, _transaction_event, own))
+        visible = transactions_visible_to(principal)
+        feeds.append(_Feed("transaction", transactions, _customer_transaction_event, visible))
     queues = [
         queue
         for queue, permission in (
@@ -188,42 +224,54 @@ def stream(
 ) -> StreamingResponse:
     """New transactions (and alerts, for the roles that work them) as they are written."""
     streams = _streams(request)
-    if streams.total >= MAX_STREAMS or streams.per_user.get(principal.id, 0) >= (
-        MAX_STREAMS_PER_USER
-    ):
-        raise errors.ServiceUnavailable("too many live streams are open; try again shortly")
+    staff = principal.role != "customer"
     feeds = _feeds(principal)
     heads = _heads(database, feeds, last_event_id)
+    if not streams.admit(principal.id, staff=staff):
+        raise errors.ServiceUnavailable("too many live streams are open; try again shortly")
 
     async def events() -> AsyncIterator[str]:
-        streams.total += 1
-        streams.per_user[principal.id] = streams.per_user.get(principal.id, 0) + 1
-        try:
-            yield "retry: 3000\n\n"
-            ready = {"role": principal.role.value, "feeds": sorted(heads)}
-            yield _frame("ready", ready, _event_id(heads))
-            started = last_sent = time.monotonic()
-            while time.monotonic() - started < STREAM_SECONDS:
-                await asyncio.sleep(POLL_SECONDS)
-                if await request.is_disconnected():
-                    return
-                found = await run_in_threadpool(_news, database, feeds, heads)
-                for event, data, event_id in found:
-                    yield _frame(event, data, event_id)
-                    last_sent = time.monotonic()
-                if time.monotonic() - last_sent >= KEEPALIVE_SECONDS:
-                    yield ": keep-alive\n\n"
-                    last_sent = time.monotonic()
-        finally:
-            streams.total -= 1
-            left = streams.per_user.get(principal.id, 1) - 1
-            if left:
-                streams.per_user[principal.id] = left
-            else:
-                streams.per_user.pop(principal.id, None)
+        yield "retry: 3000\n\n"
+        ready = {"role": principal.role.value, "feeds": sorted(heads)}
+        yield _frame("ready", ready, _event_id(heads))
+        started = last_sent = time.monotonic()
+        while time.monotonic() - started < STREAM_SECONDS:
+            await asyncio.sleep(POLL_SECONDS)
+            if await request.is_disconnected():
+                return
+            found = await run_in_threadpool(_news, database, feeds, heads)
+            for event, data, event_id in found:
+                yield _frame(event, data, event_id)
+                last_sent = time.monotonic()
+            if time.monotonic() - last_sent >= KEEPALIVE_SECONDS:
+                yield ": keep-alive\n\n"
+                last_sent = time.monotonic()
 
-    return StreamingResponse(
+    return _AdmittedStream(
         events(),
+        release=lambda: streams.release(principal.id),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
+
+
+class _AdmittedStream(StreamingResponse):
+    """A stream whose admission is released however it ends (even if it never started)."""
+
+    def __init__(self, content: Any, *, release: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self._release: Callable[[], None] | None = release
+
+    def release(self) -> None:
+        release, self._release = self._release, None
+        if release is not None:
+            release()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.release()
+
+    def __del__(self) -> None:  # a response never sent (the client left before it started)
+        self.release()

@@ -163,8 +163,20 @@ export async function download(method, path, { query, body, filename } = {}) {
   return { name, size: blob.size, type: blob.type };
 }
 
-export async function signIn(username, password) {
-  const answer = await request("POST", "/auth/login", { body: { username, password }, auth: false });
+export async function signIn(username, password, totp) {
+  const body = totp ? { username, password, totp } : { username, password };
+  const answer = await request("POST", "/auth/login", { body, auth: false });
+  const expiresAt = Date.now() + (Number(answer.expires_in) || 1800) * 1000;
+  if (answer.enrolment_required) {
+    // Staff without a second factor: this token can only enrol one (views/enrol.js).
+    setSession({ token: answer.access_token, role: answer.role, username, expiresAt, enrolOnly: true });
+    return session;
+  }
+  return startSession(answer, username);
+}
+
+// A full session from a token answer (sign-in, password change, second factor enabled).
+export async function startSession(answer, username) {
   const expiresAt = Date.now() + (Number(answer.expires_in) || 1800) * 1000;
   setSession({ token: answer.access_token, role: answer.role, username, expiresAt });
   try {
@@ -177,6 +189,8 @@ export async function signIn(username, password) {
   return session;
 }
 
-export function signOut() {
+export async function signOut() {
+  // End the session on the server too (the token stops working), then forget it here.
+  if (session) await fetch("/auth/logout", { method: "POST", headers: authHeaders() }).catch(() => {});
   setSession(null);
 }

@@ -7,6 +7,7 @@ import { match, navigate, parseHash, route, start } from "./router.js";
 import { themeToggle } from "./theme.js";
 import { on, onLiveState, startLive, stopLive } from "./live.js";
 import { NAV, homeFor, allowed } from "./nav.js";
+import { noticeLink } from "./views/security.js";
 
 const views = {
   "/dashboard": () => import("./views/dashboard.js"),
@@ -26,9 +27,14 @@ const views = {
   "/ledger": () => import("./views/ledger.js"),
   "/admin/users": () => import("./views/admin-users.js"),
   "/admin/import": () => import("./views/admin-import.js"),
+  "/approvals": () => import("./views/approvals.js"),
+  "/security": () => import("./views/security.js"),
 };
 for (const [pattern, load] of Object.entries(views)) route(pattern, load);
 route("/signin", () => import("./views/signin.js"));
+// Pages outside the shell: a reset link's page (no session) and second-factor enrolment.
+const PUBLIC = { "/reset-password": () => import("./views/reset-password.js") };
+const enrolView = () => import("./views/enrol.js");
 
 const root = document.getElementById("app");
 let shell = null;
@@ -69,6 +75,7 @@ function buildShell(session) {
           "div",
           { class: "topbar-actions" },
           liveIndicator,
+          noticeLink(),
           themeToggle(),
           h("button", { type: "button", class: "btn small", onclick: () => { signOut(); } }, "Sign out"),
         ),
@@ -106,6 +113,14 @@ async function render() {
   runCleanups();
   const mine = ++renderCount;
 
+  if ((!session && PUBLIC[path]) || session?.enrolOnly) {
+    shell = null;
+    stopLive();
+    const module = await (session ? enrolView() : PUBLIC[path]());
+    if (mine !== renderCount) return;
+    clear(root);
+    return module.default({ root, query });
+  }
   if (!session) {
     shell = null;
     stopLive();

@@ -17,9 +17,11 @@ export const NAV = [
   { path: "/ledgergpt", label: same("LedgerGPT"), roles: ["auditor", "compliance_officer", "admin"], group: "Workspace" },
   { path: "/ledger", label: same("Ledger"), roles: ["auditor", "admin"], group: "Workspace" },
   { path: "/audit", label: same("Audit log"), roles: ["auditor", "compliance_officer", "admin"], group: "Workspace" },
+  { path: "/approvals", label: same("Approvals"), roles: STAFF, group: "Workspace" },
   { path: "/admin/users", label: same("Users"), roles: ["admin"], group: "Administration" },
   { path: "/admin/import", label: same("Import history"), roles: ["admin"], group: "Administration" },
   { path: "/profile", label: same("Profile"), roles: EVERYONE, group: "You" },
+  { path: "/security", label: same("Security"), roles: EVERYONE, group: "You" },
 ];
 
 // Pages reached from others rather than from the menu.

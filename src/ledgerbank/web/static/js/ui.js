@@ -42,7 +42,7 @@ export function badge(text, kind = "") {
 
 const STATUS_KIND = {
   active: "ok", posted: "ok", verified: "ok", safe: "ok", closed: "", resolved: "ok",
-  frozen: "danger", blocked: "danger", rejected: "danger", critical: "danger", fraud: "danger", high: "danger",
+  frozen: "danger", blocked: "danger", declined: "danger", rejected: "danger", approved: "ok", expired: "", failed: "danger", critical: "danger", fraud: "danger", high: "danger",
   pending: "warn", suspicious: "warn", open: "warn", investigating: "info", escalated: "danger",
   reversed: "info", medium: "warn", low: "info", false_positive: "ok", reported: "info",
 };
@@ -177,6 +177,7 @@ export function stat(label, value, sub) {
 // A table: columns [{key, label, num, render(row) -> Node|string, sort}], rows [...].
 export function table({ columns, rows, caption, emptyText = "Nothing to show.", sort, onSort, rowProps }) {
   if (!rows.length) return empty(emptyText);
+  columns = columns.filter(Boolean); // a column may be left out (null) for some callers
   const head = h(
     "tr",
     {},

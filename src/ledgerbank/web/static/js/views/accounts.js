@@ -4,8 +4,11 @@
 import { get, post } from "../api.js";
 import { dateTime, money } from "../format.js";
 import { href } from "../router.js";
-import { amountCell, askReason, badge, clear, errorBox, field, formValues, h, loading, okBox, statusBadge, submitting, table, toast } from "../ui.js";
+import { amountCell, badge, clear, errorBox, field, formValues, h, loading, okBox, statusBadge, submitting, table } from "../ui.js";
 import { isStaff } from "../nav.js";
+import { customerFreezeButton, freezeButton } from "./freeze.js";
+
+export { freezeButton };
 
 const FREEZERS = ["fraud_analyst", "compliance_officer", "admin"];
 
@@ -26,7 +29,7 @@ export default async function render(ctx) {
   const load = async () => {
     const accounts = (await get("/accounts/")).items;
     if (!ctx.alive()) return;
-    clear(list, accounts.length ? accounts.map(accountCard) : h("p", { class: "empty" }, "You have no accounts yet: open one below."));
+    clear(list, accounts.length ? accounts.map((account) => accountCard(account, out, load)) : h("p", { class: "empty" }, "You have no accounts yet: open one below."));
   };
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -41,7 +44,7 @@ export default async function render(ctx) {
   await load();
 }
 
-function accountCard(account) {
+function accountCard(account, out, reload) {
   return h(
     "article",
     { class: "card account-card stack", "aria-label": `${account.account_type} account ${account.account_number}` },
@@ -49,8 +52,8 @@ function accountCard(account) {
     h("div", { class: "number" }, account.account_number),
     h("div", { class: "balance" }, money(account.balance, account.currency)),
     account.available_balance !== account.balance ? h("div", { class: "num muted" }, `available ${money(account.available_balance, account.currency)}`) : null,
-    account.status_reason ? h("div", { class: "muted" }, account.status_reason) : null,
-    h("div", { class: "row" }, h("a", { href: href("/history", { account_id: account.id }) }, "History"), h("a", { href: href("/move", { account_id: account.id }) }, "Move money")),
+    account.freeze_message ? h("div", { class: "muted freeze-message" }, account.freeze_message) : null,
+    h("div", { class: "row" }, h("a", { href: href("/history", { account_id: account.id }) }, "History"), h("a", { href: href("/move", { account_id: account.id }) }, "Move money"), customerFreezeButton(account, out, reload)),
   );
 }
 
@@ -85,7 +88,7 @@ async function renderStaff(ctx) {
           { label: "Type", render: (a) => badge(a.account_type, "info") },
           { label: "Owner", render: (a) => (a.owner_id ? h("a", { href: href("/accounts", { owner_id: a.owner_id }) }, `user #${a.owner_id}`) : "bank") },
           { label: "Opened", render: (a) => dateTime(a.created_at) },
-          { label: "Status", render: (a) => [statusBadge(a.status), a.status_reason ? h("div", { class: "muted" }, a.status_reason) : null] },
+          { label: "Status", render: (a) => [statusBadge(a.status), a.frozen_by ? h("div", { class: "muted" }, `by ${a.frozen_by}`) : null, a.status_reason ? h("div", { class: "muted" }, a.status_reason) : null, a.freeze_message && a.status === "frozen" ? h("div", { class: "muted" }, "customer reads: ", h("q", {}, a.freeze_message)) : null] },
           { label: "Balance", num: true, render: (a) => amountCell(a.balance, a.currency) },
           { label: "", render: (a) => h("div", { class: "row" }, h("a", { href: href("/history", { account_id: a.id }) }, "History"), canFreeze ? freezeButton(a, out, load) : null) },
         ],
@@ -107,31 +110,3 @@ async function renderStaff(ctx) {
   await load();
 }
 
-export function freezeButton(account, out, after, { small = true } = {}) {
-  const frozen = account.status === "frozen";
-  if (account.status === "closed") return null;
-  return h(
-    "button",
-    {
-      type: "button",
-      class: `btn ${small ? "small" : ""} ${frozen ? "" : "danger"}`.replace(/\s+/g, " ").trim(),
-      onclick: async () => {
-        const reason = await askReason({
-          heading: `${frozen ? "Unfreeze" : "Freeze"} account ${account.account_number}`,
-          confirm: frozen ? "Unfreeze" : "Freeze",
-          danger: !frozen,
-        });
-        if (!reason) return;
-        try {
-          await post(`/accounts/${account.id}/${frozen ? "unfreeze" : "freeze"}`, { reason });
-          toast(`Account ${account.account_number} ${frozen ? "unfrozen" : "frozen"}.`, "ok");
-          clear(out, okBox(`Account ${account.account_number} is now ${frozen ? "active" : "frozen"}.`));
-          await after?.();
-        } catch (error) {
-          clear(out, errorBox(error));
-        }
-      },
-    },
-    frozen ? "Unfreeze" : "Freeze",
-  );
-}

@@ -31,7 +31,7 @@ export default async function render(ctx) {
         form: data,
         query: { dry_run: form.elements.dry_run.checked ? "true" : "", partial: form.elements.partial.checked ? "true" : "" },
       });
-      clear(out, reportView(report));
+      clear(out, report.approval_id ? proposedView(report) : reportView(report));
     } catch (error) {
       // import_rejected carries the report: show which lines were refused and why.
       clear(out, errorBox(error), error.problem?.report ? rowErrors(error.problem.report.errors || []) : null);
@@ -40,6 +40,18 @@ export default async function render(ctx) {
     }
   });
   main.append(ctx.heading("Import history"), h("section", { class: "card" }, form), out);
+}
+
+// Four eyes: a file that would move money waits for a second administrator.
+function proposedView(proposed) {
+  const preview = proposed.preview || {};
+  return h(
+    "div",
+    { class: "alert info stack", role: "status" },
+    h("div", { class: "title" }, `Proposed: ${proposed.summary}. Nothing is posted until a second administrator approves it (Approvals).`),
+    h("div", {}, `Dry run: ${count(preview.posted || 0)} of ${count(preview.rows || 0)} rows would be posted; ${count(preview.skipped_duplicates || 0)} already imported.`),
+    rowErrors(preview.errors || []),
+  );
 }
 
 function reportView(report) {

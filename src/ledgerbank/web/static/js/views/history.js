@@ -91,7 +91,7 @@ export default async function render(ctx) {
           { label: "Type", cls: "wide-only", render: (tx) => title(tx.type) },
           { label: "Description", render: (tx) => tx.description || counterparty(tx, byId) },
           { label: "Status", cls: "wide-only", render: (tx) => statusBadge(tx.status) },
-          { label: "Risk", cls: "wide-only", render: (tx) => (tx.risk ? verdictBadge(tx.risk.verdict) : "—") },
+          page.items.some((tx) => tx.risk) ? { label: "Risk", cls: "wide-only", render: (tx) => (tx.risk ? verdictBadge(tx.risk.verdict) : "—") } : null,
           {
             label: "Amount",
             num: true,

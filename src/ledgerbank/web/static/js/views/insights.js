@@ -1,26 +1,23 @@
-// Insights: next month's predicted spending with its trend, the monthly summary, and the risk
-// scores of the customer's own transactions as bars.
+// Insights: next month's predicted spending with its trend and the monthly summary. (No risk
+// scores: customers never see them.)
 
 import { get } from "../api.js";
 import { palette, plot } from "../charts.js";
-import { currencyDigits, dateTime, money, month, percent, toMinor } from "../format.js";
+import { currencyDigits, money, month, toMinor } from "../format.js";
 import { clear, errorBox, h, loading, stat } from "../ui.js";
-import { href } from "../router.js";
 
 export default async function render(ctx) {
   const { main } = ctx;
   const prediction = h("section", { class: "card" }, h("h2", {}, "Next month's spending"), loading());
   const summary = h("section", { class: "card" }, h("h2", {}, "Income and expenses by month"), loading());
-  const risk = h("section", { class: "card section" }, h("h2", {}, "Risk scores of your transactions"), loading());
-  main.append(ctx.heading("Insights"), h("div", { class: "grid cols-2" }, prediction, summary), risk);
+  main.append(ctx.heading("Insights"), h("div", { class: "grid cols-2" }, prediction, summary));
   const colours = palette();
 
   const yearAgo = new Date();
   yearAgo.setFullYear(yearAgo.getFullYear() - 1);
-  const [predicted, flows, scores] = await Promise.allSettled([
+  const [predicted, flows] = await Promise.allSettled([
     get("/analytics/spending-prediction"),
     get("/analytics/spending-summary", { from: yearAgo.toISOString() }),
-    get("/analytics/risk-scores", { limit: 100 }),
   ]);
   if (!ctx.alive()) return;
 
@@ -91,38 +88,6 @@ export default async function render(ctx) {
       );
     } else clear(chart, h("p", { class: "empty" }, "No income or expenses yet."));
   } else clear(summary, h("h2", {}, "Income and expenses by month"), errorBox(flows.reason));
-
-  if (scores.status === "fulfilled") {
-    const items = [...scores.value.items].reverse();
-    const chart = h("div", { class: "chart", "aria-label": "Risk score per transaction" });
-    clear(risk, h("h2", {}, "Risk scores of your transactions"), h("p", { class: "muted" }, "Each bar is one of your transactions: below 50% is safe, 50–80% suspicious (posted and reviewed), 80% and above blocked."), chart);
-    if (items.length) {
-      const colourOf = (verdict) => ({ SAFE: colours.ok, SUSPICIOUS: colours.warn, CRITICAL: colours.danger })[verdict] || colours.accent;
-      await plot(
-        chart,
-        [
-          {
-            type: "bar",
-            textposition: "none",
-            x: items.map((item) => `#${item.transaction_id}`),
-            y: items.map((item) => Number(item.score)),
-            marker: { color: items.map((item) => colourOf(item.verdict)) },
-            text: items.map((item) => `${item.verdict} · ${money(item.amount, item.currency)} · ${dateTime(item.created_at)}`),
-            hovertemplate: "%{x}: %{y:.0%}<br>%{text}<extra></extra>",
-          },
-        ],
-        {
-          xaxis: { type: "category", title: { text: "transaction" }, showticklabels: items.length <= 30 },
-          yaxis: { range: [0, 1], tickformat: ".0%", title: { text: "risk score" } },
-          shapes: [0.5, 0.8].map((y) => ({ type: "line", xref: "paper", x0: 0, x1: 1, y0: y, y1: y, line: { dash: "dot", width: 1, color: colours.muted } })),
-        },
-      );
-      const critical = items.filter((item) => item.verdict !== "SAFE");
-      if (critical.length) {
-        risk.append(h("p", {}, `${critical.length} of these were not safe: `, critical.slice(0, 10).map((item, i) => [i ? ", " : "", h("a", { href: href(`/transactions/${item.transaction_id}`) }, `#${item.transaction_id} (${percent(item.score)})`)])));
-      }
-    } else clear(chart, h("p", { class: "empty" }, "No scored transactions yet."));
-  } else clear(risk, h("h2", {}, "Risk scores of your transactions"), errorBox(scores.reason));
 }
 
 function nextMonth(label) {

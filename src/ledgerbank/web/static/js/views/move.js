@@ -1,11 +1,12 @@
-// Moving money: deposit, withdraw and transfer panels, the PIN when one is set, and the risk
-// verdict of every result (with the reasons a transfer was blocked).
+// Moving money: deposit, withdraw and transfer panels, the PIN when one is set, and the outcome.
+// A payment the bank stopped says only that it could not be completed, with a reference:
+// never a score, a rule or advice (tipping off).
 
 import { get, move } from "../api.js";
 import { money, title } from "../format.js";
 import { href } from "../router.js";
 import { amountField, clear, compact, errorBox, field, formValues, h, loading, markInvalid, tabs } from "../ui.js";
-import { accountOptions, reasonList, riskPanel } from "./parts.js";
+import { accountOptions } from "./parts.js";
 
 export default async function render(ctx) {
   const { main, query } = ctx;
@@ -110,13 +111,10 @@ function refreshOptions(forms, accounts) {
 
 function outcome(tx) {
   const verb = { deposit: "Deposited", withdrawal: "Withdrew", transfer: "Transferred" }[tx.type] || "Posted";
-  const kind = tx.risk?.verdict === "SUSPICIOUS" ? "warn" : "ok";
   return h(
     "div",
-    { class: `alert ${kind} stack`, role: "status" },
+    { class: "alert ok stack", role: "status" },
     h("div", { class: "title" }, `${verb} ${money(tx.amount, tx.currency)} — transaction #${tx.id} is ${tx.status}.`),
-    tx.risk?.verdict === "SUSPICIOUS" ? h("p", {}, "It was posted, and flagged for a review by our fraud team.") : null,
-    riskPanel(tx.risk),
     h("a", { href: href(`/transactions/${tx.id}`) }, "See the transaction"),
   );
 }
@@ -136,22 +134,11 @@ async function failure(error) {
   }
   if (error.code !== "blocked_by_risk") return errorBox(error);
   const problem = error.problem || {};
-  let risk = problem.risk || null;
-  const id = problem.transaction_id;
-  if (!risk && id) {
-    try {
-      risk = (await get(`/transactions/${id}`)).risk;
-    } catch {
-      risk = null;
-    }
-  }
+  const reference = problem.reference || problem.transaction_id;
   return h(
     "div",
     { class: "alert error stack", role: "alert", dataset: { code: error.code } },
-    h("div", { class: "title" }, "Blocked: this transaction was stopped by our risk screening and no money moved."),
-    h("p", {}, "It looked unusual enough that we did not post it. It was recorded and our team will review it. If it was you, contact us or try a smaller amount."),
-    error.detail ? h("p", { class: "muted" }, error.detail) : null,
-    risk ? riskPanel(risk) : problem.reasons ? reasonList(problem.reasons) : null,
-    id ? h("a", { href: href(`/transactions/${id}`) }, `See blocked transaction #${id}`) : null,
+    h("div", { class: "title" }, "This payment could not be completed."),
+    h("p", {}, "No money moved. Please contact us", reference ? [", quoting reference ", h("strong", {}, String(reference))] : null, "."),
   );
 }

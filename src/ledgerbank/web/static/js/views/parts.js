@@ -41,7 +41,7 @@ export function activityTable(items, accounts = [], { empty = "No transactions."
       { label: "Type", cls: "wide-only", render: (tx) => title(tx.type) },
       { label: "Details", render: (tx) => h("span", {}, tx.description || counterparty(tx, byId)) },
       { label: "Status", cls: "wide-only", render: (tx) => statusBadge(tx.status) },
-      { label: "Risk", cls: "wide-only", render: (tx) => (tx.risk ? verdictBadge(tx.risk.verdict) : "—") },
+      items.some((tx) => tx.risk) ? { label: "Risk", cls: "wide-only", render: (tx) => (tx.risk ? verdictBadge(tx.risk.verdict) : "—") } : null,
       {
         label: "Amount",
         num: true,

@@ -11,18 +11,40 @@ export default function render({ root, query }) {
   const signInOut = h("div", { "aria-live": "polite" }, ended ? h("div", { class: "alert warn", role: "status" }, ended) : null);
   const registerOut = h("div", { "aria-live": "polite" });
 
+  // The second step, shown once the password was right and the account has a second factor.
+  const codeStep = h(
+    "div",
+    { class: "stack", hidden: true },
+    field({ label: "Sign-in code", name: "totp", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 16, hint: "The 6-digit code of your authenticator app, or one of your recovery codes." }),
+  );
+  codeStep.querySelector("input").disabled = true;
   const signInForm = h(
     "form",
     { class: "stack", novalidate: false, "aria-label": "Sign in" },
     field({ label: "Username", name: "username", autocomplete: "username", required: true, autofocus: true }),
     field({ label: "Password", name: "password", type: "password", autocomplete: "current-password", required: true }),
+    codeStep,
     h("button", { type: "submit", class: "btn primary" }, "Sign in"),
+    h("p", { class: "muted small" }, "Forgot your password? Contact the bank: an administrator can send you a reset link."),
     signInOut,
   );
   signInForm.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const { username, password } = formValues(signInForm);
-    const session = await submitting(signInForm, signInOut, () => signIn(username, password));
+    const { username, password, totp } = formValues(signInForm);
+    const session = await submitting(signInForm, signInOut, async () => {
+      try {
+        return await signIn(username, password, totp || undefined);
+      } catch (error) {
+        if (error.code === "second_factor_required") {
+          codeStep.hidden = false;
+          const input = codeStep.querySelector("input");
+          input.disabled = false;
+          input.required = true;
+          setTimeout(() => input.focus());
+        }
+        throw error;
+      }
+    });
     if (session) navigate("/");
   });
 

@@ -69,7 +69,7 @@ export default async function render(ctx) {
       "div",
       { class: "grid cols-2 section" },
       h("section", { class: "card" }, h("h2", {}, "Details"), facts),
-      h("section", { class: "card" }, h("h2", {}, "Risk"), riskPanel(tx.risk)),
+      tx.risk ? h("section", { class: "card" }, h("h2", {}, "Risk"), riskPanel(tx.risk)) : null,
     ),
     h(
       "section",

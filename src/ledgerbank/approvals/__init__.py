@@ -1,0 +1,1 @@
+"""Four eyes: sensitive staff actions proposed by one person, carried out when another approves."""
