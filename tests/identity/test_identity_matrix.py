@@ -188,19 +188,6 @@ CASES = [
         ADMIN_ONLY,
         url=lambda bank: f"/admin/users/{target(bank)}/unlock",
     ),
-    Case(
-        "GET",
-        "/admin/users/{user_id}/limits",
-        ADMIN_ONLY,
-        url=lambda bank: f"/admin/users/{target(bank)}/limits",
-    ),
-    Case(
-        "PUT",
-        "/admin/users/{user_id}/limits",
-        ADMIN_ONLY,
-        url=lambda bank: f"/admin/users/{target(bank)}/limits",
-        body=lambda bank, who: {"reason": "matrix"},
-    ),
     # last: these end the caller's sessions
     Case("POST", "/auth/logout", {**everyone(204), None: 401}, fresh=True),
     Case("POST", "/auth/logout-all", {**everyone(204), None: 401}, fresh=True),
