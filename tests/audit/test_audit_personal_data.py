@@ -32,6 +32,20 @@ def test_audit_logs_mask_personal_values_for_auditors(bank: Bank) -> None:
     for staff in ("admin", "compliance_officer"):
         (full,) = bank.call(staff, "GET", "/audit/logs", params=wanted).json()["items"]
         assert full["after"]["email"] == "alice@example.com"
+    # At any depth: a four-eyes proposal carries the new user's details under `params`.
+    bank.database.write(
+        lambda c: audit.record(
+            c,
+            actor_id=bank.users["admin"],
+            action="approval.legacy_proposed",
+            entity_type="approval",
+            after={"params": {"email": "staff@example.com", "role": "auditor"}},
+        )
+    )
+    (proposal,) = bank.call(
+        "auditor", "GET", "/audit/logs", params={"action": "approval.legacy_proposed"}
+    ).json()["items"]
+    assert proposal["after"]["params"] == {"email": "[personal]", "role": "auditor"}
     # New records name the user by id and copy nothing personal in the first place.
     created = bank.call(
         "auditor", "GET", "/audit/logs", params={"action": "user.created", "entity_id": alice}

@@ -180,6 +180,19 @@ def _personal_record(database: Database, bank: SmallBank) -> None:
             after={"email": "alice@example.com", "date_of_birth": "1990-05-17", "role": "customer"},
         )
     )
+    for params in (  # a four-eyes proposal to create staff carries its details under `params`
+        {"username": "newstaff", "email": "new.staff@example.com", "role": "auditor"},
+        ["not", "an", "object"],
+    ):
+        database.write(
+            lambda conn, p=params: audit.record(
+                conn,
+                actor_id=bank.users["admin"],
+                action="approval.legacy_proposed",
+                entity_type="approval",
+                after={"action": "create_user", "params": p},
+            )
+        )
 
 
 def _personal_values(database: Database) -> set[str]:
@@ -190,7 +203,7 @@ def _personal_values(database: Database) -> set[str]:
             for value in row
             if value
         }
-    return found | {"old-alice@example.com", "+1 555 0199", "1990-05-17"}
+    return found | {"old-alice@example.com", "+1 555 0199", "1990-05-17", "new.staff@example.com"}
 
 
 def _leaks(rows: list[list[Any]], values: set[str]) -> set[str]:
@@ -381,6 +394,15 @@ def test_audit_states_are_masked_for_roles_without_personal_data(
             "date_of_birth": "[personal]", "email": "[personal]", "role": "customer"
         }  # fmt: skip
         assert json.loads(before) == {"email": "[personal]", "phone": "[personal]"}
+        proposals = engine.ask(
+            "SELECT after_state FROM vw_audit_events WHERE action = 'approval.legacy_proposed' "
+            "ORDER BY id",
+            auditor,
+        ).rows
+        assert [json.loads(row[0])["params"] for row in proposals] == [
+            {"username": "newstaff", "email": "[personal]", "role": "auditor"},
+            ["not", "an", "object"],
+        ]
         for refused in (
             f"SELECT after_state_unmasked {wanted}",
             f"SELECT json_extract(after_state, '$.email') {wanted}",

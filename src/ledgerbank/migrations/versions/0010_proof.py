@@ -316,34 +316,42 @@ def newest_score(alias: str, transaction_id: str) -> str:
 
 
 def masked(column: str) -> str:
-    """An audit state (JSON text) with the values of personal keys replaced by MASK."""
+    """An audit state (JSON text) with the values of personal keys replaced by MASK, at the
+    top level and under `params` (what a four-eyes proposal carries); JSON text without any
+    of those keys comes back exactly as stored."""
     dialect = _dialect()
-    keys = ", ".join(f"'{key}'" for key in PERSONAL_KEYS)
+    paths = [(key,) for key in PERSONAL_KEYS] + [("params", key) for key in PERSONAL_KEYS]
+    mentioned = " OR ".join(f"{column} LIKE '%\"{key}\"%'" for key in PERSONAL_KEYS)
     if dialect == "postgresql":
+        top = f"CAST({column} AS jsonb)"
+        for path in paths[: len(PERSONAL_KEYS)]:
+            top = _jsonb_masked(top, path)
+        nested = top
+        for path in paths[len(PERSONAL_KEYS) :]:
+            nested = _jsonb_masked(nested, path)
+        # jsonb_set fails on a path through an array: `params` must be an object first.
+        either = (
+            f"CASE WHEN jsonb_typeof(CAST({column} AS jsonb) -> 'params') = 'object' "
+            f"THEN {nested} ELSE {top} END"
+        )
         return (
             f"CASE WHEN {column} IS NULL THEN NULL "
             f"WHEN {column} !~ '^[[:space:]]*[{{]' THEN {column} "
-            f"WHEN CAST({column} AS jsonb) ?| ARRAY[{keys}] THEN "
-            f"(SELECT CAST(jsonb_object_agg(j.key, CASE WHEN j.key IN ({keys}) "
-            f"THEN to_jsonb(CAST('{MASK}' AS text)) ELSE j.value END) AS text) "
-            f"FROM jsonb_each(CAST({column} AS jsonb)) j) "
-            f"ELSE {column} END"
+            f"WHEN {mentioned} THEN CAST({either} AS text) ELSE {column} END"
         )
-    paths = ", ".join(f"'$.{key}', '{MASK}'" for key in PERSONAL_KEYS)
-    if dialect == "sqlite":
-        present = " OR ".join(
-            f"json_type({column}, '$.{key}') IS NOT NULL" for key in PERSONAL_KEYS
-        )
-        return (
-            f"CASE WHEN NOT json_valid({column}) THEN {column} "
-            f"WHEN {present} THEN json_replace({column}, {paths}) ELSE {column} END"
-        )
-    lookups = ", ".join(f"'$.{key}'" for key in PERSONAL_KEYS)
-    return (
-        f"CASE WHEN NOT JSON_VALID({column}) THEN {column} "
-        f"WHEN JSON_CONTAINS_PATH({column}, 'one', {lookups}) "
-        f"THEN JSON_REPLACE({column}, {paths}) ELSE {column} END"
+    pairs = ", ".join(f"'$.{'.'.join(path)}', '{MASK}'" for path in paths)
+    valid, replace = (
+        ("json_valid", "json_replace") if dialect == "sqlite" else ("JSON_VALID", "JSON_REPLACE")
     )
+    return (
+        f"CASE WHEN NOT {valid}({column}) THEN {column} "
+        f"WHEN {mentioned} THEN {replace}({column}, {pairs}) ELSE {column} END"
+    )
+
+
+def _jsonb_masked(value: str, path: tuple[str, ...]) -> str:
+    """`value` with the key at `path` masked if it is there (create_missing false)."""
+    return f"jsonb_set({value}, '{{{','.join(path)}}}', to_jsonb(CAST('{MASK}' AS text)), false)"
 
 
 def views() -> dict[str, str]:
