@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     password_reset_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
     approval_hours: int = Field(default=48, ge=1)  # a four-eyes proposal expires after this
     approval_reversal_above: str = "1000.00"  # reversals above this need a second person
+    approval_deposit_above: str = "10000.00"  # cash staff pay in above this needs a second one
     payee_lookups_per_hour: int = Field(default=30, ge=1)
     payee_lookups_audit_at: int = Field(default=10, ge=1)  # heavy use is audited from here
 

@@ -159,7 +159,21 @@ def test_parallel_payments_from_two_accounts_cannot_both_slip_under_the_limit(ba
     assert sum(bank.balance(a) for a in accounts) == 5000_00
 
 
-def test_staff_set_a_customers_own_limits_audited(bank: Bank) -> None:
+def approve(bank: Bank, proposed: Response) -> dict[str, object]:
+    """Four eyes: a second admin approves what the first proposed."""
+    assert proposed.status_code == 202, proposed.text
+    approval = proposed.json()["approval_id"]
+    problem(bank.post("admin", f"/approvals/{approval}/approve", json={}), 403, "forbidden")
+    if "checker" not in bank.users:
+        bank.add_users({"checker": "admin"})
+    decided = bank.post("checker", f"/approvals/{approval}/approve", json={})
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["status"] == "approved", decided.text
+    found: dict[str, object] = decided.json()
+    return found
+
+
+def test_staff_propose_a_customers_own_limits_and_a_second_admin_approves(bank: Bank) -> None:
     mine = bank.open_account("alice")
     bank.fund(mine, "9000.00")
     path = f"/admin/users/{bank.users['alice']}/limits"
@@ -180,11 +194,14 @@ def test_staff_set_a_customers_own_limits_audited(bank: Bank) -> None:
         422,
         "validation_error",
     )
-    changed = bank.call(
+    proposed = bank.call(
         "admin", "PUT", path, json={"withdrawal_daily": "8000.00", "reason": "moving house"}
     )
-    assert changed.status_code == 200, changed.text
-    lines = {line["kind"]: line for line in changed.json()["limits"]}
+    # nothing changes until a second admin approves
+    problem(withdraw(bank, mine, "7000.00"), 422, "limit_exceeded")
+    approve(bank, proposed)
+    seen = bank.get("admin", path).json()
+    lines = {line["kind"]: line for line in seen["limits"]}
     assert lines["withdrawal_daily"]["override"] == "8000.00"
     assert lines["deposit_daily"]["override"] is None
     assert withdraw(bank, mine, "7000.00").status_code == 201
@@ -196,21 +213,42 @@ def test_staff_set_a_customers_own_limits_audited(bank: Bank) -> None:
         )
     )
     assert record["actor_id"] == bank.users["admin"]
-    assert json.loads(record["after"])["withdrawal_daily"] == "8000.00"
-    assert json.loads(record["after"])["reason"] == "moving house"
-    # back to the default
-    assert bank.call("admin", "PUT", path, json={"reason": "done"}).status_code == 200
+    after = json.loads(record["after"])
+    assert after["withdrawal_daily"] == "8000.00"
+    assert after["reason"] == "moving house"
+    assert after["approved_by"] == bank.users["checker"]
+    # back to the default, again with a second person
+    approve(bank, bank.call("admin", "PUT", path, json={"reason": "done"}))
     problem(withdraw(bank, mine, "1000.00"), 422, "limit_exceeded")
 
 
 def test_staff_take_cash_past_a_customers_self_service_limit(bank: Bank) -> None:
     mine = bank.open_account("alice")
     problem(deposit(bank, "alice", mine, "10000.01"), 422, "limit_exceeded")
-    paid = deposit(bank, "admin", mine, "25000.00")
+    paid = deposit(bank, "admin", mine, "9500.00")
     assert paid.status_code == 201, paid.text
     assert paid.json()["to_account_id"] == mine
     problem(deposit(bank, "auditor", mine, "1.00"), 403, "forbidden")
-    assert bank.balance(mine) == 25000_00
+    # above the four-eyes threshold the cash waits for a second person
+    large = bank.post(
+        "admin",
+        "/transactions/deposit",
+        {"account_id": mine, "amount": "25000.00", "description": "house sale"},
+        key="cash-1",
+    )
+    assert large.status_code == 202, large.text
+    assert bank.balance(mine) == 9500_00
+    again = bank.post(
+        "admin",
+        "/transactions/deposit",
+        {"account_id": mine, "amount": "25000.00", "description": "house sale"},
+        key="cash-1",
+    )
+    assert again.json() == large.json()  # the same key replays the proposal
+    result = approve(bank, large)["result"]
+    assert isinstance(result, dict)
+    assert result["status"] == "posted"
+    assert bank.balance(mine) == 34500_00
 
 
 def test_the_business_day_is_the_banks_time_zone() -> None:

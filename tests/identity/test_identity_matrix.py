@@ -109,7 +109,7 @@ CASES = [
     Case(
         "PUT",
         "/admin/users/{user_id}/limits",
-        ADMIN_ONLY,
+        {**ADMIN_ONLY, "admin": 202},  # four eyes: proposed
         url=lambda bank: f"/admin/users/{target(bank)}/limits",
         body=lambda bank, who: {"withdrawal_daily": "100.00", "reason": "matrix"},
     ),

@@ -1,5 +1,6 @@
 """The ledger's four-eyes actions: lifting a compliance freeze, reversing a large transaction,
-importing history that moves money. Each runs inside the approving transaction."""
+importing history that moves money, paying in a large sum of cash for a customer, changing a
+customer's daily limits. Each runs inside the approving transaction."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from ledgerbank.identity.permissions import Permission
 from ledgerbank.identity.tables import revoked_tokens, users
 from ledgerbank.identity.tokens import TokenClaims
 from ledgerbank.kit.money import DEFAULT_MAX_MAJOR, to_decimal_string, to_minor
-from ledgerbank.ledger import freezes, importer, posting
+from ledgerbank.ledger import freezes, importer, limits, posting
+from ledgerbank.ledger.orders import STAFF_DEPOSIT
 from ledgerbank.ledger.screening import NO_SCREEN
 
 UNFREEZE_COMPLIANCE = "account.unfreeze_compliance"
 REVERSE = "transaction.reverse"
 IMPORT = "ledger.import"
+LIMITS = "customer.limits_change"
 
 
 def _unfreeze(conn: Connection, proposal: Proposal) -> Done:
@@ -47,6 +50,37 @@ def _reverse(conn: Connection, proposal: Proposal) -> Done:
     return Done({"transaction_id": int(params["transaction_id"]), "reversal_id": reversal["id"]})
 
 
+def _staff_deposit(conn: Connection, proposal: Proposal) -> Done:
+    """The cash a staff member took at the counter, posted under their name once approved
+    (screened like any deposit)."""
+    params = proposal.params
+    settings = proposal.context.settings
+    result = posting.deposit(
+        conn,
+        account_id=int(params["account_id"]),
+        amount=str(params["amount"]),
+        actor_id=proposal.proposed_by,
+        description=params.get("description"),
+        screen=proposal.context.screen or NO_SCREEN,
+        max_major=Decimal(settings.max_amount) if settings else DEFAULT_MAX_MAJOR,
+    )
+    row = result.transaction
+    return Done({"transaction_id": row["id"], "status": row["status"]})
+
+
+def _limits(conn: Connection, proposal: Proposal) -> Done:
+    params = proposal.params
+    limits.set_customer_limits(
+        conn,
+        int(params["user_id"]),
+        params["limits"],
+        reason=str(params["reason"]),
+        actor_id=proposal.proposed_by,
+        approved_by=proposal.approved_by,
+    )
+    return Done({"user_id": int(params["user_id"]), "limits": params["limits"]})
+
+
 def _import(conn: Connection, proposal: Proposal) -> Done:
     params = proposal.params
     settings = proposal.context.settings
@@ -72,6 +106,12 @@ register(
 )
 register(Action(REVERSE, Permission.TRANSACTIONS_REVERSE, _reverse, "reverse a large transaction"))
 register(Action(IMPORT, Permission.IMPORT, _import, "import history that moves money"))
+register(
+    Action(
+        STAFF_DEPOSIT, Permission.MONEY_DEPOSIT_ANY, _staff_deposit, "pay in a large sum of cash"
+    )
+)
+register(Action(LIMITS, Permission.USERS_MANAGE, _limits, "change a customer's daily limits"))
 
 
 def propose_large_reversal(

@@ -24,6 +24,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from ledgerbank import errors
+from ledgerbank.audit import service as audit
+from ledgerbank.identity.tables import users
+from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.money import exponent, to_decimal_string
 from ledgerbank.ledger.tables import customer_daily_totals
 
@@ -199,3 +202,51 @@ _UPDATE = (
         deposited=bindparam("deposited"), withdrawn=bindparam("withdrawn"), sent=bindparam("sent")
     )
 )
+
+
+LIMIT_NAMES = {
+    Kind.DEPOSIT: "deposit_daily",
+    Kind.WITHDRAWAL: "withdrawal_daily",
+    Kind.TRANSFER: "transfer_daily",
+}
+
+
+def set_customer_limits(
+    conn: Connection,
+    user_id: int,
+    limits: Mapping[str, str | None],
+    *,
+    reason: str,
+    actor_id: int,
+    approved_by: int | None = None,
+) -> dict[str, Any]:
+    """Set a customer's own daily limits (`deposit_daily`, ...: decimal text, None for the
+    bank's default) under their user row lock, audited with who proposed and who approved."""
+    user = (
+        conn.execute(
+            select(users).where(users.c.id == user_id, users.c.role == "customer").with_for_update()
+        )
+        .mappings()
+        .first()
+    )
+    if user is None:
+        raise errors.NotFound(f"customer {user_id} not found")
+    values = {
+        column: None if (text := limits.get(LIMIT_NAMES[kind])) is None else check_limit_text(text)
+        for kind, column in OVERRIDE_COLUMNS.items()
+    }
+    conn.execute(update(users).where(users.c.id == user_id).values(**values, updated_at=utcnow()))
+    audit.record(
+        conn,
+        actor_id=actor_id,
+        action="user.limits_changed",
+        entity_type="user",
+        entity_id=user_id,
+        before={LIMIT_NAMES[kind]: user[column] for kind, column in OVERRIDE_COLUMNS.items()},
+        after={
+            **{LIMIT_NAMES[kind]: values[column] for kind, column in OVERRIDE_COLUMNS.items()},
+            "reason": reason,
+            "approved_by": approved_by,
+        },
+    )
+    return {**dict(user), **values}

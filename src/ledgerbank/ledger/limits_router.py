@@ -1,29 +1,26 @@
-"""Daily limits per customer: staff read what a customer may still move today and set
-per-customer overrides of the bank's defaults (audited)."""
+"""Daily limits per customer: staff read what a customer may still move today and propose
+per-customer overrides of the bank's defaults (four eyes: a second admin approves them)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, RowMapping, select
 
 from ledgerbank import errors
-from ledgerbank.audit import service as audit
+from ledgerbank.approvals import service as approvals
+from ledgerbank.approvals.schemas import ApprovalProposed, proposed_response
 from ledgerbank.identity.deps import DB, AppSettings, Principal, authorized
 from ledgerbank.identity.permissions import Permission
 from ledgerbank.identity.tables import users
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.http import LedgerRoute, problem_responses
 from ledgerbank.kit.money import to_decimal_string
-from ledgerbank.ledger.limits import (
-    OVERRIDE_COLUMNS,
-    DailyLimits,
-    Kind,
-    LimitBook,
-    check_limit_text,
-)
+from ledgerbank.ledger.approval_actions import LIMITS
+from ledgerbank.ledger.limits import LIMIT_NAMES, OVERRIDE_COLUMNS, DailyLimits, Kind, LimitBook
 from ledgerbank.ledger.schemas import MAX_ID, Body
 
 router = APIRouter(prefix="/admin/users", tags=["admin"], route_class=LedgerRoute)
@@ -33,11 +30,7 @@ LimitText = Annotated[
     str | None,
     Field(default=None, pattern=r"^\d{1,12}(\.\d{1,2})?$", examples=["2500.00"]),
 ]
-NAMES = {
-    Kind.DEPOSIT: "deposit_daily",
-    Kind.WITHDRAWAL: "withdrawal_daily",
-    Kind.TRANSFER: "transfer_daily",
-}
+NAMES = LIMIT_NAMES
 
 
 class LimitsChange(Body):
@@ -127,36 +120,34 @@ def get_limits(
 
 @router.put(
     "/{user_id}/limits",
+    status_code=202,
     operation_id="admin-limits_set",
-    summary="Set a customer's own daily limits (audited; null restores the bank's default)",
-    response_model=Limits,
-    responses=problem_responses(errors.NotAuthenticated, errors.Forbidden, errors.NotFound),
+    summary="Propose a customer's own daily limits (null: the bank's default); a second admin "
+    "approves them in /approvals",
+    response_model=ApprovalProposed,
+    responses=problem_responses(
+        errors.NotAuthenticated, errors.Forbidden, errors.NotFound, errors.Conflict
+    ),
 )
 def set_limits(
     user_id: UserId, body: LimitsChange, principal: UserManager, database: DB, settings: AppSettings
-) -> Limits:
-    def change(conn: Connection) -> Limits:
-        user = _customer(conn, user_id, lock=True)  # the money service reads it under this lock
-        values = {
-            column: None if (text := getattr(body, NAMES[kind])) is None else check_limit_text(text)
-            for kind, column in OVERRIDE_COLUMNS.items()
-        }
-        before = {NAMES[kind]: user[column] for kind, column in OVERRIDE_COLUMNS.items()}
-        conn.execute(
-            update(users).where(users.c.id == user_id).values(**values, updated_at=utcnow())
-        )
-        audit.record(
+) -> JSONResponse:
+    """Four eyes: changing what a customer may move a day takes a second person."""
+    wanted = {name: getattr(body, name) for name in NAMES.values()}
+
+    def propose(conn: Connection) -> RowMapping:
+        _customer(conn, user_id)
+        shown = ", ".join(f"{name} {value or 'default'}" for name, value in wanted.items())
+        return approvals.propose(
             conn,
-            actor_id=principal.id,
-            action="user.limits_changed",
+            action_name=LIMITS,
+            params={"user_id": user_id, "limits": wanted, "reason": body.reason},
+            proposed_by=principal.id,
+            summary=f"Daily limits of customer {user_id}: {shown}",
+            hours=settings.approval_hours,
             entity_type="user",
             entity_id=user_id,
-            before=before,
-            after={
-                **{NAMES[kind]: values[column] for kind, column in OVERRIDE_COLUMNS.items()},
-                "reason": body.reason,
-            },
+            note=body.reason,
         )
-        return _view(conn, {**user, **values}, DailyLimits.from_settings(settings))
 
-    return database.write(change)
+    return proposed_response(database.write(propose))

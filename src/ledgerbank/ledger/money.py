@@ -154,6 +154,14 @@ class MoneyRequest:
         return (idempotency.scope_of(self.caller.user_id), self.key)
 
 
+@dataclass(frozen=True)
+class FourEyes:
+    """When a money movement waits for a second person instead of posting."""
+
+    deposit_above: str = "10000.00"  # cash staff pay in for a customer, above this
+    hours: int = 48  # how long the proposal waits
+
+
 @dataclass
 class Desk:
     """Where one request is decided inside its group's transaction."""
@@ -163,6 +171,7 @@ class Desk:
     user: Mapping[str, Any]  # the caller's locked user row
     limits: LimitBook
     now: datetime
+    four_eyes: FourEyes = field(default_factory=FourEyes)
 
     @property
     def staff(self) -> bool:
@@ -248,7 +257,9 @@ class MoneyService:
         max_major: Decimal,
         pin_max_failures: int = 5,
         pin_lock_minutes: int = 15,
+        four_eyes: FourEyes | None = None,
     ) -> None:
+        self.four_eyes = four_eyes or FourEyes()
         self.database = database
         self.screen = screen
         self.keyring = keyring
@@ -270,6 +281,7 @@ class MoneyService:
             max_major=Decimal(settings.max_amount),
             pin_max_failures=settings.pin_max_failures,
             pin_lock_minutes=settings.pin_lock_minutes,
+            four_eyes=FourEyes(settings.approval_deposit_above, settings.approval_hours),
         )
 
     # --- running ----------------------------------------------------------------------
@@ -461,7 +473,9 @@ class _Group:
                     max_failures=self.service.pin_max_failures,
                     lock_minutes=self.service.pin_lock_minutes,
                 )
-            desk = Desk(self.books, request.caller, user, self.limits, self.now)
+            desk = Desk(
+                self.books, request.caller, user, self.limits, self.now, self.service.four_eyes
+            )
             return request.order.execute(desk)
         except pins.LegacyPin:
             return LEGACY_PIN

@@ -12,16 +12,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, select
 
 from ledgerbank import errors
-from ledgerbank.kit.money import to_decimal_string
+from ledgerbank.approvals import service as approvals
+from ledgerbank.approvals.schemas import ApprovalProposed
+from ledgerbank.kit.money import to_decimal_string, to_minor
 from ledgerbank.ledger import posting
 from ledgerbank.ledger.money import Answer, Desk, Order, Pending, refusal
 from ledgerbank.ledger.posting import Movement, RawAmount
 from ledgerbank.ledger.tables import entries
+
+STAFF_DEPOSIT = "money.staff_deposit"  # registered in ledger.approval_actions
 
 
 def _timestamp(moment: datetime) -> str:
@@ -109,7 +114,43 @@ class Deposit(Order):
             description=self.description,
             actor_id=desk.caller.user_id,
         )
+        if self.on_behalf and _above(movement, desk.four_eyes.deposit_above):
+            return _propose_staff_deposit(desk, movement)
         return _posted_or_declined(desk, movement, posted=desk.post([movement]))
+
+
+def _above(movement: Movement, threshold: str) -> bool:
+    return movement.amount > to_minor(
+        threshold, movement.currency, max_major=Decimal(threshold) + 1
+    )
+
+
+def _propose_staff_deposit(desk: Desk, movement: Movement) -> Pending:
+    """Four eyes: a large sum of cash paid in by staff waits for a second person (in the same
+    transaction, so an Idempotency-Key replays the 202)."""
+    amount = to_decimal_string(movement.amount, movement.currency)
+    proposal = approvals.propose(
+        desk.books.conn,
+        action_name=STAFF_DEPOSIT,
+        params={
+            "account_id": movement.to_account_id,
+            "amount": amount,
+            "description": movement.description,
+        },
+        proposed_by=desk.caller.user_id,
+        summary=f"Pay in {amount} {movement.currency} of cash to account {movement.to_account_id}",
+        hours=desk.four_eyes.hours,
+        entity_type="account",
+        entity_id=movement.to_account_id,
+        note=movement.description,
+    )
+    body = ApprovalProposed(
+        approval_id=proposal["id"],
+        action=proposal["action"],
+        summary=proposal["summary"],
+        expires_at=proposal["expires_at"],
+    ).model_dump(mode="json")
+    return Pending(lambda: Answer(202, body, keep=True))
 
 
 @dataclass(frozen=True)
