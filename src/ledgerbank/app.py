@@ -30,6 +30,7 @@ from ledgerbank.kit.security import SecurityHeadersMiddleware, install_cors
 from ledgerbank.ledger.money import MoneyService
 from ledgerbank.ledger.router import router as ledger_router
 from ledgerbank.ledgergpt.router import router as ledgergpt_router
+from ledgerbank.proof.router import router as proof_router
 from ledgerbank.risk.router import router as risk_router
 from ledgerbank.risk.screen import build_screen
 from ledgerbank.web import events as web_events
@@ -168,6 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(identity_router)
     app.include_router(audit_router)
+    app.include_router(proof_router)
     app.include_router(analytics_router)
     app.include_router(ledgergpt_router)
     app.include_router(risk_router)

@@ -19,10 +19,11 @@ from ledgerbank.identity.commands import keys_app
 from ledgerbank.kit.commands import app as db_app
 from ledgerbank.kit.commands import serve
 from ledgerbank.kit.composition import Composition
-from ledgerbank.ledger.backup_commands import backup_command, restore_command
 from ledgerbank.ledger.commands import app as ledger_app
 from ledgerbank.ledger.import_commands import app as import_app
 from ledgerbank.ledgergpt.commands import ask_command
+from ledgerbank.proof.backup_commands import backup_command, restore_command
+from ledgerbank.proof.commands import audit_verify_command, ledger_verify_command
 from ledgerbank.risk.commands import app as risk_app
 from ledgerbank.risk.commands import sanctions_app
 from ledgerbank.risk.screen import build_screen
@@ -45,7 +46,9 @@ app.command()(serve)
 db_app.command("backup")(backup_command)
 db_app.command("restore")(restore_command)
 app.add_typer(db_app, name="db")
+ledger_app.command("verify")(ledger_verify_command)
 app.add_typer(ledger_app, name="ledger")
+audit_app.command("verify")(audit_verify_command)
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
 app.add_typer(import_app, name="import")

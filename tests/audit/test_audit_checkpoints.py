@@ -14,11 +14,12 @@ from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from ledgerbank import errors
-from ledgerbank.audit import checkpoints, keys, proof
+from ledgerbank.audit import checkpoints, keys
 from ledgerbank.audit import service as audit
 from ledgerbank.audit.tables import audit_checkpoints
 from ledgerbank.config import Settings, get_settings
 from ledgerbank.kit.db import Database
+from ledgerbank.proof import audit_trail
 
 OLD_KEY, OLD_PUBLIC = keys.generate()
 NEW_KEY, NEW_PUBLIC = keys.generate()
@@ -107,14 +108,14 @@ def test_rotated_keys_still_verify_old_checkpoints(database: Database, tmp_path:
     assert second is not None
     assert first["key_id"] != second["key_id"]
     # Without the retired public key the old checkpoint cannot be trusted...
-    result = proof.verify(database, rotated)
+    result = audit_trail.verify(database, rotated)
     assert not result.ok
     assert any("not a trusted key" in p for p in result.checkpoints.problems)
     # ...with it, both verify, and the newest covers the head.
     trusted = settings_for(
         database, tmp_path, audit_signing_key=NEW_KEY, audit_trusted_keys=OLD_PUBLIC
     )
-    result = proof.verify(database, trusted)
+    result = audit_trail.verify(database, trusted)
     assert result.ok, (result.checkpoints.problems, result.ledger.findings)
     assert (result.checkpoints.checked, result.checkpoints.newest_position) == (
         2,
@@ -123,7 +124,7 @@ def test_rotated_keys_still_verify_old_checkpoints(database: Database, tmp_path:
     # A forged signature, even under a trusted key id, is caught.
     forged = {**second, "chain_hash": "f" * 64}
     (tmp_path / "forged.json").write_text(json.dumps(forged))
-    result = proof.verify(database, trusted, files=[tmp_path / "forged.json"])
+    result = audit_trail.verify(database, trusted, files=[tmp_path / "forged.json"])
     assert any("signature does not verify" in p for p in result.checkpoints.problems)
 
 

@@ -11,8 +11,9 @@ from test_ledger_tampering import triggers_off
 from ledgerbank.audit import service as audit
 from ledgerbank.config import Settings
 from ledgerbank.kit.db import Database
-from ledgerbank.ledger import posting, verification
+from ledgerbank.ledger import posting
 from ledgerbank.ledger.tables import ledger_verifications
+from ledgerbank.proof import postings as verification
 from ledgerbank.risk import training
 from ledgerbank.risk.params import Params
 from ledgerbank.risk.scores import score_of

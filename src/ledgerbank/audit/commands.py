@@ -9,63 +9,12 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from ledgerbank.audit import checkpoints, keys, proof
+from ledgerbank.audit import checkpoints, keys
 from ledgerbank.config import get_settings
 from ledgerbank.kit.commands import open_database
-from ledgerbank.ledger.commands import print_findings
 
 app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
 console = Console()
-
-
-@app.command("verify")
-def verify_command(
-    checkpoint: list[Path] = typer.Option(
-        [], "--checkpoint", help="An exported checkpoint file to check too (repeatable)."
-    ),
-    trusted_key: list[str] = typer.Option(
-        [], "--trusted-key", help="A public key (base64) to trust besides the configured ones."
-    ),
-) -> None:
-    """Seal pending records, walk the whole chain, check every signed checkpoint (stored and
-    given) and every recorded posting against the ledger; exit code 0 only when intact."""
-    result = proof.verify(
-        open_database(), get_settings(), files=checkpoint, trusted_keys=trusted_key
-    )
-    chain = result.chain
-    if chain.ok:
-        console.print(f"[green]audit chain intact[/green]: {chain.checked} records checked")
-    else:
-        console.print(
-            f"[red]audit chain BROKEN[/red] at record {chain.first_broken_id}: {chain.detail} "
-            f"({chain.checked} records checked before it)"
-        )
-    signed = result.checkpoints
-    for problem in signed.problems:
-        console.print(f"[red]checkpoint problem[/red]: {problem}")
-    if signed.newest_position is not None:
-        console.print(
-            f"{signed.checked} signed checkpoint(s) checked; the newest valid one covers chain "
-            f"position {signed.newest_position} ({signed.newest_created_at}); "
-            f"{result.uncovered} record(s) after it are covered by no checkpoint yet"
-        )
-    elif not signed.problems:
-        console.print(
-            "[yellow]no signed checkpoint[/yellow]: a chain rewritten with recomputed hashes "
-            "would go unnoticed (`ledgerbank audit checkpoint` signs one)"
-        )
-    if result.ledger.findings:
-        print_findings(result.ledger.findings)
-        console.print(
-            f"[red]the ledger does not match its audit records[/red]: "
-            f"{len(result.ledger.findings)} finding(s)"
-        )
-    else:
-        console.print(
-            f"every recorded posting matches the ledger ({result.ledger.postings} checked)"
-        )
-    if not result.ok:
-        raise typer.Exit(1)
 
 
 @app.command("checkpoint")

@@ -1,16 +1,16 @@
-"""Routes of /audit: the audit trail, newest first, and verification of its hash chain."""
+"""Routes of /audit: the audit trail, newest first (its verification: `proof.router`)."""
 
 from __future__ import annotations
 
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from sqlalchemy import RowMapping
 
 from ledgerbank import errors
-from ledgerbank.audit import proof, service
-from ledgerbank.audit.schemas import AuditRecord, ChainVerification, Finding
+from ledgerbank.audit import service
+from ledgerbank.audit.schemas import AuditRecord
 from ledgerbank.identity.deps import DB, Principal, authorized
 from ledgerbank.identity.permissions import Permission, mask_personal, sees_personal_data
 from ledgerbank.kit.http import LedgerRoute, problem_responses
@@ -95,40 +95,4 @@ def list_logs(
     return Page[AuditRecord](
         items=[_record(row, personal=sees_personal_data(principal.role)) for row in rows],
         next_cursor=encode_cursor(next_before) if next_before is not None else None,
-    )
-
-
-@router.get(
-    "/verify",
-    response_model=ChainVerification,
-    operation_id="audit-verify",
-    summary="Verify the audit trail's hash chain",
-    responses=problem_responses(*ERRORS, validation=False),
-)
-def verify(principal: AuditReader, database: DB, request: Request) -> ChainVerification:
-    """Seal what is pending, walk the whole chain, check every stored signed checkpoint and
-    compare every recorded posting with the ledger: `ok` false says what was found.
-
-    Editing, deleting or reordering any audit record (even with the database's triggers
-    disabled) breaks the chain from that record on; rewriting records and recomputing the
-    chain is found by the signed checkpoints; a ledger row edited behind the chain's back no
-    longer matches its posting's record.
-    """
-    result = proof.verify(database, request.app.state.settings)
-    chain = result.chain
-    return ChainVerification(
-        ok=result.ok,
-        checked=chain.checked,
-        first_broken_id=chain.first_broken_id,
-        unsealed=chain.unsealed,
-        detail=chain.detail,
-        checkpoints_checked=result.checkpoints.checked,
-        checkpoint_problems=result.checkpoints.problems,
-        newest_checkpoint_position=result.checkpoints.newest_position,
-        uncovered_records=result.uncovered,
-        postings_checked=result.ledger.postings,
-        findings=[
-            Finding(check=f.check, subject=f.subject, detail=f.detail)
-            for f in result.ledger.findings
-        ],
     )

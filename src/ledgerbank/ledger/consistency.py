@@ -1,5 +1,5 @@
 """How one posting must look: its header against its entries, its status against the reversal
-link, a reversal against its original. Pure checks over rows already read; `ledger.verification`
+link, a reversal against its original. Pure checks over rows already read; `proof.postings`
 reads them and follows the balance chains."""
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from ledgerbank.audit import checkpoints, keys
 from ledgerbank.audit import service as audit
 from ledgerbank.config import Settings
 from ledgerbank.kit.db import Database
-from ledgerbank.ledger import verification
+from ledgerbank.proof import postings as verification
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from ledgerbank.audit import commands as audit_commands
 from ledgerbank.config import get_settings
 from ledgerbank.kit import backup
-from ledgerbank.ledger import commands as ledger_commands
+from ledgerbank.proof.commands import audit_verify_command, ledger_verify_command
 
 console = Console()
 
@@ -50,12 +49,12 @@ def restore_command(
     console.print(f"restored from {path}; verifying the ledger and the audit trail")
     failed = []
     try:
-        ledger_commands.verify_command(full=True)
+        ledger_verify_command(full=True)
     except typer.Exit as exit_:
         if exit_.exit_code:
             failed.append("ledger verify --full")
     try:
-        audit_commands.verify_command(checkpoint=checkpoint, trusted_key=[])
+        audit_verify_command(checkpoint=checkpoint, trusted_key=[])
     except typer.Exit as exit_:
         if exit_.exit_code:
             failed.append("audit verify")
