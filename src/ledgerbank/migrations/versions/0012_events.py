@@ -16,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass  # filled in by  the outbox, webhooks and their deliveries:the events work (issue 15)
+    pass  # filled in by  the outbox, webhooks and their deliveries: the events work (issue 15)
 
 
 def downgrade() -> None:

@@ -1,4 +1,4 @@
-"""the web app
+"""the customer web app
 
 Revision ID: 0014
 Revises: 0013
@@ -16,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass  # filled in by  saved payees, categories, saved reports, SAR forms:the web work (issue 13)
+    pass  # filled in by  saved payees and spending categories: the customer web work (issue 13)
 
 
 def downgrade() -> None:

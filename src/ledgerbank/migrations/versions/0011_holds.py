@@ -1,4 +1,4 @@
-"""money movement
+"""holds and API tokens
 
 Revision ID: 0011
 Revises: 0010
@@ -16,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass  # filled in by  holds, FX rates, interest, fees, scheduled payments, the worker's jobs:the money-movement work (issue 14)
+    pass  # filled in by  holds and API tokens (issue 14)
 
 
 def downgrade() -> None:
