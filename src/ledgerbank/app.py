@@ -19,6 +19,7 @@ from ledgerbank.audit.router import router as audit_router
 from ledgerbank.config import Settings, get_settings
 from ledgerbank.identity import deps as identity_deps
 from ledgerbank.identity import passwords
+from ledgerbank.identity.api_tokens_router import router as api_tokens_router
 from ledgerbank.identity.router import router as identity_router
 from ledgerbank.identity.trust_router import router as trust_router
 from ledgerbank.kit.db import Database
@@ -175,6 +176,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(risk_router)
     app.include_router(trust_router)
     app.include_router(approvals_router)
+    app.include_router(api_tokens_router)
     install_docs(app)
     app.include_router(web_events.router)
     web.mount(app)  # the web app last: its few explicit paths never shadow an API route

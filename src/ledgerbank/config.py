@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     max_amount: str = "1000000000.00"
     import_max_mb: int = Field(default=50, ge=1)  # largest CSV that POST /admin/import accepts
     db_pool_size: int = 10
+    hold_days: int = Field(default=7, ge=1)  # a hold placed without expires_at lasts this long
+    hold_max_days: int = Field(default=31, ge=1)  # the latest expires_at a hold may name
 
     # risk: inline scoring; amounts are major units of the account's currency
     risk_enabled: bool = True  # score every posting inline (False: post without screening)

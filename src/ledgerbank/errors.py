@@ -83,6 +83,16 @@ class InvalidTransition(LedgerbankError):
     code, status, title = "invalid_transition", 409, "Invalid state change"
 
 
+class HoldNotActive(LedgerbankError):
+    """A capture or void of a hold already captured, voided or expired."""
+
+    code, status, title = "hold_not_active", 409, "Hold is not active"
+
+
+class CaptureExceedsHold(LedgerbankError):
+    code, status, title = "capture_exceeds_hold", 422, "Capture exceeds the hold"
+
+
 # authentication and authorization
 class NotAuthenticated(LedgerbankError):
     code, status, title = "not_authenticated", 401, "Not authenticated"

@@ -3,6 +3,7 @@
 from ledgerbank.approvals.tables import approvals
 from ledgerbank.audit.tables import audit_chain, audit_checkpoints, audit_log
 from ledgerbank.identity.tables import (
+    api_tokens,
     login_throttles,
     password_resets,
     recovery_codes,
@@ -13,6 +14,7 @@ from ledgerbank.identity.tables import (
 from ledgerbank.ledger.tables import (
     accounts,
     entries,
+    holds,
     idempotency_keys,
     ledger_verifications,
     transaction_flags,
@@ -22,11 +24,13 @@ from ledgerbank.risk.tables import risk_account_stats, risk_alert_actions, risk_
 
 __all__ = [
     "accounts",
+    "api_tokens",
     "approvals",
     "audit_chain",
     "audit_checkpoints",
     "audit_log",
     "entries",
+    "holds",
     "idempotency_keys",
     "ledger_verifications",
     "login_throttles",

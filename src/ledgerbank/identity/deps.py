@@ -16,8 +16,8 @@ from sqlalchemy import exists, select
 
 from ledgerbank import errors
 from ledgerbank.config import Settings
-from ledgerbank.identity import tokens
-from ledgerbank.identity.permissions import Permission, Role, allows
+from ledgerbank.identity import api_tokens, tokens
+from ledgerbank.identity.permissions import Permission, Role, allows, scope_permissions
 from ledgerbank.identity.tables import revoked_tokens, users
 from ledgerbank.identity.tokens import TokenClaims
 from ledgerbank.kit.db import Database
@@ -33,8 +33,12 @@ class Principal:
     token_id: str = ""  # the token's jti, to end this one session
     token_expires_at: datetime | None = None
     enrol_only: bool = False  # a staff token that can do nothing but enrol a second factor
+    scopes: frozenset[Permission] | None = None  # an API token: at most what its scopes grant
+    api_token_id: int | None = None
 
     def can(self, permission: Permission) -> bool:
+        if self.scopes is not None and permission not in self.scopes:
+            return False
         return allows(self.role, permission)
 
 
@@ -58,6 +62,15 @@ def _principal(settings: Settings, database: Database, token: str | None) -> Pri
     """The caller of a valid, current, unrevoked token (of any scope)."""
     if not token:
         raise errors.NotAuthenticated("an Authorization: Bearer token is required")
+    if api_tokens.is_api_token(token):
+        found = api_tokens.authenticate(database, settings.pin_keyring(), token)
+        return Principal(
+            int(found["owner_id"]),
+            str(found["username"]),
+            Role(found["role"]),
+            scopes=scope_permissions(str(found["scopes"]).split()),
+            api_token_id=int(found["id"]),
+        )
     keys = settings.signing_keys()
     claims = tokens.decode(token, secret=keys.current, keys=keys.by_kid)
     revoked = exists().where(revoked_tokens.c.jti == claims.jti)

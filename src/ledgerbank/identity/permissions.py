@@ -38,6 +38,9 @@ class Permission(StrEnum):
     LEDGERGPT_ASK = "ledgergpt:ask"
     ACCOUNTS_FREEZE_OWN = "accounts:freeze_own"  # a customer freezes their own account
     APPROVALS_READ = "approvals:read"  # the four-eyes inbox (deciding needs the action's own)
+    HOLDS_MANAGE = "holds:manage"  # place, capture and void holds (card authorisations)
+    HOLDS_READ = "holds:read"  # every account's holds (customers read their own with accounts)
+    API_TOKENS_MANAGE = "api_tokens:manage"  # machine clients' tokens
 
 
 P = Permission
@@ -59,8 +62,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {
             P.PROFILE_MANAGE,
             P.MONEY_DEPOSIT_ANY,
+            P.HOLDS_MANAGE,
+            P.API_TOKENS_MANAGE,
             P.APPROVALS_READ,
             P.ACCOUNTS_READ_ALL,
+            P.HOLDS_READ,
             P.ACCOUNTS_FREEZE,
             P.TRANSACTIONS_READ_ALL,
             P.TRANSACTIONS_REVERSE,
@@ -80,6 +86,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PROFILE_MANAGE,
             P.APPROVALS_READ,
             P.ACCOUNTS_READ_ALL,
+            P.HOLDS_READ,
             P.TRANSACTIONS_READ_ALL,
             P.AUDIT_READ,
             P.RISK_READ_ALL,
@@ -92,6 +99,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PROFILE_MANAGE,
             P.APPROVALS_READ,
             P.ACCOUNTS_READ_ALL,
+            P.HOLDS_READ,
             P.ACCOUNTS_FREEZE,
             P.TRANSACTIONS_READ_ALL,
             P.TRANSACTIONS_FLAG,
@@ -104,6 +112,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PROFILE_MANAGE,
             P.APPROVALS_READ,
             P.ACCOUNTS_READ_ALL,
+            P.HOLDS_READ,
             P.TRANSACTIONS_READ_ALL,
             P.REPORTS_READ,
         }
@@ -113,6 +122,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PROFILE_MANAGE,
             P.APPROVALS_READ,
             P.ACCOUNTS_READ_ALL,
+            P.HOLDS_READ,
             P.ACCOUNTS_FREEZE,
             P.TRANSACTIONS_READ_ALL,
             P.TRANSACTIONS_FLAG,
@@ -123,6 +133,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
 }
+
+
+# What an API token's scopes grant (identity.api_tokens); a token may do what its scopes grant
+# and its owner's role allows, nothing more.
+SCOPES: dict[str, frozenset[Permission]] = {
+    "holds": frozenset({P.HOLDS_MANAGE, P.HOLDS_READ}),
+    "holds:read": frozenset({P.HOLDS_READ}),
+    "accounts:read": frozenset({P.ACCOUNTS_READ_ALL}),
+    "transfers:read": frozenset({P.TRANSACTIONS_READ_ALL}),
+}
+
+
+def scope_permissions(scopes: list[str] | tuple[str, ...]) -> frozenset[Permission]:
+    return frozenset(p for scope in scopes for p in SCOPES.get(scope, frozenset()))
 
 
 def allows(role: str, permission: Permission) -> bool:

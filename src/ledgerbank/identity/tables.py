@@ -148,3 +148,21 @@ security_notices = Table(
     Column("read_at", UTCDateTime, nullable=True),
     Index("ix_security_notices_user", "user_id", "id"),
 )
+
+# Machine clients' API tokens (identity.api_tokens): long random secrets shown once, kept only
+# as a keyed hash; scopes name what the token may do within its owner's role.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("token_hash", String(80), nullable=False, unique=True),
+    Column("scopes", String(500), nullable=False),
+    Column("owner_id", BigId, ForeignKey("users.id"), nullable=False),
+    Column("created_by", BigId, ForeignKey("users.id"), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("revoked_by", BigId, ForeignKey("users.id"), nullable=True),
+)

@@ -20,7 +20,7 @@ from ledgerbank.kit.exports import CSV_MEDIA_TYPE
 from ledgerbank.kit.http import LedgerRoute, problem_responses
 from ledgerbank.kit.money import to_decimal_string
 from ledgerbank.kit.pagination import DEFAULT_LIMIT, Cursor, Limit
-from ledgerbank.ledger import accounts, exports, freezes, lookups, policy, statements
+from ledgerbank.ledger import accounts, exports, freezes, holds, lookups, policy, statements
 from ledgerbank.ledger.approval_actions import UNFREEZE_COMPLIANCE
 from ledgerbank.ledger.listing import account_page
 from ledgerbank.ledger.schemas import (
@@ -104,9 +104,13 @@ def list_accounts(
             limit=limit,
             cursor=cursor,
         )
+        held = holds.held_now(conn, [int(row["id"]) for row in rows])
     staff = _staff(principal)
     return AccountList(
-        items=[Account.from_row(row, staff=staff) for row in rows], next_cursor=next_cursor
+        items=[
+            Account.from_row(row, staff=staff, held=held.get(int(row["id"]), 0)) for row in rows
+        ],
+        next_cursor=next_cursor,
     )
 
 
@@ -186,7 +190,8 @@ def freeze_reasons(principal: AccountsRead) -> list[FreezeReasonView]:
 def get_account(account_id: AccountId, principal: AccountsRead, database: DB) -> Account:
     with database.read() as conn:
         row = policy.visible_account(conn, principal, account_id)
-    return Account.from_row(row, staff=_staff(principal))
+        held = holds.held_now(conn, [account_id]).get(account_id, 0)
+    return Account.from_row(row, staff=_staff(principal), held=held)
 
 
 @router.get(
@@ -212,12 +217,17 @@ def get_balance(
         minor = (
             int(account["balance"]) if at is None else statements.balance_at(conn, account_id, at)
         )
+        # holds have no history: a past moment's available balance counts none
+        held = holds.held_now(conn, [account_id]).get(account_id, 0) if at is None else 0
     currency = account["currency"]
     return Balance(
         account_id=account_id,
         currency=currency,
         balance=to_decimal_string(minor, currency),
-        available_balance=to_decimal_string(minor + int(account["overdraft_limit"]), currency),
+        available_balance=to_decimal_string(
+            minor + int(account["overdraft_limit"]) - held, currency
+        ),
+        held=to_decimal_string(held, currency) if at is None else None,
         as_of=at or now,
     )
 

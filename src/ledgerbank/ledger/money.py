@@ -36,7 +36,7 @@ from sqlalchemy import Connection, select, update
 from ledgerbank import errors
 from ledgerbank.audit import service as audit
 from ledgerbank.identity import pins
-from ledgerbank.identity.tables import revoked_tokens, users
+from ledgerbank.identity.tables import api_tokens, revoked_tokens, users
 from ledgerbank.kit import context
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.db import Database
@@ -76,6 +76,7 @@ class Caller:
     token_version: int | None = None
     pin_exempt: bool = False
     token_id: str | None = None  # the token's jti: a signed-out session is refused (trust)
+    api_token_id: int | None = None  # a machine client's API token: refused once revoked
 
     @property
     def is_customer(self) -> bool:
@@ -232,6 +233,7 @@ class _Callers:
     rows: dict[int, dict[str, Any]] = field(default_factory=dict)
     pin_states: dict[int, pins.PinState] = field(default_factory=dict)
     signed_out: set[str] = field(default_factory=set)  # jtis of ended sessions among them
+    revoked_api_tokens: set[int] = field(default_factory=set)
 
     def pin_state(self, user_id: int) -> pins.PinState:
         state = self.pin_states.get(user_id)
@@ -446,6 +448,11 @@ class _Group:
         if jtis := {r.caller.token_id for r in open_requests if r.caller.token_id}:
             ended = select(revoked_tokens.c.jti).where(revoked_tokens.c.jti.in_(jtis))
             self.callers.signed_out.update(self.conn.execute(ended).scalars())
+        if machine := {r.caller.api_token_id for r in open_requests if r.caller.api_token_id}:
+            revoked = select(api_tokens.c.id).where(
+                api_tokens.c.id.in_(machine), api_tokens.c.revoked_at.is_not(None)
+            )
+            self.callers.revoked_api_tokens.update(self.conn.execute(revoked).scalars())
         self.limits.load(
             self.conn,
             [i for i, row in self.callers.rows.items() if row["role"] == CUSTOMER],
@@ -512,6 +519,7 @@ class _Group:
             or user["role"] != caller.role
             or (caller.token_version is not None and user["token_version"] != caller.token_version)
             or caller.token_id in self.callers.signed_out
+            or caller.api_token_id in self.callers.revoked_api_tokens
         ):
             raise errors.NotAuthenticated("the access token is no longer valid; sign in again")
         return user

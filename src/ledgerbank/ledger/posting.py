@@ -81,6 +81,7 @@ class Movement:
     actor_id: int | None = None
     request_id: str | None = field(default_factory=context.request_id.get)
     screened: bool = False  # asked the risk screen (customer movements)
+    screen_as: str | None = None  # the kind the risk screen knows it as, when not `type`
     status: str = "posted"
     assessment: Assessment = SAFE
     proposal: Proposal | None = None
@@ -147,6 +148,9 @@ class Books:
         self.locked: dict[int, AccountState] = {}
         self.balances: dict[int, int] = {}  # customer accounts: the running balance
         self.limits: dict[int, int] = {}  # customer accounts: the overdraft limit
+        self.held: dict[int, int] = {}  # customer accounts: what active holds reserve
+        self.held_changed: set[int] = set()
+        self.expired_holds: list[int] = []  # holds found past their expiry and ended
         self.decided: list[Movement] = []
         self.reversed_ids: list[int] = []
         self.audit_rows: list[dict[str, Any]] = []  # other records of this transaction
@@ -180,6 +184,8 @@ class Books:
             self.locked[account_id] = _state(found)
             self.balances[account_id] = int(found["balance"])
             self.limits[account_id] = int(found["overdraft_limit"])
+            self.held[account_id] = int(found["held"])
+        self._release_expired_holds(wanted)
 
     def lock_existing(self, account_ids: Iterable[int]) -> None:
         """Lock those of these accounts that exist, customer accounts in ascending id order
@@ -196,6 +202,7 @@ class Books:
             internal = select(accounts).where(accounts.c.id.in_(missing))
             for found in self.conn.execute(internal).mappings():
                 self._remember(found)
+        self._release_expired_holds(wanted)
         self.session.prefetch([self.locked[i] for i in wanted if i in self.locked])
 
     def _remember(self, row: RowMapping) -> None:
@@ -204,6 +211,27 @@ class Books:
         if not state.is_internal:
             self.balances[state.id] = state.balance
             self.limits[state.id] = int(row["overdraft_limit"])
+            self.held[state.id] = int(row["held"])
+
+    def _release_expired_holds(self, account_ids: Iterable[int]) -> None:
+        """Holds past their expiry on these (just locked) accounts end now, so that what they
+        reserved is available again; only accounts holding something are looked at."""
+        holding = [i for i in account_ids if self.held.get(i)]
+        if holding:
+            from ledgerbank.ledger import holds  # holds build on the books
+
+            holds.release_expired(self, holding)
+
+    def set_held(self, account_id: int, held: int) -> None:
+        """What active holds reserve on a locked account; written with the books."""
+        self.held[account_id] = held
+        self.held_changed.add(account_id)
+
+    def available(self, account_id: int, balance: int | None = None) -> int:
+        """What a locked customer account can still pay: balance + overdraft limit - held."""
+        if balance is None:
+            balance = self.balances[account_id]
+        return balance + self.limits[account_id] - self.held.get(account_id, 0)
 
     def account(self, account_id: int) -> AccountState:
         """A locked account as it stands now (its running balance)."""
@@ -264,8 +292,8 @@ class Books:
         self, movements: Sequence[Movement], running: dict[int, int] | None = None
     ) -> dict[int, int]:
         """The balances after `movements` (in order, after `running`: balances some earlier
-        movements already left); InsufficientFunds when any customer account would go below
-        its limit. Changes nothing of the books."""
+        movements already left); InsufficientFunds when a debit would take a customer account
+        below its limit, less what its holds reserve. Changes nothing of the books."""
         running = {} if running is None else running
         for movement in movements:
             for leg in movement.legs:
@@ -273,10 +301,10 @@ class Books:
                     continue  # an internal account: its balance derives from its entries
                 before = running.get(leg.account_id, self.balances[leg.account_id])
                 running[leg.account_id] = after = before + leg.amount
-                if after + self.limits[leg.account_id] < 0:
+                if leg.amount < 0 and self.available(leg.account_id, after) < 0:
                     state = self.locked[leg.account_id]
                     available = to_decimal_string(
-                        before + self.limits[leg.account_id], state.currency
+                        max(0, self.available(leg.account_id, before)), state.currency
                     )
                     raise errors.InsufficientFunds(
                         f"account {leg.account_id} has {available} {state.currency} available",
@@ -315,7 +343,7 @@ class Books:
         source = self.account(m.from_account_id) if m.from_account_id is not None else None
         destination = self.account(m.to_account_id) if m.to_account_id is not None else None
         return Proposal(
-            type=m.type,
+            type=m.screen_as or m.type,
             amount=m.amount,
             currency=m.currency,
             source=source,
@@ -358,6 +386,11 @@ class Books:
         decided, self.decided = self.decided, []
         if decided:
             _write_movements(self, decided)
+        if self.held_changed:
+            changed, self.held_changed = sorted(self.held_changed), set()
+            update_rows(
+                self.conn, accounts, "id", [{"id": i, "held": self.held[i]} for i in changed]
+            )
         if self.audit_rows:
             insert_rows(self.conn, audit_log, self.audit_rows)
             self.audit_rows = []

@@ -113,7 +113,8 @@ class Account(BaseModel):
     account_type: str
     currency: str
     balance: str
-    available_balance: str
+    available_balance: str = Field(description="balance + overdraft limit - held")
+    held: str = Field(default="0", description="what active holds (pending card payments) reserve")
     overdraft_limit: str
     status: Literal["active", "frozen", "closed"]
     status_reason: str | None = Field(
@@ -134,14 +135,16 @@ class Account(BaseModel):
     )
 
     @classmethod
-    def from_row(cls, row: RowMapping, *, staff: bool = False) -> Account:
+    def from_row(cls, row: RowMapping, *, staff: bool = False, held: int | None = None) -> Account:
         """The account as the caller may see it: a customer never reads the staff's note nor
-        which team froze it, only the customer-facing reason."""
+        which team froze it, only the customer-facing reason. `held`: what its unexpired holds
+        reserve now (default: the stored sum, which may still count one just expired)."""
         currency = row["currency"]
         message = customer_message(row)
         frozen_by = row.get("frozen_by")
         mine = frozen_by == "customer"
         balance, limit = int(row["balance"]), int(row["overdraft_limit"])
+        held = int(row.get("held") or 0) if held is None else held
         return cls(
             id=row["id"],
             account_number=row["account_number"],
@@ -149,7 +152,8 @@ class Account(BaseModel):
             account_type=row["account_type"],
             currency=currency,
             balance=to_decimal_string(balance, currency),
-            available_balance=to_decimal_string(balance + limit, currency),
+            available_balance=to_decimal_string(balance + limit - held, currency),
+            held=to_decimal_string(held, currency),
             overdraft_limit=to_decimal_string(limit, currency),
             status=row["status"],
             status_reason=row["status_reason"] if staff else message,
@@ -171,6 +175,7 @@ class Balance(BaseModel):
     currency: str
     balance: str
     available_balance: str
+    held: str | None = Field(default=None, description="what active holds reserve (now only)")
     as_of: datetime
 
 

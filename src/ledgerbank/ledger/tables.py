@@ -26,10 +26,19 @@ from ledgerbank.kit.db import BigId, Money, UTCDateTime, metadata
 
 CUSTOMER_ACCOUNT_TYPES = ("savings", "checking", "wallet")
 # The bank's own accounts, one of each per currency.
-INTERNAL_ACCOUNT_TYPES = ("cash_vault", "fee_income", "equity")
+# card_settlement: what captured card holds owe the card network (a liability of the bank).
+INTERNAL_ACCOUNT_TYPES = ("cash_vault", "fee_income", "equity", "card_settlement")
 ACCOUNT_STATUSES = ("active", "frozen", "closed")
 FREEZERS = ("customer", "fraud", "compliance")
-TRANSACTION_TYPES = ("deposit", "withdrawal", "transfer", "fee", "journal", "reversal")
+TRANSACTION_TYPES = (
+    "deposit",
+    "withdrawal",
+    "transfer",
+    "fee",
+    "journal",
+    "reversal",
+    "capture",
+)
 TRANSACTION_STATUSES = ("posted", "blocked", "reversed")
 
 accounts = Table(
@@ -47,6 +56,9 @@ accounts = Table(
     # that no posting waits on the cash vault's row.
     Column("balance", Money, nullable=False, server_default="0"),
     Column("overdraft_limit", Money, nullable=False, server_default="0"),
+    # What active holds reserve (ledger.holds): available = balance + overdraft_limit - held.
+    # Changed only under the account's row lock, with the holds, so no check sums holds.
+    Column("held", Money, nullable=False, server_default="0"),
     Column("status", String(8), nullable=False, server_default="active"),
     Column("status_reason", String(500), nullable=True),  # staff's note; customers never see it
     # Who froze a frozen account (customer, fraud, compliance) and the customer-facing reason
@@ -167,4 +179,32 @@ ledger_verifications = Table(
     Column("checked", BigInteger, nullable=False),
     Column("started_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime, nullable=False),
+)
+
+HOLD_STATUSES = ("active", "captured", "voided", "expired")
+
+# Authorisations (ledger.holds): money reserved on an account until it is captured (posted as
+# a `capture` transaction), voided or expires. Rows change state once; the account's `held`
+# column carries the sum of its active ones.
+holds = Table(
+    "holds",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("account_id", BigId, ForeignKey("accounts.id"), nullable=False),
+    Column("payee_account_id", BigId, ForeignKey("accounts.id"), nullable=True),
+    Column("amount", Money, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("description", String(500), nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("captured_amount", Money, nullable=True),
+    Column("transaction_id", BigId, ForeignKey("transactions.id"), nullable=True),
+    Column("placed_by", BigId, ForeignKey("users.id"), nullable=True),
+    Column("api_token_id", BigInteger, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint(f"status IN {HOLD_STATUSES!r}", name="status_known"),
+    Index("ix_holds_account_status", "account_id", "status", "expires_at"),
+    Index("ix_holds_status_expires", "status", "expires_at"),
 )

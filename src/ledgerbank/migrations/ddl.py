@@ -68,3 +68,30 @@ def create_view(name: str, select_sql: str) -> None:
 
 def drop_view(name: str) -> None:
     op.execute(f"DROP VIEW IF EXISTS {name}")
+
+
+def replace_check(table: str, name: str, old: str, new: str) -> None:
+    """Replace the condition of the CHECK constraint `name` on `table` (`old` as the table was
+    created with it). PostgreSQL and MySQL drop and re-add it; SQLite, which cannot alter a
+    constraint, has its stored table definition edited in place, the way SQLite documents for
+    changes that leave the stored rows as they are (a widened list of allowed values)."""
+    dialect = _dialect()
+    if dialect != "sqlite":
+        op.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+        op.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({new})")
+        return
+    conn = op.get_bind()
+    before = conn.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    ).scalar_one()
+    clause = f"CONSTRAINT {name} CHECK ({old})"
+    if before.count(clause) != 1:
+        raise RuntimeError(f"{table}: the constraint {name} is not `CHECK ({old})`")
+    version = conn.exec_driver_sql("PRAGMA schema_version").scalar_one()
+    conn.exec_driver_sql("PRAGMA writable_schema = ON")
+    conn.exec_driver_sql(
+        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?",
+        (before.replace(clause, f"CONSTRAINT {name} CHECK ({new})"), table),
+    )
+    conn.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
+    conn.exec_driver_sql("PRAGMA writable_schema = OFF")
