@@ -14,12 +14,14 @@ from ledgerbank.dashboard.commands import app as dashboard_app
 from ledgerbank.demo.commands import app as demo_app
 from ledgerbank.errors import LedgerbankError
 from ledgerbank.evaluation.commands import risk_evaluate_command
+from ledgerbank.identity.api_token_commands import app as tokens_app
 from ledgerbank.identity.commands import app as users_app
 from ledgerbank.identity.commands import keys_app
 from ledgerbank.kit.commands import app as db_app
 from ledgerbank.kit.commands import serve
 from ledgerbank.kit.composition import Composition
 from ledgerbank.ledger.commands import app as ledger_app
+from ledgerbank.ledger.hold_commands import app as holds_app
 from ledgerbank.ledger.import_commands import app as import_app
 from ledgerbank.ledgergpt.commands import ask_command
 from ledgerbank.proof.backup_commands import backup_command, restore_command
@@ -61,6 +63,8 @@ app.add_typer(analytics_app, name="analytics")
 app.add_typer(dashboard_app, name="dashboard")
 app.add_typer(sanctions_app, name="sanctions")
 app.add_typer(keys_app, name="keys")
+app.add_typer(holds_app, name="holds")
+app.add_typer(tokens_app, name="tokens")
 
 err = Console(stderr=True)
 
