@@ -50,7 +50,7 @@ def create_command(
         )
     )
     console.print(f"API token {view['id']} ({' '.join(view['scopes'])}), shown once:")
-    print(secret)
+    typer.echo(secret)  # plain, so it can be piped into a secret store
 
 
 @app.command("list")

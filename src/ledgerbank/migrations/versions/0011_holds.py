@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from ledgerbank.kit.db import UTCDateTime
-from ledgerbank.migrations.ddl import replace_check
+from ledgerbank.migrations.ddl import create_view, replace_check
 
 revision = "0011"
 down_revision = "0010"
@@ -26,6 +26,25 @@ depends_on = None
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 TYPES = "'deposit', 'withdrawal', 'transfer', 'fee', 'journal', 'reversal'"
 ACCOUNT_TYPES = "'savings', 'checking', 'wallet', 'cash_vault', 'fee_income', 'equity'"
+
+
+def balance_sheet(liabilities: str) -> str:
+    """vw_balance_sheet (0001) with the accounts counted as the bank's liabilities."""
+    return f"""
+        SELECT a.currency AS currency,
+               SUM(CASE WHEN a.account_type = 'cash_vault' THEN -e.amount ELSE 0 END)
+                   AS assets_minor,
+               SUM(CASE WHEN {liabilities} THEN e.amount ELSE 0 END) AS liabilities_minor,
+               SUM(CASE WHEN a.account_type IN ('fee_income', 'equity') THEN e.amount ELSE 0 END)
+                   AS equity_minor,
+               -SUM(e.amount) AS difference_minor
+        FROM entries e JOIN accounts a ON a.id = e.account_id
+        GROUP BY a.currency
+    """
+
+
+# What captured card payments owe the card network is a liability, beside customers' money.
+LIABILITIES = "a.is_internal = 0 OR a.account_type = 'card_settlement'"
 
 
 def upgrade() -> None:
@@ -44,6 +63,7 @@ def upgrade() -> None:
         f"account_type IN ({ACCOUNT_TYPES})",
         f"account_type IN ({ACCOUNT_TYPES}, 'card_settlement')",
     )
+    create_view("vw_balance_sheet", balance_sheet(LIABILITIES))
     op.create_table(
         "api_tokens",
         sa.Column("id", BigId, autoincrement=True, nullable=False),
@@ -113,6 +133,7 @@ def downgrade() -> None:
     op.drop_index("ix_holds_account_status", table_name="holds")
     op.drop_table("holds")
     op.drop_table("api_tokens")
+    create_view("vw_balance_sheet", balance_sheet("a.is_internal = 0"))
     replace_check(
         "accounts",
         "ck_accounts_type_known",
