@@ -12,6 +12,7 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Table, select, update
@@ -26,8 +27,10 @@ from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.db import Database
 from ledgerbank.kit.keys import Keyring
 from ledgerbank.kit.money import to_decimal_string
-from ledgerbank.ledger import posting
+from ledgerbank.ledger import hold_orders, posting
 from ledgerbank.ledger.accounts import open_account
+from ledgerbank.ledger.limits import DailyLimits
+from ledgerbank.ledger.money import Caller, MoneyRequest, MoneyService
 from ledgerbank.ledger.screening import NO_SCREEN, Screen
 from ledgerbank.ledger.tables import accounts
 
@@ -87,6 +90,7 @@ def load(
         database.write(functools.partial(_post, events=chunk, opened=opened, screen=screen))
         if progress is not None:
             progress(start + len(chunk), len(events))
+    _place_holds(database, opened, screen)
     database.write(lambda conn: _record_loaded(conn, opened, seed, len(events)))
     return DemoBank(USERS, opened.accounts, len(events), events[0].at, events[-1].at)
 
@@ -183,6 +187,26 @@ def _post(conn: Connection, events: Sequence[Event], opened: _Opened, screen: Sc
                 to_account_id=ids[event.destination],
                 **common,
             )
+
+
+def _place_holds(database: Database, opened: _Opened, screen: Screen) -> None:
+    """Two card payments on alice's checking account through the money service: a hotel's
+    hold still pending, and a coffee shop's hold captured."""
+    # the admin places and captures holds: no PIN is checked and no customer limit applies
+    unused = Keyring("demo", {"demo": b"the demo's admin sends no PIN"})
+    limits = DailyLimits("0", "0", "0", "0")
+    money = MoneyService(
+        database, lambda: screen, keyring=unused, limits=limits, max_major=Decimal(10**9)
+    )
+    admin = Caller(opened.user_ids["admin"], "admin")
+    account = opened.account_ids["alice.checking"]
+    for amount, description in (("120.00", "Harbour Hotel"), ("4.50", "Corner Coffee")):
+        placed = money.run(MoneyRequest(admin, hold_orders.PlaceHold(account, amount, description)))
+        if placed.status != 201:
+            raise errors.Conflict(f"the demo hold was refused: {placed.body.get('detail')}")
+    captured = money.run(MoneyRequest(admin, hold_orders.CaptureHold(int(placed.body["id"]))))
+    if captured.status != 200:
+        raise errors.Conflict(f"the demo capture was refused: {captured.body.get('detail')}")
 
 
 def _record_loaded(conn: Connection, opened: _Opened, seed: int, transactions: int) -> None:
