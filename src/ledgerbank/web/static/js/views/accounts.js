@@ -7,6 +7,7 @@ import { href } from "../router.js";
 import { amountCell, badge, clear, errorBox, field, formValues, h, loading, okBox, statusBadge, submitting, table } from "../ui.js";
 import { isStaff } from "../nav.js";
 import { customerFreezeButton, freezeButton } from "./freeze.js";
+import { activeHolds, pendingHolds } from "./holds.js";
 
 export { freezeButton };
 
@@ -27,9 +28,9 @@ export default async function render(ctx) {
   main.append(ctx.heading("Accounts"), list, h("section", { class: "card section" }, h("h2", {}, "Open a new account"), form, out));
 
   const load = async () => {
-    const accounts = (await get("/accounts/")).items;
+    const [accounts, holds] = await Promise.all([get("/accounts/").then((page) => page.items), activeHolds()]);
     if (!ctx.alive()) return;
-    clear(list, accounts.length ? accounts.map((account) => accountCard(account, out, load)) : h("p", { class: "empty" }, "You have no accounts yet: open one below."));
+    clear(list, accounts.length ? accounts.map((account) => accountCard(account, out, load, holds.get(account.id))) : h("p", { class: "empty" }, "You have no accounts yet: open one below."));
   };
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -44,7 +45,7 @@ export default async function render(ctx) {
   await load();
 }
 
-function accountCard(account, out, reload) {
+function accountCard(account, out, reload, holds) {
   return h(
     "article",
     { class: "card account-card stack", "aria-label": `${account.account_type} account ${account.account_number}` },
@@ -52,6 +53,7 @@ function accountCard(account, out, reload) {
     h("div", { class: "number" }, account.account_number),
     h("div", { class: "balance" }, money(account.balance, account.currency)),
     account.available_balance !== account.balance ? h("div", { class: "num muted" }, `available ${money(account.available_balance, account.currency)}`) : null,
+    pendingHolds(account, holds),
     account.freeze_message ? h("div", { class: "muted freeze-message" }, account.freeze_message) : null,
     h("div", { class: "row" }, h("a", { href: href("/history", { account_id: account.id }) }, "History"), h("a", { href: href("/move", { account_id: account.id }) }, "Move money"), customerFreezeButton(account, out, reload)),
   );
