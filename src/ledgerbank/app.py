@@ -32,6 +32,7 @@ from ledgerbank.ledger.router import router as ledger_router
 from ledgerbank.ledgergpt.router import router as ledgergpt_router
 from ledgerbank.proof.router import router as proof_router
 from ledgerbank.risk.router import router as risk_router
+from ledgerbank.risk.scores import stored_scores
 from ledgerbank.risk.screen import build_screen
 from ledgerbank.web import events as web_events
 from ledgerbank.web import router as web
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.db = database
         app.state.screen = build_screen(settings)  # the newest model, or the rules alone
+        app.state.stored_scores = stored_scores  # what staff read of each transaction's risk
         app.state.money = money = MoneyService.from_settings(
             database, lambda: app.state.screen, settings
         )
