@@ -11,10 +11,12 @@ from sqlalchemy import select, update
 from tests.ledger.ledger_helpers import run_cli, run_ledger_verify
 
 from ledgerbank.audit.tables import audit_log
+from ledgerbank.jobs import registry
 from ledgerbank.ledger import accounts as account_service
 from ledgerbank.ledger import holds
 from ledgerbank.ledger.tables import accounts, transactions
 from ledgerbank.ledger.tables import holds as holds_table
+from ledgerbank.worker.registry import JobContext
 
 
 def verified(url: str) -> None:
@@ -194,6 +196,17 @@ def test_expire_command_marks_what_is_due(bank: Bank, database_url: str) -> None
         lambda conn: conn.execute(select(accounts.c.held).where(accounts.c.id == alice)).scalar()
     )
     assert held == 1000
+    # The worker's job does the same.
+    bank.database.write(
+        lambda conn: conn.execute(
+            update(holds_table).where(holds_table.c.id == kept).values(expires_at=past)
+        )
+    )
+    job = registry().get("holds.expire")
+    assert job is not None
+    context = JobContext(bank.database, bank.app.state.settings, None, datetime.now(UTC))
+    assert job.run(context).items == 1
+    assert account(bank, "alice", alice)["held"] == "0.00"
     verified(database_url)
 
 

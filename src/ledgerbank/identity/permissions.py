@@ -41,6 +41,7 @@ class Permission(StrEnum):
     HOLDS_MANAGE = "holds:manage"  # place, capture and void holds (card authorisations)
     HOLDS_READ = "holds:read"  # every account's holds (customers read their own with accounts)
     API_TOKENS_MANAGE = "api_tokens:manage"  # machine clients' tokens
+    JOBS_READ = "jobs:read"  # the worker's jobs and runs (GET /admin/jobs)
 
 
 P = Permission
@@ -61,6 +62,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(
         {
             P.PROFILE_MANAGE,
+            P.JOBS_READ,
             P.MONEY_DEPOSIT_ANY,
             P.HOLDS_MANAGE,
             P.API_TOKENS_MANAGE,
