@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from api_helpers import Bank, problem
+from api_helpers import Bank, api_settings, problem
 from sqlalchemy import select, update
 from tests.ledger.ledger_helpers import run_cli, run_ledger_verify
 
@@ -16,6 +16,7 @@ from ledgerbank.ledger import accounts as account_service
 from ledgerbank.ledger import holds
 from ledgerbank.ledger.tables import accounts, transactions
 from ledgerbank.ledger.tables import holds as holds_table
+from ledgerbank.risk.screen import build_screen
 from ledgerbank.worker.registry import JobContext
 
 
@@ -368,4 +369,35 @@ def test_idempotent_place_and_capture(bank: Bank, database_url: str) -> None:
     )
     assert len(count) == 1
     assert account(bank, "alice", alice)["available_balance"] == "90.00"
+    verified(database_url)
+
+
+def test_captures_are_screened_by_risk(bank: Bank, database_url: str, tmp_path: Any) -> None:
+    """The real risk screen, tuned so that a round 3,000.00 or more is CRITICAL: that capture
+    is blocked (recorded, nothing moved) and the hold stands; a smaller one posts."""
+    screening = api_settings(database_url, tmp_path).model_copy(
+        update={
+            "risk_enabled": True,
+            "risk_rule_scores": {
+                "round_amount": 0.95,
+                "fan_in_network": 0.0,
+                "card_testing": 0.0,
+            },
+        }
+    )
+    bank.set_screen(build_screen(screening))
+    alice = bank.open_account("alice")
+    bob = bank.open_account("bob")
+    bank.fund(alice, "5000.00")
+    hold = place(bank, "admin", alice, "3000.00", payee_account_id=bob).json()
+    blocked = problem(bank.post("admin", f"/holds/{hold['id']}/capture"), 422, "blocked_by_risk")
+    assert blocked["transaction_id"]
+    assert bank.get("admin", f"/holds/{hold['id']}").json()["status"] == "active"
+    assert (bank.balance(alice), bank.balance(bob)) == (500000, 0)
+    assert account(bank, "alice", alice)["available_balance"] == "2000.00"
+    verified(database_url)
+    captured = bank.post("admin", f"/holds/{hold['id']}/capture", {"amount": "1234.56"})
+    assert captured.status_code == 200, captured.text
+    assert (bank.balance(alice), bank.balance(bob)) == (500000 - 123456, 123456)
+    assert account(bank, "alice", alice)["available_balance"] == "3765.44"
     verified(database_url)
