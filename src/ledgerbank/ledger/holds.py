@@ -24,6 +24,7 @@ from ledgerbank.audit import service as audit
 from ledgerbank.kit.clock import as_utc, utcnow
 from ledgerbank.kit.db import Database
 from ledgerbank.kit.money import to_decimal_string
+from ledgerbank.ledger.orders import _timestamp as written  # how answers write moments
 from ledgerbank.ledger.tables import holds
 
 if TYPE_CHECKING:
@@ -33,10 +34,7 @@ ACTIVE = "active"
 
 
 def _timestamp(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    text = as_utc(moment).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+    return None if moment is None else written(as_utc(moment))
 
 
 def status_now(row: Mapping[Any, Any], now: datetime) -> str:
