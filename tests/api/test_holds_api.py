@@ -438,3 +438,45 @@ def test_each_holds_and_token_route_allows_and_denies_each_caller(bank: Bank) ->
                 wrong.append((method, path, who, status, got))
     assert bank.post("admin", f"/holds/{hold}/void").status_code == 200
     assert wrong == [], "(method, route, caller, expected, got)"
+
+
+def test_command_line(bank: Bank, database_url: str, tmp_path: Any, monkeypatch: Any) -> None:
+    monkeypatch.setenv("LEDGERBANK_DATA_DIR", str(tmp_path))  # the server's keys
+    alice = bank.open_account("alice")
+    bank.fund(alice, "100.00")
+    made = run_cli(
+        database_url, "tokens", "create", "--name", "processor", "--scope", "holds", "--as", "admin"
+    )
+    assert made.exit_code == 0, made.output
+    token = made.output.strip().splitlines()[-1]
+    assert token.startswith("lbk_")
+    body = {"account_id": alice, "amount": "10.00", "description": "Fuel"}
+    first = bank.client.post("/holds", json=body, headers=as_token(token)).json()["id"]
+    second = bank.client.post("/holds", json=body, headers=as_token(token)).json()["id"]
+
+    listed = run_cli(database_url, "holds", "list", "--account-id", str(alice))
+    assert listed.exit_code == 0, listed.output
+    assert "Fuel" in listed.output
+    captured = run_cli(
+        database_url, "holds", "capture", str(first), "--amount", "2.50", "--as", "admin"
+    )
+    assert captured.exit_code == 0, captured.output
+    assert "captured" in captured.output
+    voided = run_cli(database_url, "holds", "void", str(second), "--as", "admin")
+    assert voided.exit_code == 0, voided.output
+    assert "voided" in voided.output
+    again = run_cli(database_url, "holds", "void", str(second), "--as", "admin")
+    assert again.exit_code == 2, again.output
+    assert "hold_not_active" in again.output
+    assert bank.balance(alice) == 9750
+    assert account(bank, "alice", alice)["available_balance"] == "97.50"
+
+    tokens = run_cli(database_url, "tokens", "list")
+    assert tokens.exit_code == 0, tokens.output
+    assert "processor" in tokens.output
+    assert token not in tokens.output
+    token_id = bank.get("admin", "/admin/api-tokens").json()["items"][0]["id"]
+    revoked = run_cli(database_url, "tokens", "revoke", str(token_id), "--as", "admin")
+    assert revoked.exit_code == 0, revoked.output
+    problem(bank.client.get("/holds", headers=as_token(token)), 401, "not_authenticated")
+    verified(database_url)
