@@ -53,8 +53,10 @@ def test_saved_payees_are_the_callers_own(bank: Bank) -> None:
     payee = added.json()
     assert payee["holder"] == "Bob S."
     assert payee["account_number"] == "··" + number[-4:]
-    assert payee["account_id"] == bob and payee["payable"] is True
-    assert "Smith" not in added.text and number not in added.text
+    assert payee["account_id"] == bob
+    assert payee["payable"] is True
+    assert "Smith" not in added.text
+    assert number not in added.text
 
     problem(bank.post("alice", "/payees", {"account_number": number}), 409, "conflict")
     own = {"account_number": number_of(bank, alice)}
@@ -100,7 +102,8 @@ def test_history_names_the_counterparty_with_a_masked_number(bank: Bank) -> None
         "account_number": "··" + number_of(bank, bob)[-4:],
         "own": False,
     }
-    assert item["from_party"]["own"] is True and item["from_party"]["name"] == "Your checking"
+    assert item["from_party"]["own"] is True
+    assert item["from_party"]["name"] == "Your checking"
     seen_by_bob = bank.get("bob", f"/transactions/{sent}").json()
     assert seen_by_bob["from_party"]["name"] == "Alice J."
     assert [e["party"]["name"] for e in seen_by_bob["entries"]] == ["Alice J.", "Your checking"]
@@ -113,7 +116,8 @@ def test_history_names_the_counterparty_with_a_masked_number(bank: Bank) -> None
 
     export = bank.get("alice", "/transactions/history", params={"format": "csv"})
     rows = list(csv.DictReader(io.StringIO(export.text)))
-    assert "from_account_id" not in rows[0] and "to_account_id" not in rows[0]
+    assert "from_account_id" not in rows[0]
+    assert "to_account_id" not in rows[0]
     row = next(r for r in rows if r["id"] == str(sent))
     assert (row["to_name"], row["to_account"]) == ("Bob S.", "··" + number_of(bank, bob)[-4:])
     assert str(bob) not in (row["to_name"], row["to_account"])
@@ -170,11 +174,13 @@ def test_i_dont_recognise_this_opens_one_fraud_case_and_tells_nothing_of_risk(ba
     assert first.status_code == 201, first.text
     body = first.json()
     assert set(body) == {"transaction_id", "reported_at", "already_reported", "next_steps"}
-    assert body["already_reported"] is False and body["next_steps"]
+    assert body["already_reported"] is False
+    assert body["next_steps"]
     for word in ("score", "verdict", "rule", "alert", "SUSPICIOUS", "SAFE"):
         assert word not in first.text
     again = bank.post("alice", f"/transactions/{sent}/unrecognised")
-    assert again.status_code == 200 and again.json()["already_reported"] is True
+    assert again.status_code == 200
+    assert again.json()["already_reported"] is True
 
     alerts = bank.read(
         lambda conn: list(

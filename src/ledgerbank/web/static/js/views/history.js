@@ -106,7 +106,7 @@ export default async function render(ctx) {
               return amountCell(tx.amount, tx.currency);
             },
           },
-          running ? { label: "Balance", num: true, cls: "balance-after", render: (tx) => (tx.balance_after === null || tx.balance_after === undefined ? h("td", { class: "num muted" }, "—") : amountCell(tx.balance_after, tx.currency)) } : null,
+          running ? { label: "Balance", num: true, cls: "balance-after", render: (tx) => (tx.balance_after === null || tx.balance_after === undefined ? h("td", { class: "num muted balance-after" }, "—") : Object.assign(amountCell(tx.balance_after, tx.currency), { className: "amount num balance-after" })) } : null,
         ],
       }),
       !staff && !running && page.items.length ? h("p", { class: "muted hint" }, "Choose one account to see its running balance.") : null,
