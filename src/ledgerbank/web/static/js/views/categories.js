@@ -18,6 +18,7 @@ export async function categoryCard(ctx, card, colours) {
   const body = h("div", {}, loading());
   clear(card, h("div", { class: "spread" }, h("h2", {}, "Spending by category"), period), h("p", { class: "muted" }, "Each payment out is put in a category by a simple rule, shown beside it. Wrong? Pick the right one: we remember it for that payee."), out, body);
 
+  let shown = 12;
   const load = async () => {
     const since = new Date(Date.now() - Number(period.value) * 86_400_000);
     let data;
@@ -52,7 +53,7 @@ export async function categoryCard(ctx, card, colours) {
       h("h3", { class: "section" }, "Payments and why"),
       table({
         caption: "Payments by category",
-        rows: data.items.slice(0, 50),
+        rows: data.items.slice(0, shown),
         columns: [
           { label: "Date", cls: "when", render: (i) => date(i.posted_at) },
           { label: "Payment", render: (i) => h("span", { class: "tx-details" }, h("span", {}, i.payee || i.description || title("payment")), i.payee && i.description ? h("span", { class: "muted" }, i.description) : null) },
@@ -61,6 +62,7 @@ export async function categoryCard(ctx, card, colours) {
           { label: "Why", cls: "wide-only", render: (i) => h("span", { class: "muted" }, i.reason) },
         ],
       }),
+      data.items.length > shown ? h("button", { type: "button", class: "btn small section", onclick: () => { shown += 20; load(); } }, `Show more (${data.items.length - shown} more)`) : null,
     );
     await plot(
       chart,
@@ -88,6 +90,9 @@ export async function categoryCard(ctx, card, colours) {
       known.map((name) => h("option", { value: name, selected: name === item.category }, title(name))),
     );
 
-  period.addEventListener("change", () => load());
+  period.addEventListener("change", () => {
+    shown = 12;
+    load();
+  });
   await load();
 }

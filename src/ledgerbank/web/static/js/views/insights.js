@@ -13,7 +13,7 @@ export default async function render(ctx) {
   const prediction = h("section", { class: "card insight" }, h("h2", {}, "Spending forecast"), loading());
   const summary = h("section", { class: "card insight" }, h("h2", {}, "Income and expenses by month"), loading());
   const categories = h("section", { class: "card section insight" }, h("h2", {}, "Spending by category"), loading());
-  main.append(ctx.heading("Insights"), h("div", { class: "grid cols-2 insights" }, prediction, summary), categories);
+  main.append(ctx.heading("Insights"), h("div", { class: "stack insights" }, prediction, summary), categories);
   const colours = palette();
 
   const yearAgo = new Date();
@@ -70,7 +70,7 @@ async function drawPrediction(card, p, colours) {
         marker: { size: 12, color: colours.warn }, text: [money(p.predicted_next_month, p.currency)], hovertemplate: "%{x}<br>%{text}<extra>forecast</extra>",
       },
     ],
-    { xaxis: { type: "category", automargin: true }, yaxis: { title: { text: p.currency }, automargin: true } },
+    { legend: { orientation: "h", x: 0, y: 1.18 }, margin: { l: 56, r: 16, t: 40, b: 48 }, xaxis: { type: "category", automargin: true }, yaxis: { title: { text: p.currency }, automargin: true } },
   );
 }
 
@@ -110,6 +110,6 @@ async function drawSummary(card, s, colours) {
       { type: "bar", textposition: "none", name: "Income", x: months.map(label), y: months.map((m) => Number(m.income)), text: months.map((m) => money(m.income, s.currency)), hovertemplate: "%{x}<br>%{text}<extra>income</extra>", marker: { color: colours.ok } },
       { type: "bar", textposition: "none", name: "Expenses", x: months.map(label), y: months.map((m) => Number(m.expenses)), text: months.map((m) => money(m.expenses, s.currency)), hovertemplate: "%{x}<br>%{text}<extra>expenses</extra>", marker: { color: colours.danger } },
     ],
-    { barmode: "group", xaxis: { type: "category", automargin: true }, yaxis: { title: { text: s.currency }, automargin: true } },
+    { barmode: "group", legend: { orientation: "h", x: 0, y: 1.18 }, margin: { l: 56, r: 16, t: 40, b: 48 }, xaxis: { type: "category", automargin: true }, yaxis: { title: { text: s.currency }, automargin: true } },
   );
 }
