@@ -20,6 +20,7 @@ from ledgerbank.identity.permissions import Role
 from ledgerbank.risk.screen import build_screen
 from ledgerbank.risk.tables import risk_alerts
 from ledgerbank.events.feed import Cursor
+from ledgerbank.ledger.money import FourEyes
 from ledgerbank.web import events
 
 NOTE = "Freeze pending SAR outcome"
@@ -46,6 +47,8 @@ def _screened_bank(bank: Bank) -> dict[str, Any]:
     spending = bank.open_account("alice", kind="savings")
     theirs = bank.open_account("bob")
     # large cash is paid in at the counter (past the self-service limit): staff post it
+    # (below the four-eyes threshold: this story is not about a second person)
+    bank.app.state.money.four_eyes = FourEyes(deposit_above="100000.00")
     cash = bank.post(
         "admin", "/transactions/deposit", {"account_id": cash_account, "amount": "12345.67"}
     )

@@ -29,12 +29,16 @@ class Cursor:
     head: int = 0
     gaps: dict[int, float] = field(default_factory=dict)  # id -> when first missed
 
-    def token(self) -> str:
-        if not self.gaps:
-            return str(self.head)
-        if len(self.gaps) > TOKEN_GAPS:  # resume from below the oldest gap (may repeat some)
-            return str(min(self.gaps) - 1)
-        return f"{self.head}~{'.'.join(str(g) for g in sorted(self.gaps))}"
+    def token(self, head: int | None = None) -> str:
+        """The cursor as text (a stream's event id); with `head`, as it stood right after the
+        event of that id was read."""
+        head = self.head if head is None else head
+        gaps = sorted(g for g in self.gaps if g < head)
+        if not gaps:
+            return str(head)
+        if len(gaps) > TOKEN_GAPS:  # resume from below the oldest gap (may repeat some)
+            return str(gaps[0] - 1)
+        return f"{head}~{'.'.join(str(g) for g in gaps)}"
 
     @classmethod
     def parse(cls, token: str | None) -> Cursor | None:
@@ -69,9 +73,10 @@ def start(conn: Connection, look_back: int = 200) -> Cursor:
 def read(
     conn: Connection, cursor: Cursor, visible: ColumnElement[bool] | None, limit: int
 ) -> list[dict[str, Any]]:
-    """The rows (that `visible` admits) committed since the cursor last read, in id order;
-    advances the cursor."""
+    """The rows (that `visible` admits) committed since the cursor last read, in id order,
+    each with `cursor`: the cursor's token right after it; advances the cursor."""
     now = time.monotonic()
+    before = cursor.head
     cursor.gaps = {g: at for g, at in cursor.gaps.items() if now - at < GAP_SECONDS}
     ids = list(
         conn.execute(
@@ -99,6 +104,8 @@ def read(
     if ids:
         cursor._missed(cursor.head, ids[-1] + 1, set(ids), now)
         cursor.head = ids[-1]
+    for row in rows:
+        row["cursor"] = cursor.token(max(int(row["id"]), before))
     return rows
 
 

@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ledgerbank.events import webhooks
 from ledgerbank.events.outbox import envelope
-from ledgerbank.events.tables import event_partitions, events
+from ledgerbank.events.tables import PARTITIONS, event_partitions, events
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.db import Database
 
@@ -52,9 +53,13 @@ class Publisher:
     lease_seconds: float = 30.0
     holder: str = field(default_factory=holder_name)
     after_publish: Callable[[list[dict[str, Any]]], None] | None = None  # tests: a crash here
+    _partitions_ready: bool = False
 
     def lease(self) -> list[int]:
         """Take (or keep) every partition no other live publisher holds."""
+        if not self._partitions_ready:
+            self.database.write(_add_missing_partitions)
+            self._partitions_ready = True
 
         def take(conn: Connection) -> list[int]:
             now = utcnow()
@@ -156,3 +161,16 @@ class Publisher:
                     time.sleep(idle_seconds)
         finally:
             self.release()
+
+
+def _add_missing_partitions(conn: Connection) -> None:
+    """The lease rows (the migration adds them; a restored or emptied database may not have
+    them)."""
+    have = set(conn.execute(select(event_partitions.c.partition_no)).scalars())
+    missing = [{"partition_no": n} for n in range(PARTITIONS) if n not in have]
+    if missing:
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(event_partitions), missing)
+        except IntegrityError:  # another publisher added them first
+            pass

@@ -178,7 +178,7 @@ def _news(
             if data is None or (one.event, data["id"]) in told:
                 continue
             told.add((one.event, data["id"]))
-            found.append((one.event, data, cursor.token()))
+            found.append((one.event, data, row["cursor"]))
     return found
 
 
