@@ -20,6 +20,7 @@ from ledgerbank.ledger.tables import (
     transactions,
 )
 from ledgerbank.risk.tables import risk_account_stats, risk_alert_actions, risk_alerts, risk_scores
+from ledgerbank.worker.tables import worker_job_runs, worker_jobs
 
 __all__ = [
     "accounts",
@@ -46,4 +47,6 @@ __all__ = [
     "users",
     "webhook_deliveries",
     "webhooks",
+    "worker_job_runs",
+    "worker_jobs",
 ]

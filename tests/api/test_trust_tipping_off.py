@@ -15,12 +15,11 @@ from api_helpers import PIN, Bank, ThresholdScreen, problem
 from sqlalchemy import select
 from trust_helpers import tipping_off
 
+from ledgerbank.events.feed import Cursor
 from ledgerbank.identity.deps import Principal
 from ledgerbank.identity.permissions import Role
 from ledgerbank.risk.screen import build_screen
 from ledgerbank.risk.tables import risk_alerts
-from ledgerbank.events.feed import Cursor
-from ledgerbank.ledger.money import FourEyes
 from ledgerbank.web import events
 
 NOTE = "Freeze pending SAR outcome"
@@ -47,12 +46,7 @@ def _screened_bank(bank: Bank) -> dict[str, Any]:
     spending = bank.open_account("alice", kind="savings")
     theirs = bank.open_account("bob")
     # large cash is paid in at the counter (past the self-service limit): staff post it
-    # (below the four-eyes threshold: this story is not about a second person)
-    bank.app.state.money.four_eyes = FourEyes(deposit_above="100000.00")
-    cash = bank.post(
-        "admin", "/transactions/deposit", {"account_id": cash_account, "amount": "12345.67"}
-    )
-    assert cash.status_code == 201, cash.text
+    cash = bank.pay_in_cash(cash_account, "12345.67")
     bank.fund(spending, "5000.00")
     bank.set_screen(ThresholdScreen(1000_00))
     stopped = bank.post(
@@ -82,7 +76,7 @@ def _screened_bank(bank: Bank) -> dict[str, Any]:
     )
     assert frozen.status_code == 200, frozen.text
     return {
-        "cash": cash.json()["id"],
+        "cash": cash,
         "stopped": int(stopped.json()["reference"]),
         "small": small.json()["id"],
         "cash_account": cash_account,

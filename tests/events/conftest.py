@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "ledger"))
 
-from events_helpers import Receiver  # noqa: E402
+from events_helpers import Receiver
 
 
 @pytest.fixture

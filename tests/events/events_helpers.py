@@ -39,7 +39,7 @@ class Receiver:
         found = cls()
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (the http.server name)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with found.lock:
                     found.received.append((body, self.headers.get("Ledgerbank-Signature", "")))

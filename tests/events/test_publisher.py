@@ -116,7 +116,8 @@ def test_the_feed_reads_an_event_that_fills_a_gap_below_its_head(database: Datab
         assert read(conn, cursor, None, 50) == []
     assert cursor.token() == "4"
     resumed = Cursor.parse("4~3")
-    assert resumed is not None and (resumed.head, list(resumed.gaps)) == (4, [3])
+    assert resumed is not None
+    assert (resumed.head, list(resumed.gaps)) == (4, [3])
 
 
 @pytest.mark.parametrize("backend", ["postgresql", "mysql"])  # SQLite has one writer at a time

@@ -62,7 +62,9 @@ def backoff(attempts: int) -> float:
 
 
 @dataclass
-class Outcome:
+class DeliveryRound:
+    """What one round of sending did."""
+
     delivered: int = 0
     failed: int = 0
     dead: int = 0
@@ -118,9 +120,9 @@ class Deliverer:
         )
         return [dict(row) for row in conn.execute(query).mappings()]
 
-    def run_once(self) -> Outcome:
+    def run_once(self) -> DeliveryRound:
         claimed = self.database.write(self._claim)
-        outcome = Outcome()
+        outcome = DeliveryRound()
         results = [(row, *self._send(row)) for row in claimed]
         if results:
             self.database.write(lambda conn: self._record(conn, results, outcome))
@@ -151,7 +153,7 @@ class Deliverer:
     def _record(
         conn: Connection,
         results: list[tuple[dict[str, Any], int | None, str | None]],
-        outcome: Outcome,
+        outcome: DeliveryRound,
     ) -> None:
         now = utcnow()
         for row, status_code, error in results:
