@@ -77,7 +77,7 @@ def read_stream(since: datetime, *, idle: float = 1.0) -> list[dict[str, Any]]:
             while True:
                 try:
                     batch = await sub.fetch(500, timeout=idle)
-                except nats.errors.TimeoutError:
+                except (nats.errors.TimeoutError, TimeoutError):
                     return found
                 for message in batch:
                     found.append({"subject": message.subject, **orjson.loads(message.data)})
