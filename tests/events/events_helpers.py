@@ -1,64 +1,21 @@
-"""A webhook receiver (a real HTTP server on 127.0.0.1) and a JetStream reader for the tests."""
+"""A JetStream reader for the tests, and the webhook receiver `bench events` uses too."""
 
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import nats
 import orjson
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from ledgerbank.bench.receiver import Receiver
 from ledgerbank.events.broker import STREAM, SUBJECTS
 
+__all__ = ["NATS_URL", "Receiver", "read_stream"]
+
 NATS_URL = "nats://127.0.0.1:4222"
-
-
-@dataclass
-class Receiver:
-    """Records every POST (body, signature header) and answers `status` (changeable)."""
-
-    url: str = ""
-    status: int = 200
-    received: list[tuple[bytes, str]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def ids(self) -> list[str]:
-        with self.lock:
-            return [orjson.loads(body)["id"] for body, _ in self.received]
-
-    @classmethod
-    @contextmanager
-    def running(cls) -> Iterator[Receiver]:
-        found = cls()
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                with found.lock:
-                    found.received.append((body, self.headers.get("Ledgerbank-Signature", "")))
-                self.send_response(found.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        found.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield found
-        finally:
-            server.shutdown()
-            server.server_close()
 
 
 def read_stream(since: datetime, *, idle: float = 1.0) -> list[dict[str, Any]]:

@@ -39,7 +39,7 @@ def _view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
 
 
 def register(
-    conn: Connection, *, url: str, kinds: Sequence[str], actor_id: int, allowed: Allowed
+    conn: Connection, *, url: str, kinds: Sequence[str], actor_id: int | None, allowed: Allowed
 ) -> dict[str, Any]:
     """A new webhook, audited (without its secret); the answer shows the secret once."""
     wanted = sorted(set(kinds))
