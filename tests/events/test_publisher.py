@@ -4,6 +4,7 @@ it; these tests fail when it is down)."""
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import timedelta
 from typing import Any
@@ -120,7 +121,18 @@ def test_the_feed_reads_an_event_that_fills_a_gap_below_its_head(database: Datab
     assert (resumed.head, list(resumed.gaps)) == (4, [3])
 
 
-@pytest.mark.parametrize("backend", ["postgresql", "mysql"])  # SQLite has one writer at a time
+# Two writers at once: PostgreSQL and MySQL (SQLite has one writer at a time), those configured.
+CONCURRENT = [
+    backend
+    for backend, setting in (
+        ("postgresql", "LEDGERBANK_TEST_POSTGRES_URL"),
+        ("mysql", "LEDGERBANK_TEST_MYSQL_URL"),
+    )
+    if os.environ.get(setting)
+]
+
+
+@pytest.mark.parametrize("backend", CONCURRENT)
 def test_a_late_committing_event_is_neither_skipped_by_the_feed_nor_by_the_publisher(
     database: Database,
 ) -> None:
