@@ -38,6 +38,8 @@ class Permission(StrEnum):
     LEDGERGPT_ASK = "ledgergpt:ask"
     ACCOUNTS_FREEZE_OWN = "accounts:freeze_own"  # a customer freezes their own account
     APPROVALS_READ = "approvals:read"  # the four-eyes inbox (deciding needs the action's own)
+    WEBHOOKS_MANAGE = "webhooks:manage"  # register, list, delete webhooks; redeliver
+    JOBS_READ = "jobs:read"  # the worker's jobs and runs (GET /admin/jobs)
 
 
 P = Permission
@@ -58,6 +60,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(
         {
             P.PROFILE_MANAGE,
+            P.JOBS_READ,
             P.MONEY_DEPOSIT_ANY,
             P.APPROVALS_READ,
             P.ACCOUNTS_READ_ALL,
@@ -73,6 +76,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.RISK_READ_ALL,
             P.REPORTS_READ,
             P.LEDGERGPT_ASK,
+            P.WEBHOOKS_MANAGE,
         }
     ),
     Role.AUDITOR: frozenset(
