@@ -1,7 +1,9 @@
 """Every domain's tables, imported in one place so that the metadata is complete."""
 
+from ledgerbank.analytics.tables import spending_categories
 from ledgerbank.approvals.tables import approvals
 from ledgerbank.audit.tables import audit_chain, audit_checkpoints, audit_log
+from ledgerbank.events.tables import event_partitions, events, webhook_deliveries, webhooks
 from ledgerbank.identity.tables import (
     api_tokens,
     login_throttles,
@@ -17,6 +19,7 @@ from ledgerbank.ledger.tables import (
     holds,
     idempotency_keys,
     ledger_verifications,
+    saved_payees,
     transaction_flags,
     transactions,
 )
@@ -31,6 +34,8 @@ __all__ = [
     "audit_checkpoints",
     "audit_log",
     "entries",
+    "event_partitions",
+    "events",
     "holds",
     "idempotency_keys",
     "ledger_verifications",
@@ -42,10 +47,14 @@ __all__ = [
     "risk_alert_actions",
     "risk_alerts",
     "risk_scores",
+    "saved_payees",
     "security_notices",
+    "spending_categories",
     "transaction_flags",
     "transactions",
     "users",
+    "webhook_deliveries",
+    "webhooks",
     "worker_job_runs",
     "worker_jobs",
 ]
