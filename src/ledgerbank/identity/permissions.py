@@ -38,6 +38,7 @@ class Permission(StrEnum):
     LEDGERGPT_ASK = "ledgergpt:ask"
     ACCOUNTS_FREEZE_OWN = "accounts:freeze_own"  # a customer freezes their own account
     APPROVALS_READ = "approvals:read"  # the four-eyes inbox (deciding needs the action's own)
+    REPLICA_READ = "replica:read"  # how far behind the read replica is
 
 
 P = Permission
@@ -73,6 +74,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.RISK_READ_ALL,
             P.REPORTS_READ,
             P.LEDGERGPT_ASK,
+            P.REPLICA_READ,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -85,6 +87,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.RISK_READ_ALL,
             P.REPORTS_READ,
             P.LEDGERGPT_ASK,
+            P.REPLICA_READ,
         }
     ),
     Role.FRAUD_ANALYST: frozenset(
