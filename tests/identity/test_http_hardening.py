@@ -84,7 +84,7 @@ def test_no_cors_headers_without_an_allow_list(bank: Bank) -> None:
 def test_ready_when_migrated(bank: Bank) -> None:
     response = bank.client.get("/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready"}
+    assert response.json() == {"status": "ready", "replica": "no_replica"}
 
 
 @pytest.mark.parametrize("database", ["unmigrated", "unreachable"])
