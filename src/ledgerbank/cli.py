@@ -27,6 +27,7 @@ from ledgerbank.proof.commands import audit_verify_command, ledger_verify_comman
 from ledgerbank.risk.commands import app as risk_app
 from ledgerbank.risk.commands import sanctions_app
 from ledgerbank.risk.screen import build_screen
+from ledgerbank.worker.commands import worker_command
 
 app = typer.Typer(
     name="ledgerbank",
@@ -61,6 +62,7 @@ app.add_typer(analytics_app, name="analytics")
 app.add_typer(dashboard_app, name="dashboard")
 app.add_typer(sanctions_app, name="sanctions")
 app.add_typer(keys_app, name="keys")
+app.command("worker")(worker_command)
 
 err = Console(stderr=True)
 

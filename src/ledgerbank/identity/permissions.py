@@ -39,6 +39,7 @@ class Permission(StrEnum):
     ACCOUNTS_FREEZE_OWN = "accounts:freeze_own"  # a customer freezes their own account
     APPROVALS_READ = "approvals:read"  # the four-eyes inbox (deciding needs the action's own)
     REPLICA_READ = "replica:read"  # how far behind the read replica is
+    JOBS_READ = "jobs:read"  # the worker's jobs and runs (GET /admin/jobs)
 
 
 P = Permission
@@ -59,6 +60,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(
         {
             P.PROFILE_MANAGE,
+            P.JOBS_READ,
             P.MONEY_DEPOSIT_ANY,
             P.APPROVALS_READ,
             P.ACCOUNTS_READ_ALL,
