@@ -7,10 +7,13 @@ A domain defines its jobs beside its services (`Job(name, every, run)` from
 from __future__ import annotations
 
 from ledgerbank.approvals.jobs import EXPIRE_PROPOSALS
+from ledgerbank.events.jobs import DELIVER_WEBHOOKS, PUBLISH_EVENTS
 from ledgerbank.worker.registry import Job, Registry
 
 JOBS: list[Job] = [
     EXPIRE_PROPOSALS,
+    PUBLISH_EVENTS,
+    DELIVER_WEBHOOKS,
 ]
 
 

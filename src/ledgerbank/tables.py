@@ -2,6 +2,7 @@
 
 from ledgerbank.approvals.tables import approvals
 from ledgerbank.audit.tables import audit_chain, audit_checkpoints, audit_log
+from ledgerbank.events.tables import event_partitions, events, webhook_deliveries, webhooks
 from ledgerbank.identity.tables import (
     login_throttles,
     password_resets,
@@ -28,6 +29,8 @@ __all__ = [
     "audit_checkpoints",
     "audit_log",
     "entries",
+    "event_partitions",
+    "events",
     "idempotency_keys",
     "ledger_verifications",
     "login_throttles",
@@ -42,6 +45,8 @@ __all__ = [
     "transaction_flags",
     "transactions",
     "users",
+    "webhook_deliveries",
+    "webhooks",
     "worker_job_runs",
     "worker_jobs",
 ]

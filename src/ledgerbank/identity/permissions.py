@@ -39,6 +39,7 @@ class Permission(StrEnum):
     ACCOUNTS_FREEZE_OWN = "accounts:freeze_own"  # a customer freezes their own account
     APPROVALS_READ = "approvals:read"  # the four-eyes inbox (deciding needs the action's own)
     REPLICA_READ = "replica:read"  # how far behind the read replica is
+    WEBHOOKS_MANAGE = "webhooks:manage"  # register, list, delete webhooks; redeliver
     JOBS_READ = "jobs:read"  # the worker's jobs and runs (GET /admin/jobs)
 
 
@@ -77,6 +78,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.REPORTS_READ,
             P.LEDGERGPT_ASK,
             P.REPLICA_READ,
+            P.WEBHOOKS_MANAGE,
         }
     ),
     Role.AUDITOR: frozenset(
