@@ -1,6 +1,7 @@
 """A Python client generated from the app's /openapi.json with openapi-python-client, as an
-integrator would make one, used against a real uvicorn server: sign in, list accounts and
-transfer with a PIN. And every schema in the document has a name of its own.
+integrator would make one, used against a real uvicorn server: sign in, list accounts,
+transfer with a PIN and register a webhook. And every schema in the document has a name of its
+own.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy import Connection, select
 
 from ledgerbank.app import create_app
 from ledgerbank.config import Settings
-from ledgerbank.identity import pins
+from ledgerbank.identity import pins, tokens
 from ledgerbank.identity import service as identity
 from ledgerbank.identity.tables import users
 from ledgerbank.kit.db import Database
@@ -51,7 +52,8 @@ def test_every_schema_has_a_unique_meaningful_name(tmp_path: Path) -> None:
 
 
 def _seed(database: Database, data_dir: Path) -> dict[str, int]:
-    """Two verified customers with a PIN, an account each, alice's funded: the account ids."""
+    """Two verified customers with a PIN, an account each, alice's funded, and an admin: the
+    account ids (and the admin's user id)."""
     keyring = Settings(data_dir=data_dir).pin_keyring()  # the server reads the same key file
 
     def seed(conn: Connection) -> dict[str, int]:
@@ -79,6 +81,17 @@ def _seed(database: Database, data_dir: Path) -> dict[str, int]:
                 )["id"]
             )
         posting.deposit(conn, account_id=found["alice"], amount="500.00", actor_id=None)
+        found["admin"] = int(
+            identity.create_user(
+                conn,
+                username="admin",
+                password=PASSWORD,
+                email="admin@example.test",
+                full_name="Admin",
+                role="admin",
+                kyc_status="verified",
+            )["id"]
+        )
         return found
 
     return database.write(seed)
@@ -114,7 +127,12 @@ def generated(tmp_path: Path, database_url: str) -> Iterator[tuple[Any, str, dic
     database = Database.from_url(database_url)
     try:
         ids = _seed(database, tmp_path)
-        with serving(database_url, tmp_path, jwt_secret=JWT_SECRET) as server:
+        with serving(
+            database_url,
+            tmp_path,
+            jwt_secret=JWT_SECRET,
+            LEDGERBANK_WEBHOOK_ALLOWED_HOSTS="127.0.0.1",  # the receiver's address below
+        ) as server:
             package = _generate(f"{server.url}/openapi.json", tmp_path)
             try:
                 yield package, server.url, ids
@@ -127,13 +145,14 @@ def generated(tmp_path: Path, database_url: str) -> Iterator[tuple[Any, str, dic
 
 
 @pytest.mark.http
-def test_a_generated_client_signs_in_lists_accounts_and_transfers(
+def test_a_generated_client_signs_in_lists_accounts_transfers_and_registers_a_webhook(
     generated: tuple[Any, str, dict[str, int]], database_url: str
 ) -> None:
     package, url, ids = generated
     login = importlib.import_module(f"{PACKAGE}.api.auth.auth_login")
     listing = importlib.import_module(f"{PACKAGE}.api.accounts.accounts_list")
     transfer = importlib.import_module(f"{PACKAGE}.api.transactions.transactions_transfer")
+    webhooks = importlib.import_module(f"{PACKAGE}.api.webhooks.webhooks_create")
     models = importlib.import_module(f"{PACKAGE}.models")
 
     with package.Client(base_url=url) as anonymous:
@@ -181,6 +200,21 @@ def test_a_generated_client_signs_in_lists_accounts_and_transfers(
         )
         assert wrong_pin.status_code == 403
         assert wrong_pin.parsed.code.value == "invalid_pin"
+
+    # staff sign in with a second factor; the admin's token is issued directly here
+    admin_token, _ = tokens.issue(
+        user_id=ids["admin"], role="admin", secret=JWT_SECRET, ttl_minutes=30
+    )
+    with package.AuthenticatedClient(base_url=url, token=admin_token) as admin:
+        registered = webhooks.sync(
+            client=admin,
+            body=models.WebhookCreate(
+                url="http://127.0.0.1:9/ledgerbank", events=["transaction.posted"]
+            ),
+        )
+        assert isinstance(registered, models.WebhookCreated), registered
+        assert registered.events == ["transaction.posted"]
+        assert len(registered.secret) >= 32  # shown once
 
     database = Database.from_url(database_url)
     try:
