@@ -30,6 +30,7 @@ from ledgerbank.kit.security import SecurityHeadersMiddleware, install_cors
 from ledgerbank.ledger.money import MoneyService
 from ledgerbank.ledger.router import router as ledger_router
 from ledgerbank.ledgergpt.router import router as ledgergpt_router
+from ledgerbank.payments.router import router as payments_router
 from ledgerbank.proof.router import router as proof_router
 from ledgerbank.risk.router import router as risk_router
 from ledgerbank.risk.scores import stored_scores
@@ -180,6 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(trust_router)
     app.include_router(approvals_router)
     app.include_router(worker_router)
+    app.include_router(payments_router)
     install_docs(app)
     app.include_router(web_events.router)
     web.mount(app)  # the web app last: its few explicit paths never shadow an API route

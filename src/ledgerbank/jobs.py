@@ -7,10 +7,12 @@ A domain defines its jobs beside its services (`Job(name, every, run)` from
 from __future__ import annotations
 
 from ledgerbank.approvals.jobs import EXPIRE_PROPOSALS
+from ledgerbank.payments.jobs import STANDING_ORDERS
 from ledgerbank.worker.registry import Job, Registry
 
 JOBS: list[Job] = [
     EXPIRE_PROPOSALS,
+    STANDING_ORDERS,
 ]
 
 
