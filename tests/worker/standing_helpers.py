@@ -15,6 +15,8 @@ from ledgerbank.ledger.tables import transactions
 from ledgerbank.payments.jobs import STANDING_ORDERS
 from ledgerbank.worker.registry import JobContext, JobResult
 
+JAN_31 = date(2027, 1, 31)
+
 
 def schedule(bank: Bank, who: str, **fields: Any) -> dict[str, Any]:
     body = {"pin": PIN, "frequency": "monthly", **fields}

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from api_helpers import Bank, ThresholdScreen, problem
-from standing_helpers import at, payments_of, run_job_at, schedule
+from standing_helpers import JAN_31, at, payments_of, run_job_at, schedule
 
 from ledgerbank.kit.clock import frozen_at, utcnow
 from ledgerbank.ledger import idempotency
@@ -16,8 +16,6 @@ from ledgerbank.ledger.money import Caller, MoneyRequest, MoneyService
 from ledgerbank.ledger.orders import Transfer
 from ledgerbank.payments import service
 from ledgerbank.payments.calendar import due_date
-
-JAN_31 = date(2027, 1, 31)
 
 
 def _order(bank: Bank, who: str, payment_id: int) -> dict[str, Any]:

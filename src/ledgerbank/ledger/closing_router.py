@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ledgerbank import errors as E
 from ledgerbank.identity.deps import token_holder
-from ledgerbank.identity.permissions import Permission
+from ledgerbank.identity.permissions import Permission, allows
 from ledgerbank.identity.tokens import TokenClaims
 from ledgerbank.kit.http import LedgerRoute, problem_responses
 from ledgerbank.ledger import idempotency
@@ -71,7 +71,9 @@ async def close_account(
     """A customer closes their own account (another's answers 404); staff with
     `accounts:freeze` close any. Standing orders from or to it end, open holds end;
     statements stay readable; every later movement answers `account_closed`."""
-    kind = CloseAccount if body.move_to_account_id is None else CloseAndMoveOut
+    # a customer moving the rest out sends money (the PIN); staff have no PIN to give
+    sends = body.move_to_account_id is not None and allows(claims.role, Permission.MONEY_MOVE_OWN)
+    kind = CloseAndMoveOut if sends else CloseAccount
     money: MoneyService = request.app.state.money
     answer = await money.run_async(
         MoneyRequest(
