@@ -8,16 +8,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import ClassVar
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
 from ledgerbank import errors
-from ledgerbank.audit import service as audit
-from ledgerbank.identity import notices
-from ledgerbank.kit.money import to_decimal_string, to_minor
+from ledgerbank.kit.money import to_minor
 from ledgerbank.ledger.money import Answer, Desk, Order, Pending
 from ledgerbank.ledger.posting import RawAmount, require_open
-from ledgerbank.payments import calendar
-from ledgerbank.payments.service import payment_body
+from ledgerbank.payments import calendar, service
 from ledgerbank.payments.tables import scheduled_payments
 
 MAX_YEARS_AHEAD = 5  # a first date further out is most likely a typing mistake
@@ -53,48 +50,26 @@ class Schedule(Order):
         minor = to_minor(self.amount, source.currency, max_major=desk.books.max_major)
         today = desk.limits.limits.business_day(desk.now)
         self._check_dates(today)
-        values = {
-            "owner_id": desk.caller.user_id,
-            "from_account_id": source.id,
-            "to_account_id": destination.id,
-            "amount": minor,
-            "currency": source.currency,
-            "frequency": self.frequency,
-            "first_date": self.first_date,
-            "until": self.until,
-            "description": self.description,
-            "status": "active",
-            "occurrence": 0,
-            "next_due": self.first_date,
-            "attempts": 0,
-            "created_at": desk.now,
-        }
         conn = desk.books.conn
-        new_id = conn.execute(insert(scheduled_payments).values(**values)).inserted_primary_key
-        assert new_id is not None
-        payment_id = int(new_id[0])
-        amount = to_decimal_string(minor, source.currency)
-        audit.record(
+        payment_id = service.create(
             conn,
-            actor_id=desk.caller.user_id,
-            action="scheduled_payment.created",
-            entity_type="scheduled_payment",
-            entity_id=payment_id,
-            after={**values, "amount": amount, "created_at": desk.now.isoformat()},
-            at=desk.now,
-        )
-        notices.notify(
-            conn,
-            desk.caller.user_id,
-            "standing_order_created",
-            {"scheduled_payment_id": payment_id, "amount": amount, "currency": source.currency},
+            owner_id=desk.caller.user_id,
+            from_account_id=source.id,
+            to_account_id=destination.id,
+            amount=minor,
+            currency=source.currency,
+            frequency=self.frequency,
+            first_date=self.first_date,
+            until=self.until,
+            description=self.description,
+            now=desk.now,
         )
 
         def render() -> Answer:
             row = conn.execute(
                 select(scheduled_payments).where(scheduled_payments.c.id == payment_id)
             ).mappings()
-            return Answer(201, payment_body(row.one(), runs=[]), keep=True)
+            return Answer(201, service.payment_body(row.one(), runs=[]), keep=True)
 
         return Pending(render)
 

@@ -137,6 +137,63 @@ def list_payments(
     return list(conn.execute(query.limit(limit)).mappings())
 
 
+# --- setting up ---------------------------------------------------------------------------
+
+
+def create(
+    conn: Connection,
+    *,
+    owner_id: int,
+    from_account_id: int,
+    to_account_id: int,
+    amount: int,
+    currency: str,
+    frequency: str,
+    first_date: date,
+    until: date | None,
+    description: str | None,
+    now: datetime,
+) -> int:
+    """Write a checked order (the money service checked the PIN, accounts and dates), its
+    audit record and the customer's notice; its id."""
+    values = {
+        "owner_id": owner_id,
+        "from_account_id": from_account_id,
+        "to_account_id": to_account_id,
+        "amount": amount,
+        "currency": currency,
+        "frequency": frequency,
+        "first_date": first_date,
+        "until": until,
+        "description": description,
+        "status": "active",
+        "occurrence": 0,
+        "next_due": first_date,
+        "attempts": 0,
+        "created_at": now,
+    }
+    new_id = conn.execute(insert(scheduled_payments).values(**values)).inserted_primary_key
+    assert new_id is not None
+    payment_id = int(new_id[0])
+    shown = to_decimal_string(amount, currency)
+    audit.record(
+        conn,
+        actor_id=owner_id,
+        action="scheduled_payment.created",
+        entity_type="scheduled_payment",
+        entity_id=payment_id,
+        after={**values, "amount": shown, "created_at": now.isoformat()},
+        at=now,
+    )
+    notices.notify(
+        conn,
+        owner_id,
+        "standing_order_created",
+        {"scheduled_payment_id": payment_id, "amount": shown, "currency": currency},
+    )
+    return payment_id
+
+
 # --- ending -------------------------------------------------------------------------------
 
 
