@@ -57,7 +57,13 @@ class AccountClosed(BaseModel):
     responses={
         200: MONEY_MOVED,
         **problem_responses(
-            *POSTING_ERRORS, *PIN_ERRORS, *CUSTOMER_ERRORS, E.BalanceNotZero, E.InvalidTransition
+            *POSTING_ERRORS,
+            *PIN_ERRORS,
+            *CUSTOMER_ERRORS,
+            E.BalanceNotZero,
+            E.InvalidTransition,
+            E.SameAccount,
+            E.CurrencyMismatch,
         ),
     },
 )
