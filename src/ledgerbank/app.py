@@ -11,12 +11,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 
 from ledgerbank import __version__, errors, jobs
+from ledgerbank.analytics.categories_router import router as categories_router
 from ledgerbank.analytics.router import router as analytics_router
 from ledgerbank.approvals.router import router as approvals_router
 from ledgerbank.audit import checkpoints, keys
 from ledgerbank.audit import service as audit
 from ledgerbank.audit.router import router as audit_router
 from ledgerbank.config import Settings, get_settings
+from ledgerbank.events.router import router as webhooks_router
 from ledgerbank.identity import deps as identity_deps
 from ledgerbank.identity import passwords
 from ledgerbank.identity.router import router as identity_router
@@ -32,6 +34,7 @@ from ledgerbank.ledger.router import router as ledger_router
 from ledgerbank.ledgergpt.router import router as ledgergpt_router
 from ledgerbank.payments.router import router as payments_router
 from ledgerbank.proof.router import router as proof_router
+from ledgerbank.risk.customer_router import router as risk_customer_router
 from ledgerbank.risk.router import router as risk_router
 from ledgerbank.risk.scores import stored_scores
 from ledgerbank.risk.screen import build_screen
@@ -176,13 +179,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(proof_router)
     app.include_router(analytics_router)
+    app.include_router(categories_router)
     app.include_router(ledgergpt_router)
     app.include_router(risk_router)
+    app.include_router(risk_customer_router)
     app.include_router(trust_router)
     app.include_router(approvals_router)
     app.include_router(worker_router)
     app.include_router(payments_router)
     install_docs(app)
     app.include_router(web_events.router)
+    app.include_router(webhooks_router)
     web.mount(app)  # the web app last: its few explicit paths never shadow an API route
     return app

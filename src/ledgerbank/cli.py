@@ -14,6 +14,7 @@ from ledgerbank.dashboard.commands import app as dashboard_app
 from ledgerbank.demo.commands import app as demo_app
 from ledgerbank.errors import LedgerbankError
 from ledgerbank.evaluation.commands import risk_evaluate_command
+from ledgerbank.events.commands import app as events_app
 from ledgerbank.identity.commands import app as users_app
 from ledgerbank.identity.commands import keys_app
 from ledgerbank.kit.commands import app as db_app
@@ -62,6 +63,7 @@ app.add_typer(analytics_app, name="analytics")
 app.add_typer(dashboard_app, name="dashboard")
 app.add_typer(sanctions_app, name="sanctions")
 app.add_typer(keys_app, name="keys")
+app.add_typer(events_app, name="events")
 app.command("worker")(worker_command)
 
 err = Console(stderr=True)

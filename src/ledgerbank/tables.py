@@ -1,7 +1,9 @@
 """Every domain's tables, imported in one place so that the metadata is complete."""
 
+from ledgerbank.analytics.tables import spending_categories
 from ledgerbank.approvals.tables import approvals
 from ledgerbank.audit.tables import audit_chain, audit_checkpoints, audit_log
+from ledgerbank.events.tables import event_partitions, events, webhook_deliveries, webhooks
 from ledgerbank.identity.tables import (
     login_throttles,
     password_resets,
@@ -15,6 +17,7 @@ from ledgerbank.ledger.tables import (
     entries,
     idempotency_keys,
     ledger_verifications,
+    saved_payees,
     transaction_flags,
     transactions,
 )
@@ -29,6 +32,8 @@ __all__ = [
     "audit_checkpoints",
     "audit_log",
     "entries",
+    "event_partitions",
+    "events",
     "idempotency_keys",
     "ledger_verifications",
     "login_throttles",
@@ -39,12 +44,16 @@ __all__ = [
     "risk_alert_actions",
     "risk_alerts",
     "risk_scores",
+    "saved_payees",
     "scheduled_payment_runs",
     "scheduled_payments",
     "security_notices",
+    "spending_categories",
     "transaction_flags",
     "transactions",
     "users",
+    "webhook_deliveries",
+    "webhooks",
     "worker_job_runs",
     "worker_jobs",
 ]

@@ -10,6 +10,7 @@ from ledgerbank.ledger import (
     closing_router,
     import_router,
     limits_router,
+    payees_router,
     transactions_router,
 )
 
@@ -20,3 +21,4 @@ router.include_router(import_router.router)
 router.include_router(books_router.router)
 router.include_router(limits_router.router)
 router.include_router(closing_router.router)
+router.include_router(payees_router.router)
