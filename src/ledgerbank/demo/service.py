@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +19,15 @@ from sqlalchemy import Connection, Table, select, update
 
 from ledgerbank import errors
 from ledgerbank.audit import service as audit
-from ledgerbank.demo.history import ACCOUNTS, DEFAULT_SEED, USERS, DemoUser, Event, generate
+from ledgerbank.demo.history import (
+    ACCOUNTS,
+    DEFAULT_SEED,
+    HOUSEHOLDS,
+    USERS,
+    DemoUser,
+    Event,
+    generate,
+)
 from ledgerbank.identity import pins
 from ledgerbank.identity import service as identity
 from ledgerbank.identity.tables import users
@@ -33,6 +41,7 @@ from ledgerbank.ledger.limits import DailyLimits
 from ledgerbank.ledger.money import Caller, MoneyRequest, MoneyService
 from ledgerbank.ledger.screening import NO_SCREEN, Screen
 from ledgerbank.ledger.tables import accounts
+from ledgerbank.payments import service as payments
 
 CHUNK_SIZE = 500
 # Staff joined the bank well before the six months of history.
@@ -92,6 +101,7 @@ def load(
             progress(start + len(chunk), len(events))
     _place_holds(database, opened, screen)
     database.write(lambda conn: _record_loaded(conn, opened, seed, len(events)))
+    database.write(lambda conn: _standing_order(conn, opened, now))
     return DemoBank(USERS, opened.accounts, len(events), events[0].at, events[-1].at)
 
 
@@ -207,6 +217,27 @@ def _place_holds(database: Database, opened: _Opened, screen: Screen) -> None:
     captured = money.run(MoneyRequest(admin, hold_orders.CaptureHold(int(placed.body["id"]))))
     if captured.status != 200:
         raise errors.Conflict(f"the demo capture was refused: {captured.body.get('detail')}")
+
+
+def _standing_order(conn: Connection, opened: _Opened, now: datetime) -> None:
+    """Alice pays her rent to Oakwood by standing order from next month on (the worker pays it
+    on the 1st; the history above paid the months before by hand)."""
+    rent = next(h.rent for h in HOUSEHOLDS if h.username == "alice")
+    today = now.date()
+    first = date(today.year + today.month // 12, today.month % 12 + 1, 1)
+    payments.create(
+        conn,
+        owner_id=opened.user_ids["alice"],
+        from_account_id=opened.account_ids["alice.checking"],
+        to_account_id=opened.account_ids["oakwood.checking"],
+        amount=rent,
+        currency="USD",
+        frequency="monthly",
+        first_date=first,
+        until=None,
+        description="Rent (standing order)",
+        now=now,
+    )
 
 
 def _record_loaded(conn: Connection, opened: _Opened, seed: int, transactions: int) -> None:

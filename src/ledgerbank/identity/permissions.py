@@ -41,6 +41,7 @@ class Permission(StrEnum):
     HOLDS_MANAGE = "holds:manage"  # place, capture and void holds (card authorisations)
     HOLDS_READ = "holds:read"  # every account's holds (customers read their own with accounts)
     API_TOKENS_MANAGE = "api_tokens:manage"  # machine clients' tokens
+    REPLICA_READ = "replica:read"  # how far behind the read replica is
     WEBHOOKS_MANAGE = "webhooks:manage"  # register, list, delete webhooks; redeliver
     JOBS_READ = "jobs:read"  # the worker's jobs and runs (GET /admin/jobs)
 
@@ -82,6 +83,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.RISK_READ_ALL,
             P.REPORTS_READ,
             P.LEDGERGPT_ASK,
+            P.REPLICA_READ,
             P.WEBHOOKS_MANAGE,
         }
     ),
@@ -96,6 +98,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.RISK_READ_ALL,
             P.REPORTS_READ,
             P.LEDGERGPT_ASK,
+            P.REPLICA_READ,
         }
     ),
     Role.FRAUD_ANALYST: frozenset(

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from ledgerbank.ledger import (
     accounts_router,
     books_router,
+    closing_router,
     holds_router,
     import_router,
     limits_router,
@@ -21,4 +22,5 @@ router.include_router(import_router.router)
 router.include_router(books_router.router)
 router.include_router(limits_router.router)
 router.include_router(holds_router.router)
+router.include_router(closing_router.router)
 router.include_router(payees_router.router)
