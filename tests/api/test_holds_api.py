@@ -480,3 +480,36 @@ def test_command_line(bank: Bank, database_url: str, tmp_path: Any, monkeypatch:
     assert revoked.exit_code == 0, revoked.output
     problem(bank.client.get("/holds", headers=as_token(token)), 401, "not_authenticated")
     verified(database_url)
+
+
+def test_closing_an_account_voids_its_open_holds(bank: Bank, database_url: str) -> None:
+    """An account with an overdraft can hold money at a zero balance; closing it voids the
+    hold. Moving out money a hold reserves is refused (it is promised to the merchant)."""
+    row = bank.database.write(
+        lambda conn: account_service.open_account(
+            conn,
+            owner_id=bank.users["alice"],
+            account_type="checking",
+            currency="USD",
+            overdraft_limit=5000,
+        )
+    )
+    overdrawn = int(row["id"])
+    hold = place(bank, "admin", overdrawn, "20.00").json()["id"]
+    closed = bank.post("admin", f"/accounts/{overdrawn}/close", {"reason": "customer left"})
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["holds_ended"] == [hold]
+    assert bank.get("admin", f"/holds/{hold}").json()["status"] == "voided"
+    assert account(bank, "alice", overdrawn)["held"] == "0.00"
+
+    funded = bank.open_account("alice")
+    other = bank.open_account("alice")
+    bank.fund(funded, "100.00")
+    place(bank, "admin", funded, "30.00")
+    moving = bank.post(
+        "alice",
+        f"/accounts/{funded}/close",
+        {"move_to_account_id": other, "pin": "2468"},
+    )
+    problem(moving, 422, "insufficient_funds")
+    verified(database_url)

@@ -47,6 +47,7 @@ class AccountClosed(BaseModel):
     account: Account
     moved_out: Transaction | None = Field(description="the transfer of the rest, if any")
     standing_orders_ended: list[int] = Field(default_factory=list)
+    holds_ended: list[int] = Field(default_factory=list, description="voided with the account")
 
 
 @router.post(

@@ -24,8 +24,9 @@ from ledgerbank.audit import service as audit
 from ledgerbank.kit.clock import as_utc, utcnow
 from ledgerbank.kit.db import Database
 from ledgerbank.kit.money import to_decimal_string
+from ledgerbank.ledger.closing import when_closing
 from ledgerbank.ledger.orders import _timestamp as written  # how answers write moments
-from ledgerbank.ledger.tables import holds
+from ledgerbank.ledger.tables import accounts, holds
 
 if TYPE_CHECKING:
     from ledgerbank.ledger.posting import Books
@@ -176,6 +177,34 @@ def release_expired(books: Books, account_ids: Sequence[int]) -> None:
     for row in list(rows):
         end_hold(books, row, "expired", actor_id=None)
         books.expired_holds.append(int(row["id"]))
+
+
+@when_closing
+def _void_with_account(conn: Connection, account_id: int, actor_id: int | None) -> dict[str, Any]:
+    """Closing an account (its row locked by the closing transaction) voids its open holds."""
+    rows = list(
+        conn.execute(
+            select(holds).where(holds.c.account_id == account_id, holds.c.status == ACTIVE)
+        ).mappings()
+    )
+    if not rows:
+        return {"holds_ended": []}
+    now = utcnow()
+    ids = [int(row["id"]) for row in rows]
+    conn.execute(update(holds).where(holds.c.id.in_(ids)).values(status="voided", ended_at=now))
+    conn.execute(update(accounts).where(accounts.c.id == account_id).values(held=0))
+    for row in rows:
+        audit.record(
+            conn,
+            actor_id=actor_id,
+            action="hold.voided",
+            entity_type="hold",
+            entity_id=int(row["id"]),
+            before={"status": ACTIVE},
+            after={"account_id": account_id, "status": "voided", "why": "account closed"},
+            at=now,
+        )
+    return {"holds_ended": ids}
 
 
 def expire_holds(database: Database, *, batch: int = 500) -> int:
