@@ -87,11 +87,18 @@ def test_every_customer_page_fits_a_phone_and_reads_no_null(web: WebPage) -> Non
     page.set_viewport_size({"width": 390, "height": 844})
     with web.server.client(web.server.token("alice", password("alice"))) as client:
         latest = client.get("/transactions/history", params={"limit": 1}).json()["items"][0]
-    for route in (*PAGES, f"/transactions/{latest['id']}"):
+    # every page of the customer's menu (pages others add included), and a transaction's page
+    menu_routes = page.eval_on_selector_all(
+        "nav[aria-label=Main] a", "links => links.map((a) => a.dataset.path)"
+    )
+    assert set(PAGES) <= set(menu_routes)
+    for route in (*menu_routes, f"/transactions/{latest['id']}"):
         web.goto(route)
         wait_settled(web, route)
         if route == "/insights":
             web.charts_drawn(3)
+        elif route in ("/dashboard",):
+            web.charts_drawn(1)
         found = page_problems(web)
         assert found["width"] <= found["viewport"], f"{route} is {found['width']} px wide at 390"
         assert found["bad"] == [], f"{route} reads {found['bad']}"
