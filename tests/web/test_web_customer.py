@@ -159,8 +159,15 @@ def test_paying_someone_new_is_reviewed_first_and_the_payee_is_saved(web: WebPag
     transfer = page.get_by_role("form", name="Transfer")
     transfer.get_by_label("From account").select_option(str(mine["id"]))
     transfer.get_by_label("To account").select_option("other")
-    transfer.get_by_label("Recipient account number").fill(bob["account_number"])
     transfer.get_by_label("Amount").fill("7.25")
+    transfer.get_by_label("Transaction PIN").fill(DEMO_PIN)
+    with web.guard.expect(404, r"^/accounts/payee"):
+        transfer.get_by_label("Recipient account number").fill("999999999999")
+        transfer.get_by_role("button", name="Transfer").click()
+        expect(page.get_by_role("region", name="Result")).to_contain_text(
+            "No account can be paid with that number."
+        )
+    transfer.get_by_label("Recipient account number").fill(bob["account_number"])
     transfer.get_by_label("Description (optional)").fill("concert tickets")
     transfer.get_by_label("Transaction PIN").fill(DEMO_PIN)
     transfer.get_by_role("button", name="Transfer").click()
