@@ -32,6 +32,7 @@ from ledgerbank.kit.security import SecurityHeadersMiddleware, install_cors
 from ledgerbank.ledger.money import MoneyService
 from ledgerbank.ledger.router import router as ledger_router
 from ledgerbank.ledgergpt.router import router as ledgergpt_router
+from ledgerbank.payments.router import router as payments_router
 from ledgerbank.proof.router import router as proof_router
 from ledgerbank.risk.customer_router import router as risk_customer_router
 from ledgerbank.risk.router import router as risk_router
@@ -185,6 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(trust_router)
     app.include_router(approvals_router)
     app.include_router(worker_router)
+    app.include_router(payments_router)
     install_docs(app)
     app.include_router(web_events.router)
     app.include_router(webhooks_router)

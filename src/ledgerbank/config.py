@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     # runs; a dead worker's job is taken over once it runs out); idle workers look this often
     worker_lease_seconds: int = Field(default=300, ge=1)
     worker_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # standing orders: a due date that fails is tried again this many minutes later, at most
+    # this many times in all and never after its business day; then it is skipped
+    standing_order_max_attempts: int = Field(default=3, ge=1, le=24)
+    standing_order_retry_minutes: int = Field(default=60, ge=1, le=24 * 60)
 
     # risk: inline scoring; amounts are major units of the account's currency
     risk_enabled: bool = True  # score every posting inline (False: post without screening)

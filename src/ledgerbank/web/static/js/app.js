@@ -29,6 +29,8 @@ const views = {
   "/admin/import": () => import("./views/admin-import.js"),
   "/approvals": () => import("./views/approvals.js"),
   "/security": () => import("./views/security.js"),
+  "/scheduled": () => import("./views/scheduled.js"),
+  "/admin/jobs": () => import("./views/admin-jobs.js"),
   "/payees": () => import("./views/payees.js"),
 };
 for (const [pattern, load] of Object.entries(views)) route(pattern, load);
