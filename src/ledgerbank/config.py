@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     environment: Literal["development", "production", "test"] = "development"
     data_dir: Path = Path("data")
     database_url: str = ""
+    # reports, analytics, LedgerGPT and the dashboard read here (a replica); empty: the primary
+    read_database_url: str = ""
     jwt_secret: str = ""
     token_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
