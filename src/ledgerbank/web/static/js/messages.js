@@ -23,6 +23,8 @@ const MESSAGES = {
   invalid_schedule: "That schedule is not possible: check the first date, how often and the end date.",
   balance_not_zero: "The account still holds money: move it out (or choose where it goes) before closing it.",
   webhook_url_refused: "That webhook address is not allowed: use a public https address the bank allows.",
+  hold_not_active: "That hold has already been captured, voided or has expired.",
+  capture_exceeds_hold: "That is more than the hold reserves.",
   // authentication and authorization
   not_authenticated: "Your session has ended. Please sign in again.",
   invalid_credentials: "Wrong username or password.",
