@@ -17,10 +17,12 @@ from ledgerbank.audit import checkpoints, keys
 from ledgerbank.audit import service as audit
 from ledgerbank.audit.router import router as audit_router
 from ledgerbank.config import Settings, get_settings
+from ledgerbank.fx.router import router as fx_router
 from ledgerbank.identity import deps as identity_deps
 from ledgerbank.identity import passwords
 from ledgerbank.identity.router import router as identity_router
 from ledgerbank.identity.trust_router import router as trust_router
+from ledgerbank.interest.router import router as interest_router
 from ledgerbank.kit.db import Database
 from ledgerbank.kit.docs import install_docs
 from ledgerbank.kit.health import router as health_router
@@ -175,6 +177,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(risk_router)
     app.include_router(trust_router)
     app.include_router(approvals_router)
+    app.include_router(fx_router)
+    app.include_router(interest_router)
     install_docs(app)
     app.include_router(web_events.router)
     web.mount(app)  # the web app last: its few explicit paths never shadow an API route

@@ -2,6 +2,7 @@
 
 from ledgerbank.approvals.tables import approvals
 from ledgerbank.audit.tables import audit_chain, audit_checkpoints, audit_log
+from ledgerbank.fx.tables import fx_conversions, fx_rates
 from ledgerbank.identity.tables import (
     login_throttles,
     password_resets,
@@ -10,9 +11,11 @@ from ledgerbank.identity.tables import (
     security_notices,
     users,
 )
+from ledgerbank.interest.tables import interest_accruals, interest_payments, interest_rates
 from ledgerbank.ledger.tables import (
     accounts,
     entries,
+    fee_links,
     idempotency_keys,
     ledger_verifications,
     transaction_flags,
@@ -27,7 +30,13 @@ __all__ = [
     "audit_checkpoints",
     "audit_log",
     "entries",
+    "fee_links",
+    "fx_conversions",
+    "fx_rates",
     "idempotency_keys",
+    "interest_accruals",
+    "interest_payments",
+    "interest_rates",
     "ledger_verifications",
     "login_throttles",
     "password_resets",

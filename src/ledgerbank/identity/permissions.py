@@ -38,6 +38,8 @@ class Permission(StrEnum):
     LEDGERGPT_ASK = "ledgergpt:ask"
     ACCOUNTS_FREEZE_OWN = "accounts:freeze_own"  # a customer freezes their own account
     APPROVALS_READ = "approvals:read"  # the four-eyes inbox (deciding needs the action's own)
+    RATES_READ = "rates:read"  # exchange and interest rates, exchange quotes
+    RATES_MANAGE = "rates:manage"  # set exchange and interest rates
 
 
 P = Permission
@@ -52,6 +54,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.TRANSACTIONS_READ_OWN,
             P.ANALYTICS_OWN,
             P.ACCOUNTS_FREEZE_OWN,
+            P.RATES_READ,
             # no RISK_READ_OWN: customers never see scores, verdicts or rules (tipping off)
         }
     ),
@@ -73,6 +76,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.RISK_READ_ALL,
             P.REPORTS_READ,
             P.LEDGERGPT_ASK,
+            P.RATES_READ,
+            P.RATES_MANAGE,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -85,6 +90,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.RISK_READ_ALL,
             P.REPORTS_READ,
             P.LEDGERGPT_ASK,
+            P.RATES_READ,
         }
     ),
     Role.FRAUD_ANALYST: frozenset(
@@ -97,6 +103,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.TRANSACTIONS_FLAG,
             P.FRAUD_REVIEW,
             P.RISK_READ_ALL,
+            P.RATES_READ,
         }
     ),
     Role.FINANCIAL_MANAGER: frozenset(
@@ -106,6 +113,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ACCOUNTS_READ_ALL,
             P.TRANSACTIONS_READ_ALL,
             P.REPORTS_READ,
+            P.RATES_READ,
+            P.RATES_MANAGE,
         }
     ),
     Role.COMPLIANCE_OFFICER: frozenset(
@@ -120,6 +129,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.COMPLIANCE_REVIEW,
             P.RISK_READ_ALL,
             P.LEDGERGPT_ASK,
+            P.RATES_READ,
         }
     ),
 }
