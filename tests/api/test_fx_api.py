@@ -58,7 +58,7 @@ def test_worked_example_exchange_transfer_and_reversal(bank: Bank) -> None:
         "alice", "/fx/quote", params={"from_currency": "USD", "to_currency": "EUR", "amount": "100"}
     )
     assert quote.status_code == 200, quote.text
-    assert quote.json() | {} == {
+    assert quote.json() == {
         "base": "EUR",
         "quote": "USD",
         "rate": "1.085",
@@ -80,7 +80,9 @@ def test_worked_example_exchange_transfer_and_reversal(bank: Bank) -> None:
     )
     assert answer.status_code == 201, answer.text
     body = answer.json()
-    assert body["type"] == "transfer" and body["amount"] == "100.00" and body["currency"] == "USD"
+    assert body["type"] == "transfer"
+    assert body["amount"] == "100.00"
+    assert body["currency"] == "USD"
     assert "risk" not in body or body["risk"] is None
     exchange = body["exchange"]
     assert (exchange["rate"], exchange["to_amount"], exchange["fee"]) == ("1.085", "92.17", "0.50")
@@ -107,8 +109,10 @@ def test_worked_example_exchange_transfer_and_reversal(bank: Bank) -> None:
         {"from_account_id": usd, "to_account_id": eur, "amount": "100.00", "pin": PIN},
         key="exchange-1",
     )
-    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
-    assert again.json() == body and bank.counts() == before
+    assert again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == body
+    assert bank.counts() == before
 
     # A transfer to Bob's EUR account converts too (EUR -> USD would use the inverse).
     sent = bank.post(
@@ -132,7 +136,8 @@ def test_worked_example_exchange_transfer_and_reversal(bank: Bank) -> None:
         line["currency"]: line
         for line in bank.get("auditor", "/ledger/balance-sheet").json()["items"]
     }
-    assert sheet["EUR"]["fx_position"] == "-10.00" and sheet["EUR"]["difference"] == "0.00"
+    assert sheet["EUR"]["fx_position"] == "-10.00"
+    assert sheet["EUR"]["difference"] == "0.00"
     assert sheet["USD"]["fx_position"] == "10.85"
 
 
@@ -236,7 +241,8 @@ def test_withdrawals_beyond_the_free_ones_pay_a_linked_fee(bank: Bank) -> None:
     assert [(link["caused_by_id"], link["fee_kind"]) for link in links] == [(ids[2], "withdrawal")]
     statement = bank.get("alice", f"/accounts/{usd}/statement").json()
     kinds = [entry["type"] for entry in statement["entries"]]
-    assert kinds.count("fee") == 1 and kinds[-1] == "fee"
+    assert kinds.count("fee") == 1
+    assert kinds[-1] == "fee"
     # Not enough for the withdrawal and its fee: neither posts.
     problem(
         bank.post(
