@@ -122,6 +122,13 @@ def end_of_day_balance(conn: Connection, account_id: int, day: date, timezone: s
     return 0 if found is None else int(found)
 
 
+def accrue_day(carry: int, balance: int, annual_rate: int) -> tuple[int, int]:
+    """One day's interest on `balance` minor units at `annual_rate` (RATE_SCALE parts), after
+    the remainder `carry` of the days before: (whole minor units, the new remainder)."""
+    accrued, rest = divmod(carry + balance * annual_rate, PER_DAY)
+    return accrued, rest
+
+
 @dataclass
 class Accrual:
     account_id: int
@@ -179,7 +186,7 @@ def accrue_interest(conn: Connection, day: date, *, timezone: str = "UTC") -> Ac
                 continue
             balance = max(end_of_day_balance(conn, account_id, day, timezone), 0)
             carry_before = 0 if latest is None else int(latest["carry"])
-            accrued, carry = divmod(carry_before + balance * rate, PER_DAY)
+            accrued, carry = accrue_day(carry_before, balance, rate)
             conn.execute(
                 insert(interest_accruals),
                 {
