@@ -171,7 +171,7 @@ def test_exchange_refusals_change_nothing(bank: Bank) -> None:
         "/transactions/transfer",
         {"from_account_id": usd, "to_account_id": bob_gbp, "amount": "1.00", "pin": PIN},
     )
-    problem(transfer, 422, "no_rate_in_force")
+    problem(transfer, 422, "currency_mismatch")  # the contract's code when no rate is in force
     set_rate(bank, "USD", "GBP", "0.79")
     problem(exchange(gbp, "50.00"), 422, "insufficient_funds")  # 50.00 plus the 0.25 spread
     bad_pin = bank.post(

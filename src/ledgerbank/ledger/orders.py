@@ -196,15 +196,23 @@ class Transfer(Order):
         if self.from_account_id == self.to_account_id:
             raise errors.SameAccount("cannot transfer to the same account")
         source = desk.own(self.from_account_id)
-        if desk.account(self.to_account_id).currency != source.currency:
-            # Another currency: converted at the rate in force (refused when there is none).
-            return Exchange(
-                self.from_account_id,
-                self.to_account_id,
-                self.amount,
-                self.description,
-                own_only=False,
-            ).execute(desk)
+        target = desk.account(self.to_account_id)
+        if target.currency != source.currency:
+            # Another currency: converted at the rate in force; without one, the contract's
+            # currency_mismatch as before.
+            try:
+                return Exchange(
+                    self.from_account_id,
+                    self.to_account_id,
+                    self.amount,
+                    self.description,
+                    own_only=False,
+                ).execute(desk)
+            except errors.NoRateInForce:
+                raise errors.CurrencyMismatch(
+                    f"account {source.id} holds {source.currency}, account {target.id} holds "
+                    f"{target.currency}, and no exchange rate between them is in force"
+                ) from None
         movement = desk.books.movement(
             type="transfer",
             source_id=self.from_account_id,

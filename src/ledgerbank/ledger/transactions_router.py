@@ -232,7 +232,6 @@ async def withdraw(
             E.InsufficientFunds,
             E.CurrencyMismatch,
             E.SameAccount,
-            E.NoRateInForce,
         ),
     },
 )
