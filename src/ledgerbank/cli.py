@@ -29,6 +29,7 @@ from ledgerbank.proof.commands import audit_verify_command, ledger_verify_comman
 from ledgerbank.risk.commands import app as risk_app
 from ledgerbank.risk.commands import sanctions_app
 from ledgerbank.risk.screen import build_screen
+from ledgerbank.worker.commands import worker_command
 
 app = typer.Typer(
     name="ledgerbank",
@@ -65,6 +66,7 @@ app.add_typer(sanctions_app, name="sanctions")
 app.add_typer(keys_app, name="keys")
 app.add_typer(fx_app, name="fx")
 app.add_typer(interest_app, name="interest")
+app.command("worker")(worker_command)
 
 err = Console(stderr=True)
 

@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     import_max_mb: int = Field(default=50, ge=1)  # largest CSV that POST /admin/import accepts
     db_pool_size: int = 10
 
+    # the worker (`ledgerbank worker`): a claimed job is leased this long (renewed while it
+    # runs; a dead worker's job is taken over once it runs out); idle workers look this often
+    worker_lease_seconds: int = Field(default=300, ge=1)
+    worker_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
+
     # risk: inline scoring; amounts are major units of the account's currency
     risk_enabled: bool = True  # score every posting inline (False: post without screening)
     risk_timezone: str = "UTC"  # the bank's local time, for hour of day and day of week

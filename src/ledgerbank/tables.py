@@ -22,6 +22,7 @@ from ledgerbank.ledger.tables import (
     transactions,
 )
 from ledgerbank.risk.tables import risk_account_stats, risk_alert_actions, risk_alerts, risk_scores
+from ledgerbank.worker.tables import worker_job_runs, worker_jobs
 
 __all__ = [
     "accounts",
@@ -50,4 +51,6 @@ __all__ = [
     "transaction_flags",
     "transactions",
     "users",
+    "worker_job_runs",
+    "worker_jobs",
 ]

@@ -40,6 +40,7 @@ class Permission(StrEnum):
     APPROVALS_READ = "approvals:read"  # the four-eyes inbox (deciding needs the action's own)
     RATES_READ = "rates:read"  # exchange and interest rates, exchange quotes
     RATES_MANAGE = "rates:manage"  # set exchange and interest rates
+    JOBS_READ = "jobs:read"  # the worker's jobs and runs (GET /admin/jobs)
 
 
 P = Permission
@@ -61,6 +62,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(
         {
             P.PROFILE_MANAGE,
+            P.JOBS_READ,
             P.MONEY_DEPOSIT_ANY,
             P.APPROVALS_READ,
             P.ACCOUNTS_READ_ALL,
