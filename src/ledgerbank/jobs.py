@@ -7,10 +7,13 @@ A domain defines its jobs beside its services (`Job(name, every, run)` from
 from __future__ import annotations
 
 from ledgerbank.approvals.jobs import EXPIRE_PROPOSALS
+from ledgerbank.interest.jobs import ACCRUE_INTEREST, PAY_INTEREST
 from ledgerbank.worker.registry import Job, Registry
 
 JOBS: list[Job] = [
     EXPIRE_PROPOSALS,
+    ACCRUE_INTEREST,
+    PAY_INTEREST,
 ]
 
 

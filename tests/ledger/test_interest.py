@@ -20,13 +20,16 @@ from ledger_helpers import (
 from sqlalchemy import Connection, func, select, update
 
 from ledgerbank import errors
+from ledgerbank.config import Settings
 from ledgerbank.interest import service
+from ledgerbank.interest.jobs import ACCRUE_INTEREST, PAY_INTEREST
 from ledgerbank.interest.tables import interest_accruals, interest_payments
 from ledgerbank.kit.db import Database
 from ledgerbank.kit.rates import RATE_SCALE
 from ledgerbank.ledger import accounts as account_service
 from ledgerbank.ledger import posting
 from ledgerbank.ledger.tables import accounts, transactions
+from ledgerbank.worker.registry import JobContext
 
 NOVEMBER = [date(2026, 11, 1) + timedelta(days=n) for n in range(30)]
 
@@ -187,3 +190,43 @@ def test_daily_accrual_keeps_the_exact_remainder(days: list[tuple[int, int]], ca
         whole += accrued
         exact += Fraction(balance_minor * rate, RATE_SCALE) / 365
     assert whole + Fraction(carry, service.PER_DAY) == exact
+
+
+def test_the_worker_jobs_accrue_the_last_week_and_pay_last_month_once(
+    database: Database, database_url: str
+) -> None:
+    def open_savings(conn: Connection) -> int:
+        savings = create_account(conn, create_user(conn), account_type="savings")
+        conn.execute(
+            update(accounts)
+            .where(accounts.c.id == savings)
+            .values(created_at=datetime(2026, 10, 1, tzinfo=UTC))
+        )
+        service.set_rate(
+            conn,
+            account_type="savings",
+            annual_rate="0.05",
+            valid_from=date(2026, 10, 1),
+            actor_id=None,
+        )
+        posting.deposit(
+            conn,
+            account_id=savings,
+            amount="7300.00",
+            actor_id=None,
+            occurred_at=at(date(2026, 10, 2)),
+        )
+        return savings
+
+    savings = database.write(open_savings)
+    settings = Settings(database_url=database_url)
+    first = JobContext(database, settings, None, datetime(2026, 11, 3, 9, tzinfo=UTC))
+    # 27 Oct .. 2 Nov: 7,300.00 at 5 % earns exactly 1.00 a day.
+    assert ACCRUE_INTEREST.run(first).items == 7
+    assert ACCRUE_INTEREST.run(first).items == 0  # a rerun accrues nothing twice
+    paid = PAY_INTEREST.run(first)
+    assert (paid.items, paid.summary) == (1, "2026-10 paid to 1 accounts (5.00 USD)")
+    assert PAY_INTEREST.run(first).items == 0
+    with database.read() as conn:
+        assert balance(conn, savings) == 730000 + 500
+    verified(database_url, "jobs")
