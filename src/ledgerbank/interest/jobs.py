@@ -5,24 +5,30 @@ or month already done posts nothing."""
 from __future__ import annotations
 
 import functools
-from datetime import timedelta
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from ledgerbank.interest import service
-from ledgerbank.ledger.limits import DailyLimits
 from ledgerbank.worker.registry import Job, JobContext, JobResult
 
 CATCH_UP_DAYS = 7
 
 
+def _zone_and_today(context: JobContext) -> tuple[str, date]:
+    """The bank's time zone (UTC for a worker built without settings) and its business day."""
+    zone = str(getattr(context.settings, "timezone", None) or "UTC")
+    return zone, context.now.astimezone(ZoneInfo(zone)).date()
+
+
 def _accrue(context: JobContext) -> JobResult:
-    today = DailyLimits.from_settings(context.settings).business_day(context.now)
+    zone, today = _zone_and_today(context)
     accrued = 0
     for back in range(CATCH_UP_DAYS, 0, -1):
         run = context.database.write(
             functools.partial(
                 service.accrue_interest,
                 day=today - timedelta(days=back),
-                timezone=context.settings.timezone,
+                timezone=zone,
             )
         )
         accrued += len(run.accounts)
@@ -30,7 +36,7 @@ def _accrue(context: JobContext) -> JobResult:
 
 
 def _pay(context: JobContext) -> JobResult:
-    today = DailyLimits.from_settings(context.settings).business_day(context.now)
+    _, today = _zone_and_today(context)
     last_month = today.replace(day=1) - timedelta(days=1)
     run = context.database.write(
         functools.partial(service.pay_interest, month=last_month, today=today)
