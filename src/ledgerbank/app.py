@@ -17,6 +17,7 @@ from ledgerbank.audit import checkpoints, keys
 from ledgerbank.audit import service as audit
 from ledgerbank.audit.router import router as audit_router
 from ledgerbank.config import Settings, get_settings
+from ledgerbank.events.router import router as webhooks_router
 from ledgerbank.fx.router import router as fx_router
 from ledgerbank.identity import deps as identity_deps
 from ledgerbank.identity import passwords
@@ -186,5 +187,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(worker_router)
     install_docs(app)
     app.include_router(web_events.router)
+    app.include_router(webhooks_router)
     web.mount(app)  # the web app last: its few explicit paths never shadow an API route
     return app

@@ -158,6 +158,11 @@ class Settings(BaseSettings):
     audit_checkpoint_seconds: float = Field(default=60.0, gt=0)  # the server signs a checkpoint
     audit_checkpoint_records: int = Field(default=1000, ge=1)  # this often, or after this many
 
+    # events (issue 15): the outbox goes to NATS JetStream when set (nats://host:4222);
+    # webhooks may reach private, loopback or link-local addresses only when named here
+    events_url: str = ""
+    webhook_allowed_hosts: str = ""  # comma-separated host names or CIDRs
+
     @field_validator("cors_origins", "jwt_previous_secrets", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

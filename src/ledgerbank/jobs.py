@@ -7,6 +7,7 @@ A domain defines its jobs beside its services (`Job(name, every, run)` from
 from __future__ import annotations
 
 from ledgerbank.approvals.jobs import EXPIRE_PROPOSALS
+from ledgerbank.events.jobs import DELIVER_WEBHOOKS, PUBLISH_EVENTS
 from ledgerbank.interest.jobs import ACCRUE_INTEREST, PAY_INTEREST
 from ledgerbank.worker.registry import Job, Registry
 
@@ -14,6 +15,8 @@ JOBS: list[Job] = [
     EXPIRE_PROPOSALS,
     ACCRUE_INTEREST,
     PAY_INTEREST,
+    PUBLISH_EVENTS,
+    DELIVER_WEBHOOKS,
 ]
 
 

@@ -2,6 +2,7 @@
 
 from ledgerbank.approvals.tables import approvals
 from ledgerbank.audit.tables import audit_chain, audit_checkpoints, audit_log
+from ledgerbank.events.tables import event_partitions, events, webhook_deliveries, webhooks
 from ledgerbank.fx.tables import fx_conversions, fx_rates
 from ledgerbank.identity.tables import (
     login_throttles,
@@ -31,6 +32,8 @@ __all__ = [
     "audit_checkpoints",
     "audit_log",
     "entries",
+    "event_partitions",
+    "events",
     "fee_links",
     "fx_conversions",
     "fx_rates",
@@ -51,6 +54,8 @@ __all__ = [
     "transaction_flags",
     "transactions",
     "users",
+    "webhook_deliveries",
+    "webhooks",
     "worker_job_runs",
     "worker_jobs",
 ]

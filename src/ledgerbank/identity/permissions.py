@@ -40,6 +40,7 @@ class Permission(StrEnum):
     APPROVALS_READ = "approvals:read"  # the four-eyes inbox (deciding needs the action's own)
     RATES_READ = "rates:read"  # exchange and interest rates, exchange quotes
     RATES_MANAGE = "rates:manage"  # set exchange and interest rates
+    WEBHOOKS_MANAGE = "webhooks:manage"  # register, list, delete webhooks; redeliver
     JOBS_READ = "jobs:read"  # the worker's jobs and runs (GET /admin/jobs)
 
 
@@ -80,6 +81,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.LEDGERGPT_ASK,
             P.RATES_READ,
             P.RATES_MANAGE,
+            P.WEBHOOKS_MANAGE,
         }
     ),
     Role.AUDITOR: frozenset(
