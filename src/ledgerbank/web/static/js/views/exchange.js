@@ -24,7 +24,7 @@ export default async function render(ctx) {
     { class: "stack", "aria-label": "Exchange" },
     field({ label: "From account", name: "from_account_id", type: "select", options: accountOptions(accounts, { onlyActive: true }), required: true }),
     field({ label: "To account", name: "to_account_id", type: "select", options: accountOptions(accounts, { onlyActive: true }), required: true }),
-    amountField({ label: "Amount (in the from account's currency)", name: "amount", required: true }),
+    amountField({ label: "Amount", name: "amount", required: true, hint: "In the currency of the account it comes from." }),
     h("button", { type: "submit", class: "btn" }, "Get a quote"),
   );
   form.addEventListener("input", () => clear(out));
