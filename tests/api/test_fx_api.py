@@ -253,3 +253,37 @@ def test_withdrawals_beyond_the_free_ones_pay_a_linked_fee(bank: Bank) -> None:
     )
     assert bank.balance(usd) == 6850
     verified(bank)
+
+
+def test_interest_rates_who_may_set_and_read(bank: Bank) -> None:
+    callers = ("admin", "financial_manager", "auditor", "fraud_analyst", "compliance_officer",
+               "alice", None)  # fmt: skip
+    for day, who in enumerate(callers, start=1):
+        answer = bank.call(
+            who,
+            "PUT",
+            "/interest/rates",
+            json={
+                "account_type": "savings",
+                "annual_rate": "0.02",
+                "valid_from": f"2026-01-0{day}",
+            },
+        )
+        expected = 401 if who is None else 201 if who in ("admin", "financial_manager") else 403
+        assert answer.status_code == expected, (who, answer.text)
+        read = bank.get(who, "/interest/rates")
+        assert read.status_code == (401 if who is None else 200), (who, read.text)
+    assert [r["valid_from"] for r in bank.get("alice", "/interest/rates").json()["items"]] == [
+        "2026-01-02",
+        "2026-01-01",
+    ]
+    problem(
+        bank.call(
+            "admin",
+            "PUT",
+            "/interest/rates",
+            json={"account_type": "savings", "annual_rate": "2", "valid_from": "2026-02-01"},
+        ),
+        422,
+        "invalid_rate",
+    )
