@@ -3,12 +3,14 @@ transfers into another currency, fees linked to their cause, `ledger verify` aft
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from api_helpers import PIN, Bank, problem
 from sqlalchemy import select
 
+from ledgerbank.events.tables import events
 from ledgerbank.fx.tables import fx_conversions
 from ledgerbank.ledger import accounts as account_service
 from ledgerbank.ledger.tables import entries, fee_links
@@ -99,6 +101,9 @@ def test_worked_example_exchange_transfer_and_reversal(bank: Bank) -> None:
         assert link["fee_kind"] == "fx_spread"
         conversion = conn.execute(select(fx_conversions)).mappings().one()
         assert (conversion["from_amount"], conversion["to_amount"]) == (10000, 9217)
+        told = conn.execute(select(events.c.body).where(events.c.account_id == eur)).scalars()
+        seen = [json.loads(text) for text in told]
+        assert [(e["amount"], e["currency"]) for e in seen] == [("92.17", "EUR")]  # its own side
     verified(bank)
 
     # The same key replays the answer and posts nothing.
