@@ -1,5 +1,6 @@
 """Every domain's tables, imported in one place so that the metadata is complete."""
 
+from ledgerbank.analytics.tables import spending_categories
 from ledgerbank.approvals.tables import approvals
 from ledgerbank.audit.tables import audit_chain, audit_checkpoints, audit_log
 from ledgerbank.events.tables import event_partitions, events, webhook_deliveries, webhooks
@@ -19,6 +20,7 @@ from ledgerbank.ledger.tables import (
     fee_links,
     idempotency_keys,
     ledger_verifications,
+    saved_payees,
     transaction_flags,
     transactions,
 )
@@ -50,7 +52,9 @@ __all__ = [
     "risk_alert_actions",
     "risk_alerts",
     "risk_scores",
+    "saved_payees",
     "security_notices",
+    "spending_categories",
     "transaction_flags",
     "transactions",
     "users",

@@ -178,3 +178,16 @@ fee_links = Table(
     Column("caused_by_id", BigId, ForeignKey("transactions.id"), nullable=False, index=True),
     Column("fee_kind", String(32), nullable=False),
 )
+
+# A customer's saved payees: another customer's account under the nickname the customer chose
+# (the holder's name is read from the account's owner whenever it is shown, never copied).
+saved_payees = Table(
+    "saved_payees",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("owner_id", BigId, ForeignKey("users.id"), nullable=False),
+    Column("account_id", BigId, ForeignKey("accounts.id"), nullable=False),
+    Column("nickname", String(80), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("owner_id", "account_id"),
+)

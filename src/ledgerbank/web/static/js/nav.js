@@ -11,6 +11,7 @@ export const NAV = [
   { path: "/move", label: same("Transactions"), roles: ["customer"], group: "Banking" },
   { path: "/exchange", label: same("Exchange"), roles: ["customer"], group: "Banking" },
   { path: "/history", label: (role) => (role === "customer" ? "History" : "All transactions"), roles: EVERYONE, group: "Banking" },
+  { path: "/payees", label: same("Payees"), roles: ["customer"], group: "Banking" },
   { path: "/insights", label: same("Insights"), roles: ["customer"], group: "Banking" },
   { path: "/fraud", label: same("Fraud alerts"), roles: ["fraud_analyst", "admin"], group: "Workspace" },
   { path: "/compliance", label: same("AML & compliance"), roles: ["compliance_officer", "admin"], group: "Workspace" },
