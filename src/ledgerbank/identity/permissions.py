@@ -40,6 +40,7 @@ class Permission(StrEnum):
     APPROVALS_READ = "approvals:read"  # the four-eyes inbox (deciding needs the action's own)
     RATES_READ = "rates:read"  # exchange and interest rates, exchange quotes
     RATES_MANAGE = "rates:manage"  # set exchange and interest rates
+    REPLICA_READ = "replica:read"  # how far behind the read replica is
     WEBHOOKS_MANAGE = "webhooks:manage"  # register, list, delete webhooks; redeliver
     JOBS_READ = "jobs:read"  # the worker's jobs and runs (GET /admin/jobs)
 
@@ -81,6 +82,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.LEDGERGPT_ASK,
             P.RATES_READ,
             P.RATES_MANAGE,
+            P.REPLICA_READ,
             P.WEBHOOKS_MANAGE,
         }
     ),
@@ -95,6 +97,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.REPORTS_READ,
             P.LEDGERGPT_ASK,
             P.RATES_READ,
+            P.REPLICA_READ,
         }
     ),
     Role.FRAUD_ANALYST: frozenset(

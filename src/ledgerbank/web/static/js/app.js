@@ -31,6 +31,8 @@ const views = {
   "/security": () => import("./views/security.js"),
   "/exchange": () => import("./views/exchange.js"),
   "/rates": () => import("./views/rates.js"),
+  "/scheduled": () => import("./views/scheduled.js"),
+  "/admin/jobs": () => import("./views/admin-jobs.js"),
   "/payees": () => import("./views/payees.js"),
 };
 for (const [pattern, load] of Object.entries(views)) route(pattern, load);
