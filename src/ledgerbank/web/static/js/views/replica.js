@@ -33,7 +33,7 @@ export function replicaTile() {
           h("div", { class: "title" }, TITLES[lag.state] || lag.detail),
           lag.state === "streaming" || lag.state === "stopped" ? h("div", {}, behind(lag)) : null,
         ),
-        h("p", { class: "muted" }, `${lag.detail} (${lag.dialect}).`),
+        lag.state === "no_replica" ? null : h("p", { class: "muted" }, `${lag.detail} (${lag.dialect}).`),
       );
     },
     (error) => clear(tile, h("h2", {}, "Read replica"), errorBox(error)),
