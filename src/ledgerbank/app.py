@@ -12,10 +12,12 @@ from fastapi import FastAPI, Request
 
 from ledgerbank import __version__, errors
 from ledgerbank.analytics.router import router as analytics_router
+from ledgerbank.analytics.saved_router import router as saved_reports_router
 from ledgerbank.approvals.router import router as approvals_router
 from ledgerbank.audit import checkpoints, keys
 from ledgerbank.audit import service as audit
 from ledgerbank.audit.router import router as audit_router
+from ledgerbank.casework.router import router as casework_router
 from ledgerbank.config import Settings, get_settings
 from ledgerbank.identity import deps as identity_deps
 from ledgerbank.identity import passwords
@@ -173,6 +175,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(analytics_router)
     app.include_router(ledgergpt_router)
     app.include_router(risk_router)
+    app.include_router(casework_router)
+    app.include_router(saved_reports_router)
     app.include_router(trust_router)
     app.include_router(approvals_router)
     install_docs(app)

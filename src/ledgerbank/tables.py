@@ -2,6 +2,7 @@
 
 from ledgerbank.approvals.tables import approvals
 from ledgerbank.audit.tables import audit_chain, audit_checkpoints, audit_log
+from ledgerbank.casework.tables import sar_reports, saved_reports
 from ledgerbank.identity.tables import (
     login_throttles,
     password_resets,
@@ -37,6 +38,8 @@ __all__ = [
     "risk_alert_actions",
     "risk_alerts",
     "risk_scores",
+    "sar_reports",
+    "saved_reports",
     "security_notices",
     "transaction_flags",
     "transactions",

@@ -38,6 +38,7 @@ class Permission(StrEnum):
     LEDGERGPT_ASK = "ledgergpt:ask"
     ACCOUNTS_FREEZE_OWN = "accounts:freeze_own"  # a customer freezes their own account
     APPROVALS_READ = "approvals:read"  # the four-eyes inbox (deciding needs the action's own)
+    CUSTOMERS_REVIEW = "customers:review"  # search customers, the customer view (casework)
 
 
 P = Permission
@@ -58,6 +59,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(
         {
             P.PROFILE_MANAGE,
+            P.CUSTOMERS_REVIEW,
             P.MONEY_DEPOSIT_ANY,
             P.APPROVALS_READ,
             P.ACCOUNTS_READ_ALL,
@@ -90,6 +92,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.FRAUD_ANALYST: frozenset(
         {
             P.PROFILE_MANAGE,
+            P.CUSTOMERS_REVIEW,
             P.APPROVALS_READ,
             P.ACCOUNTS_READ_ALL,
             P.ACCOUNTS_FREEZE,
@@ -111,6 +114,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.COMPLIANCE_OFFICER: frozenset(
         {
             P.PROFILE_MANAGE,
+            P.CUSTOMERS_REVIEW,
             P.APPROVALS_READ,
             P.ACCOUNTS_READ_ALL,
             P.ACCOUNTS_FREEZE,
