@@ -104,10 +104,7 @@ TClient = TestClient
 
 
 def make_world(database_url: str, data_dir: Path) -> Iterator[World]:
-    # Staff pay in large cash here without a second admin (four eyes has its own tests).
-    settings = risk_settings(
-        data_dir, database_url=database_url, approval_deposit_above="1000000.00"
-    )
+    settings = risk_settings(data_dir, database_url=database_url)
     app = create_app(settings)
     with TestClient(app) as client:
         world = World(client, app.state.db, settings)
