@@ -144,6 +144,28 @@ class Bank:
         )
         return int(result.transaction["id"])
 
+    def approve(self, proposed: Response) -> dict[str, Any]:
+        """Four eyes: what one admin proposed (202) a second admin, "checker", approves; the
+        decided approval (its `result` is what the action answered)."""
+        assert proposed.status_code == 202, proposed.text
+        if "checker" not in self.users:
+            self.add_users({"checker": "admin"})
+        approval = proposed.json()["approval_id"]
+        decided = self.post("checker", f"/approvals/{approval}/approve", json={})
+        assert decided.status_code == 200, decided.text
+        assert decided.json()["status"] == "approved", decided.text
+        found: dict[str, Any] = decided.json()
+        return found
+
+    def pay_in_cash(self, account_id: int, amount: str) -> int:
+        """Cash paid in at the counter by staff: above LEDGERBANK_APPROVAL_DEPOSIT_ABOVE it
+        waits for a second admin, who approves it here. The posted transaction's id."""
+        body = {"account_id": account_id, "amount": amount}
+        answer = self.post("admin", "/transactions/deposit", body)
+        if answer.status_code == 201:
+            return int(answer.json()["id"])
+        return int(self.approve(answer)["result"]["transaction_id"])
+
     def set_screen(self, screen: Screen) -> None:
         self.app.state.screen = screen
 

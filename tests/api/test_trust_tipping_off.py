@@ -45,10 +45,7 @@ def _screened_bank(bank: Bank) -> dict[str, Any]:
     spending = bank.open_account("alice", kind="savings")
     theirs = bank.open_account("bob")
     # large cash is paid in at the counter (past the self-service limit): staff post it
-    cash = bank.post(
-        "admin", "/transactions/deposit", {"account_id": cash_account, "amount": "12345.67"}
-    )
-    assert cash.status_code == 201, cash.text
+    cash = bank.pay_in_cash(cash_account, "12345.67")
     bank.fund(spending, "5000.00")
     bank.set_screen(ThresholdScreen(1000_00))
     stopped = bank.post(
@@ -78,7 +75,7 @@ def _screened_bank(bank: Bank) -> dict[str, Any]:
     )
     assert frozen.status_code == 200, frozen.text
     return {
-        "cash": cash.json()["id"],
+        "cash": cash,
         "stopped": int(stopped.json()["reference"]),
         "small": small.json()["id"],
         "cash_account": cash_account,

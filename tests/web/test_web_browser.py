@@ -328,17 +328,23 @@ def raise_alerts(web: WebPage) -> int:
     with web.server.client(web.server.token(bob.username, bob.password)) as client:
         account = client.get("/accounts/").json()["items"][0]
     with web.server.client(web.server.token(*demo_user("admin"))) as client:
-        answer = client.post(
+        proposed = client.post(
             "/transactions/deposit",
             json={"account_id": account["id"], "amount": "15000.00", "description": "cash"},
             headers={"Idempotency-Key": str(uuid.uuid4())},
         )
-        assert answer.status_code == 201, answer.text
-        assert answer.json()["risk"]["verdict"] != "SAFE"  # staff read it
+        # this much cash waits for a second administrator (four eyes), who approves it
+        assert proposed.status_code == 202, proposed.text
+        approval = proposed.json()["approval_id"]
+    with web.server.client(web.server.token(*demo_user_named("supervisor"))) as supervisor:
+        done = supervisor.post(f"/approvals/{approval}/approve", json={})
+        assert done.json()["status"] == "approved", done.text
+        posted = int(done.json()["result"]["transaction_id"])
+        assert supervisor.get(f"/transactions/{posted}").json()["risk"]["verdict"] != "SAFE"
     with web.server.client(web.server.token(bob.username, bob.password)) as client:
-        seen = client.get(f"/transactions/{answer.json()['id']}").json()
+        seen = client.get(f"/transactions/{posted}").json()
         assert seen["risk"] is None  # the customer is never told
-    return int(answer.json()["id"])
+    return posted
 
 
 SHOT: set[str] = set()  # pages already screenshotted by an earlier role
@@ -517,7 +523,8 @@ def test_admin_users_kyc_import_and_every_workspace(web: WebPage, tmp_path: Any)
     # money would move: it waits for a second administrator, who approves it
     expect(result).to_contain_text("Proposed: Import 1 transaction(s)")
     with web.server.client(web.server.token(*demo_user_named("supervisor"))) as supervisor:
-        (pending,) = supervisor.get("/approvals", params={"status": "pending"}).json()["items"]
+        waiting = supervisor.get("/approvals", params={"status": "pending"}).json()["items"]
+        (pending,) = [item for item in waiting if item["action"] == "ledger.import"]
         done = supervisor.post(f"/approvals/{pending['id']}/approve", json={})
         assert done.json()["status"] == "approved", done.text
         assert done.json()["result"]["posted"] == 1
