@@ -4,34 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, func, or_, select
+from sqlalchemy import Connection, or_, select
 
+from ledgerbank.identity.names import matching
 from ledgerbank.identity.tables import users
 from ledgerbank.kit.money import to_decimal_string
+from ledgerbank.kit.text import contains
 from ledgerbank.ledger.tables import accounts
 
 MAX_RESULTS = 20
 
 
-def _like(text: str) -> str:
-    """`text` as a case-insensitive LIKE pattern matching it anywhere, wildcards escaped."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _matches(column: Any, pattern: str) -> ColumnElement[bool]:
-    return func.lower(column).like(pattern, escape="\\")
-
-
 def search(conn: Connection, text: str, *, limit: int = MAX_RESULTS) -> dict[str, Any]:
     """Customers whose name, username or email holds `text`, and accounts whose number holds
     it or whose owner is one of those customers."""
-    pattern = _like(text.strip())
-    people = or_(
-        _matches(users.c.full_name, pattern),
-        _matches(users.c.username, pattern),
-        _matches(users.c.email, pattern),
-    )
+    people = matching(text)
     customers = conn.execute(
         select(
             users.c.id,
@@ -51,7 +38,7 @@ def search(conn: Connection, text: str, *, limit: int = MAX_RESULTS) -> dict[str
         .join(users, users.c.id == accounts.c.owner_id)
         .where(
             accounts.c.is_internal == 0,
-            or_(_matches(accounts.c.account_number, pattern), people),
+            or_(contains(accounts.c.account_number, text), people),
         )
         .order_by(users.c.full_name, accounts.c.id)
         .limit(limit)

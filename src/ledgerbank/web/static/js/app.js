@@ -29,6 +29,8 @@ const views = {
   "/admin/import": () => import("./views/admin-import.js"),
   "/approvals": () => import("./views/approvals.js"),
   "/security": () => import("./views/security.js"),
+  "/customers": () => import("./views/customers.js"),
+  "/customers/:id": () => import("./views/customer.js"),
 };
 for (const [pattern, load] of Object.entries(views)) route(pattern, load);
 route("/signin", () => import("./views/signin.js"));

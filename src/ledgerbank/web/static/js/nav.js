@@ -12,6 +12,7 @@ export const NAV = [
   { path: "/history", label: (role) => (role === "customer" ? "History" : "All transactions"), roles: EVERYONE, group: "Banking" },
   { path: "/insights", label: same("Insights"), roles: ["customer"], group: "Banking" },
   { path: "/fraud", label: same("Fraud alerts"), roles: ["fraud_analyst", "admin"], group: "Workspace" },
+  { path: "/customers", label: same("Customers"), roles: ["fraud_analyst", "compliance_officer", "admin"], group: "Workspace" },
   { path: "/compliance", label: same("AML & compliance"), roles: ["compliance_officer", "admin"], group: "Workspace" },
   { path: "/reports", label: same("Reports"), roles: ["financial_manager", "auditor", "admin"], group: "Workspace" },
   { path: "/ledgergpt", label: same("LedgerGPT"), roles: ["auditor", "compliance_officer", "admin"], group: "Workspace" },
@@ -29,6 +30,7 @@ const EXTRA = {
   "/fraud/alerts/:id": ["fraud_analyst", "admin"],
   "/compliance/alerts/:id": ["compliance_officer", "admin"],
   "/transactions/:id": EVERYONE,
+  "/customers/:id": ["fraud_analyst", "compliance_officer", "admin"],
 };
 
 const HOME = {
