@@ -176,3 +176,55 @@ def test_compliance_officer_files_a_sar_and_closes_in_bulk(web: WebPage) -> None
     expect(alerts.get_by_text(re.compile(r"Closed: \d+ alerts?\."))).to_be_visible()
     doc_shot(web, "staff-aml-queue")
     every_page_clean(web, [])
+
+
+def test_manager_compares_periods_and_saves_a_report(web: WebPage) -> None:
+    page = web.page
+    sign_in_as(web, "financial_manager")
+    web.ready("/reports")
+    expect(page.locator(".stat .delta").first).to_be_visible()
+    expect(page.get_by_text(re.compile(r"vs\. the previous")).first).to_be_visible()
+    saved = page.get_by_role("form", name="Save this report")
+    saved.get_by_label("Name").fill("Volume by type")
+    saved.get_by_role("button", name="Save").click()
+    listing = page.get_by_role("region", name="Saved reports")
+    expect(listing.get_by_role("button", name="Volume by type", exact=True)).to_be_visible()
+    page.reload()
+    web.ready("/reports")
+    listing.get_by_role("button", name="Volume by type", exact=True).click()
+    expect(page.get_by_text("Volume by type", exact=False).first).to_be_visible()
+    doc_shot(web, "staff-reports")
+    listing.get_by_role("button", name="Delete Volume by type").click()
+    expect(listing.get_by_role("button", name="Volume by type", exact=True)).to_have_count(0)
+    every_page_clean(web, [])
+
+
+def test_auditor_ledgergpt_export_history_and_readable_audit(web: WebPage, tmp_path: Path) -> None:
+    page = web.page
+    sign_in_as(web, "auditor")
+    web.ready("/ledgergpt")
+    form = page.get_by_role("form", name="Ask LedgerGPT")
+    form.get_by_label("Your question").fill("show the 5 largest transactions")
+    form.get_by_role("button", name="Ask").click()
+    answer = page.locator(".ledgergpt-answer table")
+    expect(answer).to_be_visible()
+    expect(
+        answer.locator("td").filter(has_text=re.compile(r"\$[\d,]+\.\d\d")).first
+    ).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    target = tmp_path / "answer.csv"
+    download.value.save_as(target)
+    assert target.read_text().splitlines()[0].count(",") >= 1
+    history = page.get_by_role("region", name="Your questions")
+    expect(history.get_by_role("button", name="show the 5 largest transactions")).to_be_visible()
+    doc_shot(web, "staff-ledgergpt")
+
+    web.nav("Audit log", "/audit")
+    rows = page.locator("main table tbody tr")
+    expect(rows.first).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("user #")
+    page.locator("main details summary").first.click()
+    expect(page.locator("main dl.diff").first).to_be_visible()
+    doc_shot(web, "staff-audit")
+    every_page_clean(web, [])
