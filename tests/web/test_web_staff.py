@@ -9,6 +9,7 @@ window and never reads "null", "undefined", "NaN" or "user #"."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
