@@ -174,8 +174,8 @@ function kpiCards(k) {
       stat("Transactions", count(k.transaction_count), [`${count(k.blocked_count)} blocked · `, versus(k.transaction_count, p?.transaction_count, days)]),
       stat("Active accounts", count(k.active_accounts), [`${count(k.new_accounts)} opened · `, versus(k.active_accounts, p?.active_accounts, days)]),
       stat("New customers", count(k.new_customers), versus(k.new_customers, p?.new_customers, days)),
-      stat("Open alerts", unresolved),
-      ...k.average_balance.map((b) => stat(`Average balance (${b.currency})`, h("span", { class: "amount" }, money(b.average_balance, b.currency)), `${count(b.accounts)} accounts · total ${money(b.total_balance, b.currency)}`)),
+      stat("Open alerts", count((k.alert_counts?.unresolved || []).reduce((sum, q) => sum + q.count, 0)), unresolved),
+      ...k.average_balance.map((b) => stat(`Average balance (${b.currency})`, h("span", { class: "amount" }, money(b.average_balance, b.currency)), `${count(b.accounts)} account${b.accounts === 1 ? "" : "s"} · total ${money(b.total_balance, b.currency)}`)),
     ),
     volumes.length
       ? h("div", { class: "table-wrap" }, h("table", {}, h("caption", { class: "visually-hidden" }, "Volume by type"), h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Type"), h("th", { scope: "col", class: "num" }, "Count"), h("th", { scope: "col", class: "num" }, "Volume"))), h("tbody", {}, volumes)))
