@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -93,11 +93,17 @@ class NoteRequest(Body):
 
 
 class BulkRequest(Body):
-    alert_ids: list[int] = Field(min_length=1, max_length=100)
+    alert_ids: list[Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]] = Field(
+        min_length=1, max_length=100
+    )
     action: Literal["assign", "close"]
     note: str = Field(default="", max_length=2000)
     assignee_id: int | None = Field(
-        default=None, ge=1, le=MAX_ID, description="assign: whom to (default: the caller)"
+        default=None,
+        strict=True,
+        ge=1,
+        le=MAX_ID,
+        description="assign: whom to (default: the caller)",
     )
     resolution: Literal["fraud", "false_positive"] | None = Field(
         default=None, description="fraud close: the label (default false_positive)"
