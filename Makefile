@@ -26,6 +26,11 @@ run: $(STAMP)
 	@echo "  staff also type a sign-in code: $(BIN)/ledgerbank demo totp admin  (or add the README's"
 	@echo "  TOTP secret to an authenticator app)"
 	@echo ""
+	@echo "  the worker (standing orders, expiries, interest) runs beside the server; Ctrl-C stops both"
+	@echo ""
+	@# one process group: Ctrl-C reaches both; the trap stops the worker when the server ends
+	$(BIN)/ledgerbank worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/ledgerbank serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 
-from ledgerbank import __version__, errors
+from ledgerbank import __version__, errors, jobs
 from ledgerbank.analytics.router import router as analytics_router
 from ledgerbank.analytics.saved_router import router as saved_reports_router
 from ledgerbank.approvals.router import router as approvals_router
@@ -19,6 +19,7 @@ from ledgerbank.audit import service as audit
 from ledgerbank.audit.router import router as audit_router
 from ledgerbank.casework.router import router as casework_router
 from ledgerbank.config import Settings, get_settings
+from ledgerbank.events.router import router as webhooks_router
 from ledgerbank.identity import deps as identity_deps
 from ledgerbank.identity import passwords
 from ledgerbank.identity.router import router as identity_router
@@ -34,9 +35,11 @@ from ledgerbank.ledger.router import router as ledger_router
 from ledgerbank.ledgergpt.router import router as ledgergpt_router
 from ledgerbank.proof.router import router as proof_router
 from ledgerbank.risk.router import router as risk_router
+from ledgerbank.risk.scores import stored_scores
 from ledgerbank.risk.screen import build_screen
 from ledgerbank.web import events as web_events
 from ledgerbank.web import router as web
+from ledgerbank.worker.router import router as worker_router
 
 log = logging.getLogger("ledgerbank")
 
@@ -120,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.db = database
         app.state.screen = build_screen(settings)  # the newest model, or the rules alone
+        app.state.stored_scores = stored_scores  # what staff read of each transaction's risk
         app.state.money = money = MoneyService.from_settings(
             database, lambda: app.state.screen, settings
         )
@@ -156,6 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.router.route_class = LedgerRoute
     app.state.settings = settings
+    app.state.jobs = jobs.registry()  # what GET /admin/jobs lists (the worker runs them)
     app.state.metrics_access = _metrics_access(settings)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.environment == "production")
     install_cors(app, settings.cors_origins)
@@ -179,7 +184,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(saved_reports_router)
     app.include_router(trust_router)
     app.include_router(approvals_router)
+    app.include_router(worker_router)
     install_docs(app)
     app.include_router(web_events.router)
+    app.include_router(webhooks_router)
     web.mount(app)  # the web app last: its few explicit paths never shadow an API route
     return app

@@ -14,6 +14,7 @@ from ledgerbank.dashboard.commands import app as dashboard_app
 from ledgerbank.demo.commands import app as demo_app
 from ledgerbank.errors import LedgerbankError
 from ledgerbank.evaluation.commands import risk_evaluate_command
+from ledgerbank.events.commands import app as events_app
 from ledgerbank.identity.commands import app as users_app
 from ledgerbank.identity.commands import keys_app
 from ledgerbank.kit.commands import app as db_app
@@ -27,6 +28,7 @@ from ledgerbank.proof.commands import audit_verify_command, ledger_verify_comman
 from ledgerbank.risk.commands import app as risk_app
 from ledgerbank.risk.commands import sanctions_app
 from ledgerbank.risk.screen import build_screen
+from ledgerbank.worker.commands import worker_command
 
 app = typer.Typer(
     name="ledgerbank",
@@ -61,6 +63,8 @@ app.add_typer(analytics_app, name="analytics")
 app.add_typer(dashboard_app, name="dashboard")
 app.add_typer(sanctions_app, name="sanctions")
 app.add_typer(keys_app, name="keys")
+app.add_typer(events_app, name="events")
+app.command("worker")(worker_command)
 
 err = Console(stderr=True)
 

@@ -77,6 +77,11 @@ class Settings(BaseSettings):
     import_max_mb: int = Field(default=50, ge=1)  # largest CSV that POST /admin/import accepts
     db_pool_size: int = 10
 
+    # the worker (`ledgerbank worker`): a claimed job is leased this long (renewed while it
+    # runs; a dead worker's job is taken over once it runs out); idle workers look this often
+    worker_lease_seconds: int = Field(default=300, ge=1)
+    worker_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
+
     # risk: inline scoring; amounts are major units of the account's currency
     risk_enabled: bool = True  # score every posting inline (False: post without screening)
     risk_timezone: str = "UTC"  # the bank's local time, for hour of day and day of week
@@ -147,6 +152,11 @@ class Settings(BaseSettings):
     audit_trusted_keys: str = ""  # retired public keys that still verify (base64, commas)
     audit_checkpoint_seconds: float = Field(default=60.0, gt=0)  # the server signs a checkpoint
     audit_checkpoint_records: int = Field(default=1000, ge=1)  # this often, or after this many
+
+    # events (issue 15): the outbox goes to NATS JetStream when set (nats://host:4222);
+    # webhooks may reach private, loopback or link-local addresses only when named here
+    events_url: str = ""
+    webhook_allowed_hosts: str = ""  # comma-separated host names or CIDRs
 
     @field_validator("cors_origins", "jwt_previous_secrets", mode="before")
     @classmethod

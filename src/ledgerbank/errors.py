@@ -33,6 +33,10 @@ class ValidationFailed(LedgerbankError):
     code, status, title = "validation_error", 422, "Validation error"
 
 
+class WebhookUrlRefused(LedgerbankError):
+    code, status, title = "webhook_url_refused", 422, "Webhook address refused"
+
+
 class InsufficientFunds(LedgerbankError):
     code, status, title = "insufficient_funds", 422, "Insufficient funds"
 

@@ -3,6 +3,7 @@
 from ledgerbank.approvals.tables import approvals
 from ledgerbank.audit.tables import audit_chain, audit_checkpoints, audit_log
 from ledgerbank.casework.tables import sar_reports, saved_reports
+from ledgerbank.events.tables import event_partitions, events, webhook_deliveries, webhooks
 from ledgerbank.identity.tables import (
     login_throttles,
     password_resets,
@@ -20,6 +21,7 @@ from ledgerbank.ledger.tables import (
     transactions,
 )
 from ledgerbank.risk.tables import risk_account_stats, risk_alert_actions, risk_alerts, risk_scores
+from ledgerbank.worker.tables import worker_job_runs, worker_jobs
 
 __all__ = [
     "accounts",
@@ -28,6 +30,8 @@ __all__ = [
     "audit_checkpoints",
     "audit_log",
     "entries",
+    "event_partitions",
+    "events",
     "idempotency_keys",
     "ledger_verifications",
     "login_throttles",
@@ -44,4 +48,8 @@ __all__ = [
     "transaction_flags",
     "transactions",
     "users",
+    "webhook_deliveries",
+    "webhooks",
+    "worker_job_runs",
+    "worker_jobs",
 ]

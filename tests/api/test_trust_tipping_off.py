@@ -15,6 +15,7 @@ from api_helpers import PIN, Bank, ThresholdScreen, problem
 from sqlalchemy import select
 from trust_helpers import tipping_off
 
+from ledgerbank.events.feed import Cursor
 from ledgerbank.identity.deps import Principal
 from ledgerbank.identity.permissions import Role
 from ledgerbank.risk.screen import build_screen
@@ -191,9 +192,9 @@ def test_the_event_stream_tells_no_payee_and_no_risk(bank: Bank) -> None:
     payment (the issue saw its amount and description on bob's dashboard); the payer reads it
     as declined; no event carries a score, a verdict or an alert to a customer."""
     feeds = {who: events._feeds(_principal(bank, who)) for who in ("alice", "bob", "fraud_analyst")}
-    heads = {who: dict.fromkeys((f.event for f in feed), 0) for who, feed in feeds.items()}
+    cursors = {who: Cursor() for who in feeds}
     story = _screened_bank(bank)
-    seen = {who: events._news(bank.database, feeds[who], heads[who]) for who in feeds}
+    seen = {who: events._news(bank.database, feeds[who], cursors[who]) for who in feeds}
     bob = {data["id"]: data for event, data, _ in seen["bob"] if event == "transaction"}
     assert story["stopped"] not in bob
     assert story["small"] in bob

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ledgerbank.bench import ledger
+from ledgerbank.bench.events import events_bench_command
 from ledgerbank.bench.http import http_bench_command
 from ledgerbank.bench.reference import Reference
 from ledgerbank.bench.reference import measure as measure_reference
@@ -33,6 +34,7 @@ console = Console()
 app.command("reports")(reports_bench_command)
 app.command("risk")(risk_bench_command)
 app.command("http")(http_bench_command)
+app.command("events")(events_bench_command)
 
 
 @app.callback(invoke_without_command=True)

@@ -94,7 +94,7 @@ def print_evaluation(result: Evaluation) -> None:
     console.print(detail)
 
 
-def _print_outcome(outcome: evaluation.Outcome) -> None:
+def _print_outcome(outcome: evaluation.CaseResult) -> None:
     mark = "ok " if outcome.correct else "BAD"
     console.print(f"{mark} {outcome.milliseconds:6.1f} ms  {outcome.case.question}")
 

@@ -140,7 +140,7 @@ def _staff_actions(conn: Connection) -> None:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class CaseResult:
     case: Case
     correct: bool
     milliseconds: float  # until the answer was ready
@@ -151,7 +151,7 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Report:
-    outcomes: list[Outcome]
+    outcomes: list[CaseResult]
 
     @property
     def accuracy(self) -> float:
@@ -164,7 +164,7 @@ class Report:
         return statistics.quantiles(times, n=100, method="inclusive")[int(fraction * 100) - 1]
 
     @property
-    def failures(self) -> list[Outcome]:
+    def failures(self) -> list[CaseResult]:
         return [o for o in self.outcomes if not o.correct]
 
 
@@ -178,7 +178,7 @@ def evaluate(
     settings: Settings,
     *,
     cases: list[Case] | None = None,
-    progress: Callable[[Outcome], None] | None = None,
+    progress: Callable[[CaseResult], None] | None = None,
 ) -> Report:
     """Ask every question of a set (as an auditor) and compare with the gold answers."""
     settings = settings.model_copy(
@@ -199,19 +199,19 @@ def evaluate(
     return Report(outcomes)
 
 
-def _run_case(engine: LedgerGPT, database: Database, asker: Asker, case: Case) -> Outcome:
+def _run_case(engine: LedgerGPT, database: Database, asker: Asker, case: Case) -> CaseResult:
     question = _fill(case.question, database)
     started = time.perf_counter()
     try:
         answer = engine.ask(question, asker, engine="offline")
     except Exception as exc:  # a refusal or failure is a wrong answer, reported as such
         elapsed = (time.perf_counter() - started) * 1000
-        return Outcome(case, False, elapsed, elapsed, f"{type(exc).__name__}: {exc}")
+        return CaseResult(case, False, elapsed, elapsed, f"{type(exc).__name__}: {exc}")
     elapsed, total = answer.answer_ms, answer.elapsed_ms
     gold_columns, gold_rows = gold(database, case)
     missing = [c for c in gold_columns if c not in answer.columns]
     if missing:
-        return Outcome(
+        return CaseResult(
             case, False, elapsed, total, f"answer lacks column(s) {missing}: {answer.sql}"
         )
     positions = [answer.columns.index(c) for c in gold_columns]
@@ -219,7 +219,7 @@ def _run_case(engine: LedgerGPT, database: Database, asker: Asker, case: Case) -
     theirs = [tuple(normal(value) for value in row) for row in gold_rows]
     same = ours == theirs if case.ordered else Counter(ours) == Counter(theirs)
     detail = "" if same else f"{answer.sql} -> {ours[:5]} vs gold {theirs[:5]}"
-    return Outcome(case, same, elapsed, total, detail, gold_rows=len(theirs))
+    return CaseResult(case, same, elapsed, total, detail, gold_rows=len(theirs))
 
 
 def gold(database: Database, case: Case) -> tuple[list[str], list[tuple[Any, ...]]]:

@@ -27,7 +27,9 @@ from ledgerbank.kit.db import Database
 from ledgerbank.kit.keys import Keyring
 
 
-class Outcome(enum.Enum):
+class SecretCheck(enum.Enum):
+    """What checking a password or PIN against its attempt counter decided."""
+
     ACCEPTED = "accepted"
     REFUSED = "refused"
     NOW_LOCKED = "now_locked"
@@ -77,7 +79,7 @@ def _settle(
     reason: str,
     success_action: str | None = None,
     changes: dict[str, Any] | None = None,
-) -> tuple[Outcome, datetime | None]:
+) -> tuple[SecretCheck, datetime | None]:
     """Under the user's row lock: count a failure (locking at the limit) or clear the count.
 
     Re-reads the lock, so attempts verified in parallel cannot slip past a lock that one of
@@ -100,7 +102,7 @@ def _settle(
             after={"reason": "locked"},
             at=now,
         )
-        return Outcome.LOCKED, locked_until
+        return SecretCheck.LOCKED, locked_until
     if verified:
         values: dict[str, Any] = dict(changes or {})
         if failures or locked_until is not None:
@@ -117,7 +119,7 @@ def _settle(
                 after={"failures_cleared": failures},
                 at=now,
             )
-        return Outcome.ACCEPTED, None
+        return SecretCheck.ACCEPTED, None
     failures += 1
     audit.record(
         conn,
@@ -132,7 +134,7 @@ def _settle(
         conn.execute(
             update(users).where(users.c.id == user_id).values({lockout.failures: failures})
         )
-        return Outcome.REFUSED, None
+        return SecretCheck.REFUSED, None
     until = now + timedelta(minutes=lockout.lock_minutes)
     conn.execute(
         update(users)
@@ -148,7 +150,7 @@ def _settle(
         after={"locked_until": until.isoformat(), "after_failures": failures},
         at=now,
     )
-    return Outcome.NOW_LOCKED, until
+    return SecretCheck.NOW_LOCKED, until
 
 
 def _read_user(

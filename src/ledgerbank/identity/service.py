@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ledgerbank import errors
 from ledgerbank.audit import service as audit
+from ledgerbank.events import outbox
 from ledgerbank.identity.passwords import check_password_policy, hash_secret
 from ledgerbank.identity.permissions import Permission, Role, allows
 from ledgerbank.identity.tables import KYC_STATUSES, users
@@ -233,6 +234,16 @@ def _apply(
         },
         at=now,
     )
+    if "kyc_status" in changed:  # the customer's own news: their identity check's outcome
+        outbox.emit(
+            conn,
+            "customer.kyc_changed",
+            {"user_id": int(user["id"]), "kyc_status": changed["kyc_status"]},
+            at=now,
+            owner_id=int(user["id"]),
+            audience="customer",
+            partition_key=int(user["id"]),
+        )
     if {"role", "is_active"} & changed.keys():
         end_sessions(conn, int(user["id"]))  # a role change or (de)activation ends every session
     return get_user(conn, int(user["id"]))

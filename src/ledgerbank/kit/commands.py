@@ -25,6 +25,11 @@ def upgrade_command() -> None:
     database = open_database()
     upgrade(database.engine)
     console.print(f"database migrated: {database.engine.url.render_as_string(hide_password=True)}")
+    if events_url := get_settings().events_url:
+        from ledgerbank.events.broker import STREAM, create_stream
+
+        create_stream(events_url)
+        console.print(f"NATS JetStream stream {STREAM} ready at {events_url}")
 
 
 def serve(

@@ -8,12 +8,14 @@ compliance freeze is lifted only with a second person's approval (the route prop
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, RowMapping, select, update
 
 from ledgerbank import errors
 from ledgerbank.audit import service as audit
+from ledgerbank.events import outbox
 from ledgerbank.identity import notices
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.ledger.accounts import account_snapshot, get_account
@@ -99,6 +101,7 @@ def freeze(
         after=_snapshot(after),
         at=now,
     )
+    _tell(conn, "account.frozen", after, now)
     if frozen_by != "customer" and before["owner_id"] is not None:
         notices.notify(
             conn,
@@ -146,11 +149,26 @@ def unfreeze(
         after={**_snapshot(after), "note": note, "approved": approved},
         at=now,
     )
+    _tell(conn, "account.unfrozen", after, now)
     if not by_customer and before["owner_id"] is not None:
         notices.notify(
             conn, int(before["owner_id"]), "account_unfrozen", {"account_number": _masked(before)}
         )
     return after
+
+
+def _tell(conn: Connection, kind: str, row: RowMapping, now: datetime) -> None:
+    """The outbox event of a freeze or its end: what the customer reads, never the note."""
+    owner = row["owner_id"]
+    outbox.emit(
+        conn,
+        kind,
+        {"account_id": int(row["id"]), "status": row["status"], "message": customer_message(row)},
+        at=now,
+        account_id=int(row["id"]),
+        owner_id=None if owner is None else int(owner),
+        audience="customer",
+    )
 
 
 def _snapshot(row: RowMapping) -> dict[str, Any]:

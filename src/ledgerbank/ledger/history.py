@@ -22,9 +22,8 @@ from ledgerbank.audit.tables import audit_log
 from ledgerbank.kit.db import Database
 from ledgerbank.kit.money import EXPONENTS, exponent
 from ledgerbank.kit.pagination import decode_cursor, encode_cursor
+from ledgerbank.ledger.screening import StoredScores
 from ledgerbank.ledger.tables import accounts, entries, transactions
-from ledgerbank.risk.scores import score_view
-from ledgerbank.risk.tables import risk_scores
 
 T = transactions.c
 SORTS = ("-created_at", "created_at", "-amount", "amount", "-id", "id")
@@ -207,21 +206,16 @@ def reversal_of(conn: Connection, transaction_id: int) -> int | None:
     return None if found is None else int(found)
 
 
-def recorded_risks(conn: Connection, transaction_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Each transaction's risk score: the risk engine's newest stored score (rescoring appends
-    one), else the assessment the posting got from its screen, which
-    the posting engine records in the transaction's audit record. Fees, journals and
-    reversals are never screened and have neither."""
+def recorded_risks(
+    conn: Connection, transaction_ids: list[int], stored: StoredScores
+) -> dict[int, dict[str, Any]]:
+    """Each transaction's risk score: what the risk engine stored (`stored`), else the
+    assessment the posting got from its screen, which the posting engine records in the
+    transaction's audit record. Fees, journals and reversals are never screened and have
+    neither."""
     if not transaction_ids:
         return {}
-    found = {  # in id order, so the newest score of each transaction is the one kept
-        int(row["transaction_id"]): score_view(row)
-        for row in conn.execute(
-            select(risk_scores)
-            .where(risk_scores.c.transaction_id.in_(transaction_ids))
-            .order_by(risk_scores.c.id)
-        ).mappings()
-    }
+    found = stored(conn, transaction_ids)
     unscored = [str(i) for i in transaction_ids if i not in found]
     if not unscored:
         return found

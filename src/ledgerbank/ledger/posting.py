@@ -35,12 +35,14 @@ from sqlalchemy.exc import IntegrityError
 from ledgerbank import errors
 from ledgerbank.audit import service as audit
 from ledgerbank.audit.tables import audit_log
+from ledgerbank.events import outbox
 from ledgerbank.kit import context
 from ledgerbank.kit.bulk import insert_returning_ids, insert_rows, update_rows
 from ledgerbank.kit.clock import as_utc, utcnow
 from ledgerbank.kit.money import DEFAULT_MAX_MAJOR, to_decimal_string, to_minor
 from ledgerbank.ledger import evidence
 from ledgerbank.ledger.accounts import internal_account_id
+from ledgerbank.ledger.posting_events import posting_events
 from ledgerbank.ledger.screening import (
     NO_SCREEN,
     SAFE,
@@ -150,6 +152,7 @@ class Books:
         self.decided: list[Movement] = []
         self.reversed_ids: list[int] = []
         self.audit_rows: list[dict[str, Any]] = []  # other records of this transaction
+        self.event_rows: list[dict[str, Any]] = []  # outbox events of this transaction
 
     # --- locking ----------------------------------------------------------------------
 
@@ -361,6 +364,9 @@ class Books:
         if self.audit_rows:
             insert_rows(self.conn, audit_log, self.audit_rows)
             self.audit_rows = []
+        if self.event_rows:
+            outbox.write(self.conn, self.event_rows)
+            self.event_rows = []
 
 
 def _write_movements(books: Books, movements: list[Movement]) -> None:
@@ -400,6 +406,7 @@ def _write_movements(books: Books, movements: list[Movement]) -> None:
     posted = [m for m in movements if m.status == "posted"]
     if posted:
         _write_entries(books, posted)
+    books.event_rows.extend(posting_events(books, movements, books.now))
     if books.reversed_ids:
         # After the reversal is inserted: the original is marked reversed only beside it.
         conn.execute(

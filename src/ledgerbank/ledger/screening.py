@@ -9,7 +9,7 @@ passes everything (used by tools that post without scoring).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -104,6 +104,15 @@ class ScreenSession(Protocol):
     def record(self, screened: Sequence[Screened]) -> None:
         """Store scores, alerts and statistics of what was written, in the session's transaction."""
         ...
+
+
+StoredScores = Callable[[Connection, Sequence[int]], dict[int, dict[str, Any]]]
+"""What the risk engine stored about transactions (by id), read for staff views; the app
+composes `ledgerbank.risk.scores.stored_scores` in."""
+
+
+def no_stored_scores(conn: Connection, transaction_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    return {}
 
 
 class Screen(Protocol):

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 from starlette.background import BackgroundTask
@@ -59,6 +59,7 @@ from ledgerbank.ledger.schemas import (
     Transfer,
     Withdrawal,
 )
+from ledgerbank.ledger.screening import StoredScores
 from ledgerbank.ledger.tables import TRANSACTION_STATUSES, TRANSACTION_TYPES
 
 router = APIRouter(prefix="/transactions", tags=["transactions"], route_class=LedgerRoute)
@@ -73,6 +74,14 @@ TransactionsRead = Annotated[
 ]
 TransactionsFlag = Annotated[Principal, authorized(Permission.TRANSACTIONS_FLAG)]
 TransactionId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def _stored_scores(request: Request) -> StoredScores:
+    found: StoredScores = request.app.state.stored_scores
+    return found
+
+
+Scores = Annotated[StoredScores, Depends(_stored_scores)]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -292,6 +301,7 @@ async def batch(
 def transaction_history(
     principal: TransactionsRead,
     database: DB,
+    stored: Scores,
     account_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     type: Annotated[Literal[TRANSACTION_TYPES] | None, Query()] = None,  # type: ignore[valid-type]
     status: Annotated[Literal[TRANSACTION_STATUSES] | None, Query()] = None,  # type: ignore[valid-type]
@@ -334,7 +344,7 @@ def transaction_history(
         )
     with database.read() as conn:
         rows, next_cursor = history.history_page(conn, visible, filters, limit=limit, cursor=cursor)
-        risks = history.recorded_risks(conn, [row["id"] for row in rows])
+        risks = history.recorded_risks(conn, [row["id"] for row in rows], stored)
         own = policy.own_accounts(conn, principal)
     return TransactionPage(
         items=[
@@ -355,7 +365,7 @@ def transaction_history(
     responses=problem_responses(*SIGNED_IN, E.NotFound),
 )
 def get_transaction(
-    transaction_id: TransactionId, principal: TransactionsRead, database: DB
+    transaction_id: TransactionId, principal: TransactionsRead, database: DB, stored: Scores
 ) -> TransactionDetail:
     staff = policy.sees_all_transactions(principal)
     with database.read() as conn:
@@ -363,7 +373,7 @@ def get_transaction(
         legs = history.legs_of(conn, transaction_id)
         reversed_by = history.reversal_of(conn, transaction_id)
         risk = policy.risk_as_seen(
-            history.recorded_risks(conn, [transaction_id]).get(transaction_id),
+            history.recorded_risks(conn, [transaction_id], stored).get(transaction_id),
             row,
             policy.own_accounts(conn, principal),
         )

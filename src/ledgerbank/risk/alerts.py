@@ -29,9 +29,14 @@ from sqlalchemy import (
 
 from ledgerbank import errors
 from ledgerbank.audit import service as audit
+<<<<<<< HEAD
 from ledgerbank.audit.tables import audit_log
 from ledgerbank.identity.names import full_names
 from ledgerbank.identity.tables import users
+=======
+from ledgerbank.events import outbox
+from ledgerbank.kit.bulk import insert_returning_ids
+>>>>>>> main
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.money import to_decimal_string
 from ledgerbank.kit.pagination import decode_cursor, encode_cursor
@@ -113,7 +118,30 @@ def raise_alerts(conn: Connection, scored: Sequence[Scored], *, now: datetime) -
                 account_id = reason.get("account_id") or s.account_id
                 _compliance_hit(conn, s, rule.id, rule.severity, account_id, reason, now)
     if fraud:
-        conn.execute(insert(risk_alerts), fraud)
+        ids = insert_returning_ids(conn, risk_alerts, fraud)
+        outbox.write(
+            conn, [_opened({"id": i, **row}, now) for i, row in zip(ids, fraud, strict=True)]
+        )
+
+
+def _opened(alert: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The `alert.opened` event, for staff and the bank's systems (never a customer)."""
+    return outbox.event(
+        "alert.opened",
+        {
+            "alert_id": alert["id"],
+            **{key: alert[key] for key in _ALERT_FIELDS},
+            "created_at": now.isoformat(),
+        },
+        at=now,
+        account_id=alert["account_id"],
+    )
+
+
+_ALERT_FIELDS = (
+    "queue", "transaction_id", "account_id", "rule_id", "severity", "status", "score", "verdict",
+    "summary",
+)  # fmt: skip
 
 
 def _compliance_hit(
@@ -149,24 +177,23 @@ def _compliance_hit(
             )
         )
         return
-    conn.execute(
-        insert(risk_alerts),
-        {
-            "queue": "compliance",
-            "transaction_id": s.transaction_id,
-            "account_id": account_id,
-            "rule_id": rule_id,
-            "severity": severity,
-            "status": "open",
-            "score": a.score,
-            "verdict": a.verdict.value,
-            "summary": f"{rule_id}: {reason['detail']}"[:500],
-            "hits": 1,
-            "last_transaction_id": s.transaction_id,
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
+    alert = {
+        "queue": "compliance",
+        "transaction_id": s.transaction_id,
+        "account_id": account_id,
+        "rule_id": rule_id,
+        "severity": severity,
+        "status": "open",
+        "score": a.score,
+        "verdict": a.verdict.value,
+        "summary": f"{rule_id}: {reason['detail']}"[:500],
+        "hits": 1,
+        "last_transaction_id": s.transaction_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+    (alert_id,) = insert_returning_ids(conn, risk_alerts, [alert])
+    outbox.write(conn, [_opened({"id": alert_id, **alert}, now)])
 
 
 # --- reading the queues ----------------------------------------------------------------
@@ -462,6 +489,20 @@ def record_action(
         },
     )
     after = get_alert(conn, int(alert["id"]), queue=alert["queue"])
+    outbox.emit(  # the case's news for staff systems; the note stays in the case file
+        conn,
+        f"alert.{action}",
+        {
+            "alert_id": int(alert["id"]),
+            "queue": alert["queue"],
+            "status": after["status"],
+            "resolution": after["resolution"],
+            "transaction_id": alert["transaction_id"],
+            "account_id": alert["account_id"],
+        },
+        at=now,
+        account_id=alert["account_id"],
+    )
     audit.record(
         conn,
         actor_id=actor_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +36,19 @@ def score_of(conn: Connection, transaction_id: int) -> dict[str, Any] | None:
         .first()
     )
     return None if row is None else score_view(row)
+
+
+def stored_scores(conn: Connection, transaction_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The risk engine's newest stored score of each transaction (rescoring appends one);
+    the ledger reads them through `ledger.screening.StoredScores`."""
+    if not transaction_ids:
+        return {}
+    rows = conn.execute(
+        select(risk_scores)
+        .where(risk_scores.c.transaction_id.in_(list(transaction_ids)))
+        .order_by(risk_scores.c.id)  # in id order, so the newest of each is the one kept
+    ).mappings()
+    return {int(row["transaction_id"]): score_view(row) for row in rows}
 
 
 def score_view(row: Mapping[Any, Any]) -> dict[str, Any]:

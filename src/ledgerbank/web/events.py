@@ -1,14 +1,16 @@
 """Live updates for open dashboards: an authenticated server-sent-events stream of new activity.
 
-Each stream polls the database cheaply (rows with an id above the last one it sent, by primary
-key) and only shows what the caller may see: a customer their own accounts' transactions, staff
-with read access every transaction, and the alert queues of the roles that work them. A stream
-ends after fifteen seconds, so a revoked or expired token stops receiving events soon after and a
-stopping server is never held up for long; the browser reconnects with `Last-Event-ID`, and the
-new stream resumes after the last row the old one sent.
+Each stream polls the outbox (`ledgerbank.events`, the same events the broker and webhooks get)
+with a cursor that never skips an event committed late (`events.feed`), and only shows what the
+caller may see: a customer their own accounts' transaction events, staff with read access every
+posting, and the alert queues of the roles that work them. A stream ends after fifteen seconds,
+so a revoked or expired token stops receiving events soon after and a stopping server is never
+held up for long; the browser reconnects with `Last-Event-ID` (the cursor), and the new stream
+resumes where the old one was.
 
-A customer's feed follows the ledger's own visibility rule (a payee never learns of a payment
-that risk screening stopped) and reads such an attempt of their own as `declined`. Open streams
+A customer reads the customer-facing events of their own accounts: a payee never learns of a
+payment that risk screening stopped (it is told to the payer alone), who reads it as
+`declined`. Open streams
 are counted when a request is admitted, under a lock, so parallel opens cannot pass the caps;
 part of the server's streams is kept for staff.
 """
@@ -23,20 +25,19 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import ColumnElement, Connection, Table, func, select
+from sqlalchemy import ColumnElement, and_, or_
 from starlette.concurrency import run_in_threadpool
 
 from ledgerbank import errors
+from ledgerbank.events import feed
+from ledgerbank.events.tables import events
 from ledgerbank.identity.deps import DB, CurrentUser, Principal
 from ledgerbank.identity.permissions import Permission
 from ledgerbank.kit.db import Database
 from ledgerbank.kit.http import problem_responses
-from ledgerbank.kit.money import to_decimal_string
-from ledgerbank.ledger.policy import transactions_visible_to
-from ledgerbank.ledger.tables import transactions
-from ledgerbank.risk.tables import risk_alerts
 
 POLL_SECONDS = 1.5  # how often a stream looks for new rows
 STREAM_SECONDS = 15  # a stream's lifetime; the client reconnects (and re-authenticates)
@@ -51,12 +52,12 @@ router = APIRouter(tags=["events"])
 
 @dataclass
 class _Feed:
-    """One kind of row a stream follows: its event name, its table, the rows the caller may see."""
+    """One kind of event a stream follows: its SSE name, the outbox rows the caller may see,
+    and how one of them reads."""
 
     event: str
-    table: Table
-    render: Callable[[dict[str, Any]], dict[str, Any]]
-    visible: ColumnElement[bool] | None = None  # None: every row
+    visible: ColumnElement[bool]
+    render: Callable[[dict[str, Any]], dict[str, Any] | None]  # None: not for this caller
 
 
 @dataclass
@@ -86,52 +87,55 @@ class _Streams:
                 self.per_user.pop(user_id, None)
 
 
+_TRANSACTION_FIELDS = (
+    "type", "status", "amount", "currency", "from_account_id", "to_account_id", "description",
+    "created_at",
+)  # fmt: skip
+
+
 def _transaction_event(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "type": row["type"],
-        "status": row["status"],  # staff's feed: as stored
-        "amount": to_decimal_string(row["amount"], row["currency"]),
-        "currency": row["currency"],
-        "from_account_id": row["from_account_id"],
-        "to_account_id": row["to_account_id"],
-        "description": row["description"],
-        "created_at": row["created_at"].isoformat(),
-    }
-
-
-def _customer_transaction_event(row: dict[str, Any]) -> dict[str, Any]:
-    """What a customer's feed says: the payer's own stopped payment reads `declined`."""
-    event = _transaction_event(row)
-    if event["status"] == "blocked":
-        event["status"] = "declined"
+    """Staff's feed: a stopped payment reads `blocked`."""
+    event = _customer_transaction_event(row)
+    if row["type"] == "transaction.blocked":
+        event["status"] = "blocked"
     return event
 
 
-def _alert_event(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "queue": row["queue"],
-        "transaction_id": row["transaction_id"],
-        "account_id": row["account_id"],
-        "rule_id": row["rule_id"],
-        "severity": row["severity"],
-        "status": row["status"],
-        "score": row["score"],
-        "verdict": row["verdict"],
-        "summary": row["summary"],
-        "created_at": row["created_at"].isoformat(),
-    }
+def _customer_transaction_event(row: dict[str, Any]) -> dict[str, Any]:
+    """What a customer's feed says (the event's customer-facing body: a stopped payment of
+    their own reads `declined`)."""
+    body = orjson.loads(row["body"])
+    return {"id": body["transaction_id"], **{key: body[key] for key in _TRANSACTION_FIELDS}}
+
+
+_ALERT_FIELDS = (
+    "queue", "transaction_id", "account_id", "rule_id", "severity", "status", "score", "verdict",
+    "summary", "created_at",
+)  # fmt: skip
+
+
+def _alert_event(queues: list[str]) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+    def render(row: dict[str, Any]) -> dict[str, Any] | None:
+        body = orjson.loads(row["body"])
+        if body["queue"] not in queues:
+            return None
+        return {"id": body["alert_id"], **{key: body[key] for key in _ALERT_FIELDS}}
+
+    return render
 
 
 def _feeds(principal: Principal) -> list[_Feed]:
     """What the caller may follow: its own transactions or all of them, and its alert queues."""
     feeds: list[_Feed] = []
-    if principal.can(Permission.TRANSACTIONS_READ_ALL):
-        feeds.append(_Feed("transaction", transactions, _transaction_event))
+    transactions = feed.of_types("transaction.")
+    if principal.can(Permission.TRANSACTIONS_READ_ALL):  # one event per posting: no mirrors
+        visible = and_(transactions, events.c.mirror.is_(False))
+        feeds.append(_Feed("transaction", visible, _transaction_event))
     elif principal.can(Permission.TRANSACTIONS_READ_OWN):
-        visible = transactions_visible_to(principal)
-        feeds.append(_Feed("transaction", transactions, _customer_transaction_event, visible))
+        visible = and_(
+            transactions, events.c.owner_id == principal.id, events.c.audience == "customer"
+        )
+        feeds.append(_Feed("transaction", visible, _customer_transaction_event))
     queues = [
         queue
         for queue, permission in (
@@ -141,55 +145,40 @@ def _feeds(principal: Principal) -> list[_Feed]:
         if principal.can(permission)
     ]
     if queues:
-        feeds.append(_Feed("alert", risk_alerts, _alert_event, risk_alerts.c.queue.in_(queues)))
+        feeds.append(_Feed("alert", events.c.type == "alert.opened", _alert_event(queues)))
     return feeds
 
 
-def _newest_id(conn: Connection, table: Table) -> int:
-    return int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one())
-
-
-def _heads(database: Database, feeds: list[_Feed], last_event_id: str | None) -> dict[str, int]:
-    """Where each feed starts: after the ids of `Last-Event-ID` when resuming, else at now."""
-    resume = _parse_event_id(last_event_id)
+def _start(database: Database, last_event_id: str | None) -> feed.Cursor:
+    """Where a stream starts: after `Last-Event-ID` when resuming, else at now."""
     with database.read() as conn:
-        heads = {}
-        for feed in feeds:
-            newest = _newest_id(conn, feed.table)
-            heads[feed.event] = min(resume.get(feed.event, newest), newest)
-        return heads
-
-
-def _event_id(heads: dict[str, int]) -> str:
-    return ",".join(f"{event}={head}" for event, head in sorted(heads.items()))
-
-
-def _parse_event_id(value: str | None) -> dict[str, int]:
-    parsed: dict[str, int] = {}
-    for part in (value or "").split(",")[:10]:
-        event, _, head = part.partition("=")
-        if event and head.isdigit() and len(head) <= 19:
-            parsed[event] = int(head)
-    return parsed
+        now = feed.start(conn)
+        resumed = feed.Cursor.parse(last_event_id)
+        if resumed is None or resumed.head > now.head:
+            return now
+        return resumed
 
 
 def _news(
-    database: Database, feeds: list[_Feed], heads: dict[str, int]
+    database: Database, feeds: list[_Feed], cursor: feed.Cursor
 ) -> list[tuple[str, dict[str, Any], str]]:
-    """The rows written since `heads` (advanced in place), each with the event id after it."""
+    """The events committed since `cursor` (advanced in place), each with the stream's event
+    id after it. Both copies of a customer's transfer between their own accounts read as one."""
     found: list[tuple[str, dict[str, Any], str]] = []
+    if not feeds:
+        return found
     with database.read() as conn:
-        for feed in feeds:
-            table = feed.table
-            query = select(table).where(table.c.id > heads[feed.event])
-            if feed.visible is not None:
-                query = query.where(feed.visible)
-            rows = conn.execute(query.order_by(table.c.id).limit(BATCH)).mappings().all()
-            for row in rows:
-                heads[feed.event] = int(row["id"])
-                found.append((feed.event, feed.render(dict(row)), _event_id(heads)))
-            if not rows:  # skip past rows the caller may not see, so later polls start higher
-                heads[feed.event] = max(heads[feed.event], _newest_id(conn, table))
+        rows = feed.read(conn, cursor, or_(*(f.visible for f in feeds)), BATCH)
+    told: set[tuple[str, Any]] = set()
+    for row in rows:
+        for one in feeds:
+            if row["type"].split(".")[0] != one.event:
+                continue
+            data = one.render(row)
+            if data is None or (one.event, data["id"]) in told:
+                continue
+            told.add((one.event, data["id"]))
+            found.append((one.event, data, row["cursor"]))
     return found
 
 
@@ -226,20 +215,20 @@ def stream(
     streams = _streams(request)
     staff = principal.role != "customer"
     feeds = _feeds(principal)
-    heads = _heads(database, feeds, last_event_id)
+    cursor = _start(database, last_event_id)
     if not streams.admit(principal.id, staff=staff):
         raise errors.ServiceUnavailable("too many live streams are open; try again shortly")
 
     async def events() -> AsyncIterator[str]:
         yield "retry: 3000\n\n"
-        ready = {"role": principal.role.value, "feeds": sorted(heads)}
-        yield _frame("ready", ready, _event_id(heads))
+        ready = {"role": principal.role.value, "feeds": sorted(f.event for f in feeds)}
+        yield _frame("ready", ready, cursor.token())
         started = last_sent = time.monotonic()
         while time.monotonic() - started < STREAM_SECONDS:
             await asyncio.sleep(POLL_SECONDS)
             if await request.is_disconnected():
                 return
-            found = await run_in_threadpool(_news, database, feeds, heads)
+            found = await run_in_threadpool(_news, database, feeds, cursor)
             for event, data, event_id in found:
                 yield _frame(event, data, event_id)
                 last_sent = time.monotonic()

@@ -1,0 +1,21 @@
+"""Every job the worker runs, listed in one place (as `tables.py` lists every table).
+
+A domain defines its jobs beside its services (`Job(name, every, run)` from
+`ledgerbank.worker.registry`) and adds them to `JOBS` here; `ledgerbank worker` runs this list.
+"""
+
+from __future__ import annotations
+
+from ledgerbank.approvals.jobs import EXPIRE_PROPOSALS
+from ledgerbank.events.jobs import DELIVER_WEBHOOKS, PUBLISH_EVENTS
+from ledgerbank.worker.registry import Job, Registry
+
+JOBS: list[Job] = [
+    EXPIRE_PROPOSALS,
+    PUBLISH_EVENTS,
+    DELIVER_WEBHOOKS,
+]
+
+
+def registry() -> Registry:
+    return Registry(JOBS)

@@ -1,0 +1,130 @@
+"""/webhooks over the API: admin only and audited, a secret shown once, no private addresses,
+deliveries listed, dead letters redelivered."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from api_helpers import Bank, problem
+from events_helpers import Receiver
+from sqlalchemy import select, update
+
+from ledgerbank import errors
+from ledgerbank.audit.tables import audit_log
+from ledgerbank.events.addresses import Allowed, check_url
+from ledgerbank.events.delivery import Deliverer, verify
+from ledgerbank.events.publisher import Publisher
+from ledgerbank.events.tables import webhook_deliveries
+from ledgerbank.kit.clock import utcnow
+
+
+def _register(bank: Bank, url: str, kinds: list[str] | None = None) -> dict[str, object]:
+    answer = bank.post("admin", "/webhooks", {"url": url, "events": kinds or ["*"]})
+    assert answer.status_code == 201, answer.text
+    return dict(answer.json())
+
+
+def _deliver(bank: Bank) -> None:
+    Publisher(bank.database, None).run_once()
+    deliverer = Deliverer(bank.database, Allowed.parse("127.0.0.1/32"))
+    try:
+        deliverer.run_once()
+    finally:
+        deliverer.close()
+
+
+def test_only_admins_manage_webhooks_and_the_secret_is_shown_once(
+    bank: Bank, receiver: Receiver
+) -> None:
+    for who, status in (("alice", 403), (None, 401)):
+        assert (
+            bank.post(who, "/webhooks", {"url": receiver.url, "events": ["*"]}).status_code
+            == status
+        )
+        assert bank.get(who, "/webhooks").status_code == status
+    created = _register(bank, receiver.url, ["transaction.posted", "account.frozen"])
+    assert str(created["secret"]).startswith("whsec_")
+    listed = bank.get("admin", "/webhooks").json()["items"]
+    assert listed == [{k: v for k, v in created.items() if k != "secret"}]
+    with bank.database.read() as conn:
+        records = conn.execute(
+            select(audit_log.c.action, audit_log.c.after).where(
+                audit_log.c.entity_type == "webhook"
+            )
+        ).all()
+    assert [r.action for r in records] == ["webhook.created"]
+    assert str(created["secret"]) not in str(records[0].after)
+    assert bank.call("admin", "DELETE", f"/webhooks/{created['id']}").status_code == 204
+    assert bank.get("admin", "/webhooks").json()["items"] == []
+    gone = bank.get("admin", f"/webhooks/{created['id']}/deliveries")
+    problem(gone, 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/hook",
+        "http://localhost/hook",
+        "http://10.1.2.3/hook",
+        "http://192.168.0.10/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://0.0.0.0/hook",
+        "ftp://example.com/hook",
+        "http://user:pass@example.com/hook",
+    ],
+)
+def test_private_loopback_and_link_local_addresses_are_refused(url: str) -> None:
+    with pytest.raises(errors.WebhookUrlRefused):
+        check_url(url, Allowed())
+
+
+def test_the_api_refuses_a_private_address_unless_the_setting_allows_it(bank: Bank) -> None:
+    refused = bank.post("admin", "/webhooks", {"url": "http://10.0.0.8/hook", "events": ["*"]})
+    problem(refused, 422, "webhook_url_refused")
+    allowed = bank.post("admin", "/webhooks", {"url": "http://127.0.0.1:9/h", "events": ["*"]})
+    assert allowed.status_code == 201  # 127.0.0.1/32 is allowed in these tests
+    bad = bank.post("admin", "/webhooks", {"url": "http://127.0.0.1:9/h", "events": ["DROP TABLE"]})
+    problem(bad, 422, "validation_error")
+
+
+def test_a_failing_receiver_is_retried_then_dead_lettered_and_redelivered(
+    bank: Bank, receiver: Receiver
+) -> None:
+    hook = _register(bank, receiver.url, ["transaction.posted"])
+    account = bank.open_account("alice")
+    receiver.status = 500
+    bank.fund(account, "12.00")
+    _deliver(bank)
+    deliveries = bank.get("admin", f"/webhooks/{hook['id']}/deliveries").json()["items"]
+    (failed,) = deliveries
+    assert (failed["status"], failed["attempts"], failed["last_status_code"]) == ("pending", 1, 500)
+    assert failed["event_type"] == "transaction.posted"
+    # A day of retries goes by: the next failure makes it a dead letter.
+    bank.database.write(
+        lambda conn: conn.execute(
+            update(webhook_deliveries).values(
+                next_attempt_at=utcnow() - timedelta(seconds=1), retry_until=utcnow()
+            )
+        )
+    )
+    _deliver(bank)
+    dead = bank.get("admin", f"/webhooks/{hook['id']}/deliveries?status=dead").json()["items"]
+    assert [d["id"] for d in dead] == [failed["id"]]
+    assert dead[0]["attempts"] == 2
+    receiver.status = 204
+    again = bank.post("admin", f"/webhooks/{hook['id']}/deliveries/{failed['id']}/redeliver")
+    assert again.status_code == 200, again.text
+    assert again.json()["status"] == "pending"
+    _deliver(bank)
+    (done,) = bank.get("admin", f"/webhooks/{hook['id']}/deliveries").json()["items"]
+    assert (done["status"], done["attempts"]) == ("delivered", 3)
+    bodies = {body for body, _ in receiver.received}
+    assert len(bodies) == 1  # the same event each time: the receiver dedupes by its id
+    body, signature = receiver.received[-1]
+    at = float(signature.split(",")[0][2:])
+    assert verify(str(hook["secret"]), body, signature, now=at)
+    missing = bank.post("admin", f"/webhooks/{hook['id']}/deliveries/999999/redeliver")
+    problem(missing, 404, "not_found")
