@@ -38,12 +38,9 @@ class Permission(StrEnum):
     LEDGERGPT_ASK = "ledgergpt:ask"
     ACCOUNTS_FREEZE_OWN = "accounts:freeze_own"  # a customer freezes their own account
     APPROVALS_READ = "approvals:read"  # the four-eyes inbox (deciding needs the action's own)
-<<<<<<< HEAD
     CUSTOMERS_REVIEW = "customers:review"  # search customers, the customer view (casework)
-=======
     WEBHOOKS_MANAGE = "webhooks:manage"  # register, list, delete webhooks; redeliver
     JOBS_READ = "jobs:read"  # the worker's jobs and runs (GET /admin/jobs)
->>>>>>> main
 
 
 P = Permission
@@ -64,11 +61,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(
         {
             P.PROFILE_MANAGE,
-<<<<<<< HEAD
             P.CUSTOMERS_REVIEW,
-=======
             P.JOBS_READ,
->>>>>>> main
             P.MONEY_DEPOSIT_ANY,
             P.APPROVALS_READ,
             P.ACCOUNTS_READ_ALL,

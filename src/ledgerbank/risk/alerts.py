@@ -29,14 +29,11 @@ from sqlalchemy import (
 
 from ledgerbank import errors
 from ledgerbank.audit import service as audit
-<<<<<<< HEAD
 from ledgerbank.audit.tables import audit_log
+from ledgerbank.events import outbox
 from ledgerbank.identity.names import full_names
 from ledgerbank.identity.tables import users
-=======
-from ledgerbank.events import outbox
 from ledgerbank.kit.bulk import insert_returning_ids
->>>>>>> main
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.money import to_decimal_string
 from ledgerbank.kit.pagination import decode_cursor, encode_cursor
