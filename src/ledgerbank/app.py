@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 
 from ledgerbank import __version__, errors, jobs
+from ledgerbank.analytics.categories_router import router as categories_router
 from ledgerbank.analytics.router import router as analytics_router
 from ledgerbank.analytics.saved_router import router as saved_reports_router
 from ledgerbank.approvals.router import router as approvals_router
@@ -34,6 +35,7 @@ from ledgerbank.ledger.money import MoneyService
 from ledgerbank.ledger.router import router as ledger_router
 from ledgerbank.ledgergpt.router import router as ledgergpt_router
 from ledgerbank.proof.router import router as proof_router
+from ledgerbank.risk.customer_router import router as risk_customer_router
 from ledgerbank.risk.router import router as risk_router
 from ledgerbank.risk.scores import stored_scores
 from ledgerbank.risk.screen import build_screen
@@ -178,10 +180,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(proof_router)
     app.include_router(analytics_router)
+    app.include_router(categories_router)
     app.include_router(ledgergpt_router)
     app.include_router(risk_router)
     app.include_router(casework_router)
     app.include_router(saved_reports_router)
+    app.include_router(risk_customer_router)
     app.include_router(trust_router)
     app.include_router(approvals_router)
     app.include_router(worker_router)

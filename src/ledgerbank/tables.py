@@ -1,5 +1,6 @@
 """Every domain's tables, imported in one place so that the metadata is complete."""
 
+from ledgerbank.analytics.tables import spending_categories
 from ledgerbank.approvals.tables import approvals
 from ledgerbank.audit.tables import audit_chain, audit_checkpoints, audit_log
 from ledgerbank.casework.tables import sar_reports, saved_reports
@@ -17,6 +18,7 @@ from ledgerbank.ledger.tables import (
     entries,
     idempotency_keys,
     ledger_verifications,
+    saved_payees,
     transaction_flags,
     transactions,
 )
@@ -43,8 +45,10 @@ __all__ = [
     "risk_alerts",
     "risk_scores",
     "sar_reports",
+    "saved_payees",
     "saved_reports",
     "security_notices",
+    "spending_categories",
     "transaction_flags",
     "transactions",
     "users",

@@ -4,13 +4,16 @@ deliveries listed, dead letters redelivered."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from api_helpers import Bank, problem
+from api_helpers import STAFF_ROLES, Bank, api_settings, problem
 from events_helpers import Receiver
+from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from ledgerbank import errors
+from ledgerbank.app import create_app
 from ledgerbank.audit.tables import audit_log
 from ledgerbank.events.addresses import Allowed, check_url
 from ledgerbank.events.delivery import Deliverer, verify
@@ -128,3 +131,24 @@ def test_a_failing_receiver_is_retried_then_dead_lettered_and_redelivered(
     assert verify(str(hook["secret"]), body, signature, now=at)
     missing = bank.post("admin", f"/webhooks/{hook['id']}/deliveries/999999/redeliver")
     problem(missing, 404, "not_found")
+
+
+def test_only_the_admin_role_may_touch_webhooks(database_url: str, tmp_path: Path) -> None:
+    """Every webhook route x the six roles and no token: admins alone (403 for the others)."""
+    app = create_app(api_settings(database_url, tmp_path))
+    with TestClient(app) as client:
+        world = Bank(app=app, client=client, database=app.state.db)
+        world.add_users({"alice": "customer"} | {role: role for role in STAFF_ROLES})
+        routes = [
+            ("GET", "/webhooks"),
+            ("POST", "/webhooks"),
+            ("DELETE", "/webhooks/1"),
+            ("GET", "/webhooks/1/deliveries"),
+            ("POST", "/webhooks/1/deliveries/1/redeliver"),
+        ]
+        for who in ("alice", *STAFF_ROLES, None):
+            for method, path in routes:
+                body = {"url": "https://example.com/hook", "events": ["*"]}
+                answer = world.call(who, method, path, json=body if method == "POST" else None)
+                expected = {None: {401}, "admin": {200, 201, 404, 422}}.get(who, {403})
+                assert answer.status_code in expected, (who, method, path, answer.text)

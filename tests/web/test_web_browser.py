@@ -216,6 +216,8 @@ def test_register_set_pin_and_move_money_with_it(web: WebPage) -> None:
             transfer.get_by_label("Amount").fill(f"{n}.00")
             transfer.get_by_label("Transaction PIN").fill("4321")
             transfer.get_by_role("button", name="Transfer").click()
+            # confirmation of payee: the review names the holder before any money moves
+            result.get_by_role("button", name="Confirm and pay").click()
             expect(result).to_contain_text(re.compile(rf"Transferred \${n}\.00|No money moved"))
             if result.get_by_role("alert").count():
                 break

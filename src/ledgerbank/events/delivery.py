@@ -15,8 +15,9 @@ import hashlib
 import hmac
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -27,6 +28,7 @@ from ledgerbank import errors
 from ledgerbank.events.addresses import Allowed, check_url
 from ledgerbank.events.outbox import envelope
 from ledgerbank.events.tables import events, webhook_deliveries, webhooks
+from ledgerbank.kit.bulk import update_rows
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.db import Database
 
@@ -34,6 +36,7 @@ SIGNATURE_HEADER = "Ledgerbank-Signature"
 FIRST_DELAY = 10.0  # seconds before the first retry
 MAX_DELAY = 3600.0
 CLAIM_SECONDS = 60  # a claimed delivery is not due again for this long
+SENDERS = 8  # deliveries in flight at once (different accounts or webhooks)
 
 
 def sign(secret: str, body: bytes, at: int) -> str:
@@ -79,9 +82,13 @@ class Deliverer:
         self.database = database
         self.allowed = allowed
         self.batch = batch
-        self.client = httpx.Client(timeout=timeout, follow_redirects=False)
+        self.client = httpx.Client(
+            timeout=timeout, follow_redirects=False, limits=httpx.Limits(max_connections=SENDERS)
+        )
+        self.pool = ThreadPoolExecutor(SENDERS, thread_name_prefix="webhooks")
 
     def close(self) -> None:
+        self.pool.shutdown()
         self.client.close()
 
     def _claim(self, conn: Connection) -> list[dict[str, Any]]:
@@ -109,6 +116,7 @@ class Deliverer:
                 webhook_deliveries.c.id.label("delivery_id"),
                 webhook_deliveries.c.attempts,
                 webhook_deliveries.c.retry_until,
+                webhook_deliveries.c.webhook_id,
                 webhooks.c.url,
                 webhooks.c.secret,
                 events,
@@ -123,9 +131,16 @@ class Deliverer:
     def run_once(self) -> DeliveryRound:
         claimed = self.database.write(self._claim)
         outcome = DeliveryRound()
-        results = [(row, *self._send(row)) for row in claimed]
-        if results:
-            self.database.write(lambda conn: self._record(conn, results, outcome))
+        if not claimed:
+            return outcome
+        # Deliveries of different accounts (and webhooks) go out side by side; each
+        # account's, to one webhook, one after another in their order.
+        lanes: dict[tuple[int, int | None], list[dict[str, Any]]] = {}
+        for row in claimed:
+            lanes.setdefault((int(row["webhook_id"]), row["account_id"]), []).append(row)
+        sent = list(self.pool.map(lambda lane: [(r, *self._send(r)) for r in lane], lanes.values()))
+        results = [result for lane in sent for result in lane]
+        self.database.write(lambda conn: self._record(conn, results, outcome))
         return outcome
 
     def _send(self, row: dict[str, Any]) -> tuple[int | None, str | None]:
@@ -155,32 +170,37 @@ class Deliverer:
         results: list[tuple[dict[str, Any], int | None, str | None]],
         outcome: DeliveryRound,
     ) -> None:
+        """Every result in one statement (a redelivery or delete in between is not undone:
+        only deliveries still pending change)."""
         now = utcnow()
+        rows = []
         for row, status_code, error in results:
-            values: dict[str, Any] = {
-                "attempts": int(row["attempts"]) + 1,
-                "last_attempt_at": now,
-                "last_status_code": status_code,
-                "last_error": error,
-            }
+            attempts = int(row["attempts"]) + 1
+            status, delivered_at, next_at = "pending", None, now
             if error is None:
-                values.update(status="delivered", delivered_at=now)
+                status, delivered_at = "delivered", now
                 outcome.delivered += 1
-            elif _over(row["retry_until"], now):
-                values.update(status="dead")
+            elif now >= row["retry_until"]:
+                status = "dead"
                 outcome.dead += 1
             else:
-                values.update(next_attempt_at=now + timedelta(seconds=backoff(values["attempts"])))
+                next_at = now + timedelta(seconds=backoff(attempts))
                 outcome.failed += 1
-            conn.execute(
-                update(webhook_deliveries)
-                .where(
-                    webhook_deliveries.c.id == row["delivery_id"],
-                    webhook_deliveries.c.status == "pending",
-                )
-                .values(**values)
+            rows.append(
+                {
+                    "id": row["delivery_id"],
+                    "status": status,
+                    "attempts": attempts,
+                    "next_attempt_at": next_at,
+                    "last_attempt_at": now,
+                    "last_status_code": status_code,
+                    "last_error": error,
+                    "delivered_at": delivered_at,
+                }
             )
-
-
-def _over(retry_until: datetime, now: datetime) -> bool:
-    return now >= retry_until
+        pending = select(webhook_deliveries.c.id).where(
+            webhook_deliveries.c.id.in_([r["id"] for r in rows]),
+            webhook_deliveries.c.status == "pending",
+        )
+        still = set(conn.execute(pending.with_for_update()).scalars())
+        update_rows(conn, webhook_deliveries, "id", [r for r in rows if r["id"] in still])

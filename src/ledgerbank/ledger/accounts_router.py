@@ -20,7 +20,7 @@ from ledgerbank.kit.exports import CSV_MEDIA_TYPE
 from ledgerbank.kit.http import LedgerRoute, problem_responses
 from ledgerbank.kit.money import to_decimal_string
 from ledgerbank.kit.pagination import DEFAULT_LIMIT, Cursor, Limit
-from ledgerbank.ledger import accounts, exports, freezes, lookups, policy, statements
+from ledgerbank.ledger import accounts, exports, freezes, lookups, parties, policy, statements
 from ledgerbank.ledger.approval_actions import UNFREEZE_COMPLIANCE
 from ledgerbank.ledger.listing import account_page
 from ledgerbank.ledger.schemas import (
@@ -158,14 +158,12 @@ def find_payee(
         full_name = conn.execute(
             select(users.c.full_name).where(users.c.id == row["owner_id"])
         ).scalar_one()
-    first, _, rest = str(full_name).strip().partition(" ")
-    holder = f"{first} {rest.strip()[:1]}." if rest.strip() else first
     return Payee(
         account_id=row["id"],
         account_number=row["account_number"],
         account_type=row["account_type"],
         currency=row["currency"],
-        holder=holder,
+        holder=parties.holder_name(str(full_name)),
     )
 
 

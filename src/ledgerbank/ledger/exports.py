@@ -37,13 +37,39 @@ def statement_csv(statement: Statement) -> bytes:
     return to_csv(columns, (entry.model_dump() for entry in statement.entries))
 
 
-def transactions_csv(transactions: Iterable[Transaction]) -> Iterator[bytes]:
+# What a customer exports: the sides by name and masked number, never internal account ids.
+CUSTOMER_TRANSACTION_COLUMNS = (
+    *TRANSACTION_COLUMNS[:6],
+    ExportColumn("from_name"),
+    ExportColumn("from_account"),
+    ExportColumn("to_name"),
+    ExportColumn("to_account"),
+    ExportColumn("description"),
+)
+
+STAFF_TRANSACTION_COLUMNS = (
+    *TRANSACTION_COLUMNS,
+    ExportColumn("from_name"),
+    ExportColumn("to_name"),
+)
+
+
+def _flat(transaction: Transaction) -> dict[str, object]:
+    row = transaction.model_dump()
+    for side in ("from", "to"):
+        party = row.pop(f"{side}_party", None) or {"name": "cash", "account_number": ""}
+        row[f"{side}_name"], row[f"{side}_account"] = party["name"], party["account_number"]
+    return row
+
+
+def transactions_csv(transactions: Iterable[Transaction], *, staff: bool) -> Iterator[bytes]:
     """The header line, then one line per transaction, for a streamed download."""
-    yield to_csv(TRANSACTION_COLUMNS, ())
+    columns = STAFF_TRANSACTION_COLUMNS if staff else CUSTOMER_TRANSACTION_COLUMNS
+    yield to_csv(columns, ())
     for transaction in transactions:
-        row = transaction.model_dump()
+        row = _flat(transaction)
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\r\n").writerow(
-            [csv_value(column, row) for column in TRANSACTION_COLUMNS]
+            [csv_value(column, row) for column in columns]
         )
         yield buffer.getvalue().encode()

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Connection, RowMapping, Select, and_, func
 
 from ledgerbank import errors
 from ledgerbank.audit.tables import audit_log
+from ledgerbank.identity.tables import users
 from ledgerbank.kit.db import Database
 from ledgerbank.kit.money import EXPONENTS, exponent
 from ledgerbank.kit.pagination import decode_cursor, encode_cursor
@@ -102,8 +103,25 @@ def _conditions(filters: HistoryFilter) -> list[ColumnElement[bool]]:
         ]
         if text.isdigit() and len(text) <= 18:
             matches.append(T.id == int(text))
+        # the counterparty: a holder's name, or the last digits of an account number
+        named = _accounts_matching(text)
+        matches.extend((T.from_account_id.in_(named), T.to_account_id.in_(named)))
         found.append(or_(*matches))
     return found
+
+
+def _accounts_matching(text: str) -> Select[tuple[int]]:
+    """Customer accounts whose holder's name holds the text, or whose number ends with it."""
+    holder: ColumnElement[bool] = func.lower(users.c.full_name).like(
+        _like_pattern(text), escape="\\"
+    )
+    if text.isdigit() and 4 <= len(text) <= 12:
+        holder = or_(holder, accounts.c.account_number.like(f"%{text}"))
+    return (
+        select(accounts.c.id)
+        .join(users, users.c.id == accounts.c.owner_id)
+        .where(accounts.c.is_internal == 0, holder)
+    )
 
 
 def _after(sort: str, cursor: str) -> ColumnElement[bool]:
@@ -179,13 +197,33 @@ def iter_history(
     database: Database, visible: ColumnElement[bool], filters: HistoryFilter
 ) -> Iterator[dict[str, Any]]:
     """Every matching transaction, read a chunk per short read transaction (for exports)."""
+    for rows in iter_history_chunks(database, visible, filters):
+        yield from rows
+
+
+def iter_history_chunks(
+    database: Database, visible: ColumnElement[bool], filters: HistoryFilter
+) -> Iterator[list[dict[str, Any]]]:
+    """The matching transactions a chunk at a time, each read in its own short transaction."""
     cursor: str | None = None
     while True:
         with database.read() as conn:
             rows, cursor = history_page(conn, visible, filters, limit=EXPORT_CHUNK, cursor=cursor)
-        yield from rows
+        yield rows
         if cursor is None:
             return
+
+
+def balances_after(conn: Connection, account_id: int, transaction_ids: list[int]) -> dict[int, int]:
+    """The account's balance right after each of the transactions (a running balance)."""
+    if not transaction_ids:
+        return {}
+    rows = conn.execute(
+        select(entries.c.transaction_id, entries.c.balance_after)
+        .where(entries.c.account_id == account_id, entries.c.transaction_id.in_(transaction_ids))
+        .order_by(entries.c.id)
+    )
+    return {int(t): int(b) for t, b in rows if b is not None}
 
 
 def legs_of(conn: Connection, transaction_id: int) -> list[RowMapping]:

@@ -9,6 +9,7 @@ from ledgerbank.ledger import (
     books_router,
     import_router,
     limits_router,
+    payees_router,
     transactions_router,
 )
 
@@ -18,3 +19,4 @@ router.include_router(transactions_router.router)
 router.include_router(import_router.router)
 router.include_router(books_router.router)
 router.include_router(limits_router.router)
+router.include_router(payees_router.router)

@@ -19,6 +19,7 @@ from sqlalchemy import RowMapping
 from ledgerbank.kit.clock import as_utc
 from ledgerbank.kit.money import to_decimal_string
 from ledgerbank.ledger.freezes import customer_message
+from ledgerbank.ledger.parties import Party
 from ledgerbank.ledger.tables import CUSTOMER_ACCOUNT_TYPES
 
 # Ids are BIGINT in every database: anything larger is refused before it reaches a query.
@@ -289,6 +290,15 @@ class Transaction(BaseModel):
     reverses_id: int | None = None
     batch_id: str | None = None
     risk: Risk | None = Field(default=None, description="staff only; null for customers")
+    from_party: Party | None = Field(
+        default=None,
+        description="who sent it: the holder's name as the bank holds it and a "
+        "masked account number (customers), full for staff; null for cash",
+    )
+    to_party: Party | None = Field(default=None, description="who received it (as from_party)")
+    balance_after: str | None = Field(
+        default=None, description="with `account_id`: that account's balance after it"
+    )
 
     @classmethod
     def from_row(cls, row: RowMapping | dict[str, Any], risk: dict[str, Any] | None) -> Transaction:
@@ -314,6 +324,7 @@ class TransactionEntry(BaseModel):
     currency: str
     balance_after: str | None = Field(description="null on accounts the caller may not read")
     posted_at: datetime
+    party: Party | None = Field(default=None, description="whose account, in words")
 
 
 class Flag(BaseModel):

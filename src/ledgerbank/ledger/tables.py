@@ -168,3 +168,16 @@ ledger_verifications = Table(
     Column("started_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime, nullable=False),
 )
+
+# A customer's saved payees: another customer's account under the nickname the customer chose
+# (the holder's name is read from the account's owner whenever it is shown, never copied).
+saved_payees = Table(
+    "saved_payees",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("owner_id", BigId, ForeignKey("users.id"), nullable=False),
+    Column("account_id", BigId, ForeignKey("accounts.id"), nullable=False),
+    Column("nickname", String(80), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("owner_id", "account_id"),
+)

@@ -9,6 +9,7 @@ attempt) and answered 422: `payment_declined` to a customer, `blocked_by_risk` t
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -37,6 +38,7 @@ from ledgerbank.ledger import (
     history,
     idempotency,
     orders,
+    parties,
     payees,
     policy,
     posting,
@@ -332,10 +334,13 @@ def transaction_history(
     )
     visible = policy.transactions_visible_to(principal)
     staff = policy.sees_all_transactions(principal)
+    viewer = None if staff else principal.id
     if format == "csv":
-        every = history.iter_history(database, visible, filters)
         lines = exports.transactions_csv(
-            Transaction.from_row(policy.as_seen(row, staff=staff), None) for row in every
+            _exported(
+                database, history.iter_history_chunks(database, visible, filters), staff, viewer
+            ),
+            staff=staff,
         )
         return StreamingResponse(
             lines,
@@ -344,18 +349,54 @@ def transaction_history(
         )
     with database.read() as conn:
         rows, next_cursor = history.history_page(conn, visible, filters, limit=limit, cursor=cursor)
-        risks = history.recorded_risks(conn, [row["id"] for row in rows], stored)
+        ids = [row["id"] for row in rows]
+        risks = history.recorded_risks(conn, ids, stored)
         own = policy.own_accounts(conn, principal)
+        named = parties.parties_of(conn, _account_ids(rows), viewer_id=viewer)
+        running = (
+            history.balances_after(conn, account_id, ids)
+            if account_id is not None and (own is None or account_id in own)
+            else {}
+        )
     return TransactionPage(
         items=[
             Transaction.from_row(
                 policy.as_seen(row, staff=staff),
                 policy.risk_as_seen(risks.get(row["id"]), row, own),
+            ).model_copy(
+                update={
+                    **parties.sides(named, row),
+                    "balance_after": _money_or_none(running.get(row["id"]), row["currency"]),
+                }
             )
             for row in rows
         ],
         next_cursor=next_cursor,
     )
+
+
+def _account_ids(rows: Iterable[Mapping[Any, Any]]) -> list[int | None]:
+    return [i for row in rows for i in (row["from_account_id"], row["to_account_id"])]
+
+
+def _money_or_none(minor: int | None, currency: str) -> str | None:
+    return None if minor is None else to_decimal_string(minor, currency)
+
+
+def _exported(
+    database: Database,
+    chunks: Iterable[list[dict[str, Any]]],
+    staff: bool,
+    viewer: int | None,
+) -> Iterator[Transaction]:
+    """The export's transactions, each with the names of its sides (read a chunk at a time)."""
+    for rows in chunks:
+        with database.read() as conn:
+            named = parties.parties_of(conn, _account_ids(rows), viewer_id=viewer)
+        for row in rows:
+            yield Transaction.from_row(policy.as_seen(row, staff=staff), None).model_copy(
+                update=parties.sides(named, row)
+            )
 
 
 @router.get(
@@ -378,6 +419,11 @@ def get_transaction(
             policy.own_accounts(conn, principal),
         )
         flagged = flags.flags_of(conn, transaction_id) if staff else None
+        named = parties.parties_of(
+            conn,
+            [*_account_ids([row]), *(leg["account_id"] for leg in legs)],
+            viewer_id=None if staff else principal.id,
+        )
     entry_views = [
         TransactionEntry(
             account_id=leg["account_id"],
@@ -388,11 +434,14 @@ def get_transaction(
             or not policy.sees_balance_of(principal, leg["owner_id"])
             else to_decimal_string(int(leg["balance_after"]), leg["currency"]),
             posted_at=leg["posted_at"],
+            party=named.get(int(leg["account_id"])),
         )
         for leg in legs
     ]
     return TransactionDetail(
-        **Transaction.from_row(policy.as_seen(row, staff=staff), risk).model_dump(),
+        **Transaction.from_row(policy.as_seen(row, staff=staff), risk)
+        .model_copy(update=parties.sides(named, row))
+        .model_dump(),
         entries=entry_views,
         reversed_by_id=reversed_by,
         flags=None if flagged is None else [Flag.model_validate(dict(f)) for f in flagged],

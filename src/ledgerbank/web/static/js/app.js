@@ -31,6 +31,7 @@ const views = {
   "/security": () => import("./views/security.js"),
   "/customers": () => import("./views/customers.js"),
   "/customers/:id": () => import("./views/customer.js"),
+  "/payees": () => import("./views/payees.js"),
 };
 for (const [pattern, load] of Object.entries(views)) route(pattern, load);
 route("/signin", () => import("./views/signin.js"));
@@ -85,6 +86,19 @@ function buildShell(session) {
       main,
     ),
   );
+  // The phone menu closes on a tap on any link (the page you are on too), Escape, a tap outside.
+  const menuButton = layout.querySelector(".menu-toggle");
+  const closeMenu = () => layout.classList.contains("nav-open") && toggleMenu(menuButton, false);
+  nav.addEventListener("click", (event) => event.target.closest("a") && closeMenu());
+  layout.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && layout.classList.contains("nav-open")) {
+      closeMenu();
+      menuButton.focus();
+    }
+  });
+  layout.addEventListener("pointerdown", (event) => {
+    if (!event.target.closest(".sidebar, .menu-toggle")) closeMenu();
+  });
   onLiveState((state) => {
     liveIndicator.dataset.state = state;
     liveIndicator.textContent = { open: "Live", connecting: "Connecting…", error: "Reconnecting…", closed: "Offline" }[state];

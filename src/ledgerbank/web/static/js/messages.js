@@ -84,3 +84,35 @@ export function fieldOf(loc) {
   const parts = (loc || []).filter((part) => !["body", "query", "path", "header"].includes(part));
   return parts.join(".").replaceAll("_", " ");
 }
+
+// A second line some answers earn: PIN attempts left, when a lock ends, when to retry. Never the
+// server's own detail, which is written for logs ("account 3 has 363.14 USD available").
+const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+export function noteFor(code, problem = {}) {
+  if (code === "invalid_pin" && Number.isInteger(problem.attempts_left)) {
+    const left = problem.attempts_left;
+    if (left <= 1) return "Careful: one more wrong PIN locks payments from your accounts for a while.";
+    return `You have ${left} attempts left before payments are locked for a while.`;
+  }
+  const until = problem.locked_until || problem.blocked_until;
+  if (until && !Number.isNaN(new Date(until).getTime())) return `Locked until ${clock.format(new Date(until))}.`;
+  if (Number.isInteger(problem.retry_after) && problem.retry_after > 0) {
+    const minutes = Math.ceil(problem.retry_after / 60);
+    return minutes > 1 ? `Try again in about ${minutes} minutes.` : "Try again in a minute.";
+  }
+  return null;
+}
+
+// The server's field messages in plain words: never a regular expression or a type name.
+export function plainFieldMessage(message) {
+  const text = String(message || "").replace(/^Value error,\s*/, "");
+  if (/should match pattern|string_pattern_mismatch/i.test(text)) return "is not in the expected format";
+  if (/^Field required$/i.test(text)) return "is required";
+  if (/valid (integer|number|decimal)/i.test(text)) return "must be a number";
+  if (/valid date/i.test(text)) return "must be a date";
+  return text.replace(/`/g, "");
+}
+
+export function knownCode(code) {
+  return Boolean(code && MESSAGES[code]);
+}

@@ -10,6 +10,7 @@ export const NAV = [
   { path: "/accounts", label: same("Accounts"), roles: EVERYONE, group: "Banking" },
   { path: "/move", label: same("Transactions"), roles: ["customer"], group: "Banking" },
   { path: "/history", label: (role) => (role === "customer" ? "History" : "All transactions"), roles: EVERYONE, group: "Banking" },
+  { path: "/payees", label: same("Payees"), roles: ["customer"], group: "Banking" },
   { path: "/insights", label: same("Insights"), roles: ["customer"], group: "Banking" },
   { path: "/fraud", label: same("Fraud alerts"), roles: ["fraud_analyst", "admin"], group: "Workspace" },
   { path: "/customers", label: same("Customers"), roles: ["fraud_analyst", "compliance_officer", "admin"], group: "Workspace" },

@@ -1,7 +1,7 @@
 // DOM helpers: elements built with text nodes only (never innerHTML), forms, tables, messages.
 
 import { ApiError } from "./api.js";
-import { fieldOf } from "./messages.js";
+import { fieldOf, knownCode, noteFor, plainFieldMessage } from "./messages.js";
 import { money, title } from "./format.js";
 
 let uid = 0;
@@ -124,17 +124,41 @@ export function errorBox(error, { titleText } = {}) {
   }
   const fieldErrors = error.errors.map((item) => {
     const where = fieldOf(item.loc);
-    return h("li", {}, where ? `${where}: ${item.msg}` : item.msg);
+    const message = plainFieldMessage(item.msg);
+    return h("li", {}, where ? `${where}: ${message}` : message);
   });
-  const detail = error.detail && error.detail !== error.message ? h("div", { class: "detail" }, error.detail) : null;
+  // One clear message: ours for a code we know (the server's detail is for its logs), the
+  // server's own words only for a code we do not, or a rule with no field to point at.
+  let heading = titleText || error.message;
+  let detail = null;
+  if (error.code === "validation_error" && !fieldErrors.length && error.detail) heading = titleText || sentence(plainFieldMessage(error.detail));
+  else if (!knownCode(error.code) && error.detail && error.detail !== error.message) detail = h("div", { class: "detail" }, sentence(error.detail));
+  const note = noteFor(error.code, error.problem);
   return h(
     "div",
     { class: "alert error", role: "alert", dataset: { code: error.code } },
-    h("div", { class: "title" }, titleText || error.message),
+    h("div", { class: "title" }, heading),
+    note ? h("div", { class: "detail" }, note) : null,
     detail,
     fieldErrors.length ? h("ul", {}, fieldErrors) : null,
   );
 }
+
+function sentence(text) {
+  const trimmed = String(text).trim();
+  const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+}
+
+// An error left from an earlier submit goes when the browser's own check stops the next one.
+document.addEventListener(
+  "invalid",
+  (event) => {
+    const scope = event.target.form?.closest("main, dialog, .auth-card");
+    for (const box of scope ? scope.querySelectorAll(".alert.error") : []) box.remove();
+  },
+  true,
+);
 
 // Marks the inputs a validation error points at, so the user sees which field to fix.
 export function markInvalid(form, error) {

@@ -1,10 +1,10 @@
 // Accounts: a customer's cards (and opening a new one); for staff, every account, with freeze
 // and unfreeze for the roles allowed to.
 
-import { get, post } from "../api.js";
-import { dateTime, money } from "../format.js";
+import { download, get, post } from "../api.js";
+import { dateTime, dayEnd, dayStart, isoDay, money, startOfMonth } from "../format.js";
 import { href } from "../router.js";
-import { amountCell, badge, clear, compact, errorBox, field, formValues, h, loading, okBox, statusBadge, submitting, table } from "../ui.js";
+import { amountCell, badge, clear, compact, errorBox, field, formValues, h, loading, okBox, statusBadge, submitting, table, toast } from "../ui.js";
 import { isStaff } from "../nav.js";
 import { customerFreezeButton, freezeButton } from "./freeze.js";
 import { namesOf } from "./staff-names.js";
@@ -25,12 +25,14 @@ export default async function render(ctx) {
     field({ label: "Currency", name: "currency", value: "USD", required: true, maxlength: 3, minlength: 3, pattern: "[A-Za-z]{3}", autocapitalize: "characters", hint: "ISO code, e.g. USD, EUR" }),
     h("div", { class: "field" }, h("button", { type: "submit", class: "btn primary" }, "Open account")),
   );
-  main.append(ctx.heading("Accounts"), list, h("section", { class: "card section" }, h("h2", {}, "Open a new account"), form, out));
+  const statements = h("section", { class: "card section", "aria-label": "Statements" }, h("h2", {}, "Statements"), loading());
+  main.append(ctx.heading("Accounts"), list, statements, freezeHelp(), h("section", { class: "card section" }, h("h2", {}, "Open a new account"), form, out));
 
   const load = async () => {
     const accounts = (await get("/accounts/")).items;
     if (!ctx.alive()) return;
     clear(list, accounts.length ? accounts.map((account) => accountCard(account, out, load)) : h("p", { class: "empty" }, "You have no accounts yet: open one below."));
+    if (!statements.querySelector("form")) clear(statements, h("h2", {}, "Statements"), statementForm(accounts));
   };
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -43,6 +45,49 @@ export default async function render(ctx) {
   });
   ctx.live("transaction", () => load());
   await load();
+}
+
+// A statement for a period, as PDF or CSV: the period's entries with opening and closing balances.
+function statementForm(accounts) {
+  if (!accounts.length) return h("p", { class: "empty" }, "Statements appear once you have an account.");
+  const out = h("div", { "aria-live": "polite" });
+  const today = new Date();
+  const form = h(
+    "form",
+    { class: "fields", "aria-label": "Download a statement" },
+    field({ label: "Account", name: "account_id", type: "select", required: true, options: accounts.map((a) => [a.id, `${a.account_type.charAt(0).toUpperCase()}${a.account_type.slice(1)} ··${String(a.account_number).slice(-4)} (${a.currency})`]) }),
+    field({ label: "From", name: "from", type: "date", required: true, value: isoDay(startOfMonth(today)), max: isoDay(today) }),
+    field({ label: "To", name: "to", type: "date", required: true, value: isoDay(today), max: isoDay(today) }),
+    h("div", { class: "field" }, h("div", { class: "row" }, h("button", { type: "submit", class: "btn primary", value: "pdf" }, "Download PDF"), h("button", { type: "submit", class: "btn", value: "csv" }, "Download CSV"))),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const format = event.submitter?.value || "pdf";
+    const values = formValues(form);
+    clear(out);
+    if (values.from > values.to) {
+      clear(out, h("div", { class: "alert error", role: "alert" }, h("div", { class: "title" }, "The start date must not be after the end date.")));
+      return;
+    }
+    try {
+      const file = await download("GET", `/accounts/${values.account_id}/statement`, { query: { from: dayStart(values.from), to: dayEnd(values.to), format }, filename: `statement.${format}` });
+      toast(`Downloaded ${file.name}.`, "ok");
+    } catch (error) {
+      clear(out, errorBox(error));
+    }
+  });
+  return h("div", { class: "stack" }, h("p", { class: "muted" }, "Every entry of the period with the balance before and after it."), form, out);
+}
+
+function freezeHelp() {
+  return h(
+    "section",
+    { class: "card section freeze-help", "aria-label": "Freezing an account" },
+    h("h2", {}, "Lost your card, or see a payment you don't recognise?"),
+    h("p", {}, "Freeze the account with its “Freeze account” button: no money can leave or enter it until it is unfrozen."),
+    h("ul", {}, h("li", {}, "A freeze you made yourself: you lift it here with “Unfreeze”, whenever you are ready."), h("li", {}, "A freeze made by the bank: the bank lifts it after its review. Contact us if you need help.")),
+    h("p", { class: "muted" }, "To report one payment, open it from History and choose “I don't recognise this”."),
+  );
 }
 
 function accountCard(account, out, reload) {

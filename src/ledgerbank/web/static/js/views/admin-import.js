@@ -13,7 +13,7 @@ export default async function render(ctx) {
   const form = h(
     "form",
     { class: "stack", "aria-label": "Import history" },
-    h("div", { class: "field" }, h("label", { for: fileId }, "CSV file"), h("input", { id: fileId, name: "file", type: "file", accept: ".csv,text/csv", required: true, "aria-describedby": `${fileId}-hint` }), h("div", { class: "hint", id: `${fileId}-hint` }, `Columns: ${COLUMNS}. Accounts are named by account number; timestamps are kept.`)),
+    h("div", { class: "field" }, h("label", { for: fileId }, "CSV file"), h("input", { id: fileId, name: "file", type: "file", accept: ".csv,text/csv", required: true, "aria-describedby": `${fileId}-hint` }), h("div", { class: "hint", id: `${fileId}-hint` }, `Columns: ${COLUMNS}. Accounts are named by account number; timestamps are kept. Each row must be later than the latest entry of each of its accounts (history is added after what is already booked); an earlier row is refused with its line number.`)),
     h("div", { class: "row" }, checkbox({ label: "Dry run (report what would be posted, post nothing)", name: "dry_run", checked: true }), checkbox({ label: "Partial (post the good rows even if some are bad)", name: "partial" })),
     h("div", { class: "row" }, h("button", { type: "submit", class: "btn primary" }, "Upload")),
   );

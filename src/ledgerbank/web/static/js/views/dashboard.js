@@ -36,8 +36,9 @@ export default async function render(ctx) {
     cards,
     stat("Total balance", h("span", { class: "amount" }, totalText), Object.keys(totals).length > 1 ? "per currency" : null),
     stat("Accounts", count(accounts.length), `${active} active`),
-    summary ? stat("Income this month", h("span", { class: "amount" }, money(summary.income, summary.currency))) : null,
-    summary ? stat("Expenses this month", h("span", { class: "amount" }, money(summary.expenses, summary.currency))) : null,
+    // An empty bank still names its currency: "$0.00", never a bare "0.00".
+    summary ? stat("Income this month", h("span", { class: "amount" }, money(summary.income, summary.currency || accounts[0]?.currency || "USD"))) : null,
+    summary ? stat("Expenses this month", h("span", { class: "amount" }, money(summary.expenses, summary.currency || accounts[0]?.currency || "USD"))) : null,
     summaryError ? errorBox(summaryError, { titleText: "This month's income and expenses are unavailable." }) : null,
   );
 

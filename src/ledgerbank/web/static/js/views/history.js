@@ -6,7 +6,7 @@ import { dateTime, dayEnd, dayStart, title } from "../format.js";
 import { href, setQuery } from "../router.js";
 import { amountCell, amountField, clear, errorBox, field, formValues, h, loading, statusBadge, table, toast, verdictBadge } from "../ui.js";
 import { isStaff } from "../nav.js";
-import { accountLabel, counterparty, direction } from "./parts.js";
+import { accountLabel, detailsCell, direction } from "./parts.js";
 
 const TYPES = ["deposit", "withdrawal", "transfer", "fee", "journal", "reversal"];
 const STATUSES = ["posted", "blocked", "reversed"];
@@ -35,7 +35,7 @@ export default async function render(ctx) {
       amountField({ label: "Max amount", name: "max_amount", value: query.max_amount }),
       field({ label: "From", name: "from", type: "date", value: query.from }),
       field({ label: "To", name: "to", type: "date", value: query.to }),
-      field({ label: "Search", name: "q", type: "search", value: query.q, placeholder: "description or id" }),
+      field({ label: "Search", name: "q", type: "search", value: query.q, placeholder: staff ? "name, description or id" : "payee, description or id" }),
     ),
     h(
       "div",
@@ -72,12 +72,15 @@ export default async function render(ctx) {
       return;
     }
     if (!ctx.alive()) return;
+    const chosen = formValues(form);
+    const filtered = Object.values(chosen).some((value) => value !== "");
+    const running = !staff && chosen.account_id !== "";
     clear(
       results,
       table({
         caption: "Transactions",
         rows: page.items,
-        emptyText: "No transactions match these filters.",
+        emptyText: filtered ? "No transactions match these filters." : "No transactions yet.",
         sort,
         onSort: (next) => {
           sort = next;
@@ -89,7 +92,7 @@ export default async function render(ctx) {
           { label: "Date", cls: "when", sort: "created_at", render: (tx) => dateTime(tx.created_at) },
           { label: "ID", sort: "id", render: (tx) => h("a", { href: href(`/transactions/${tx.id}`) }, `#${tx.id}`) },
           { label: "Type", cls: "wide-only", render: (tx) => title(tx.type) },
-          { label: "Description", render: (tx) => tx.description || counterparty(tx, byId) },
+          { label: staff ? "Parties and description" : "Payee or payer", render: (tx) => detailsCell(tx, byId) },
           { label: "Status", cls: "wide-only", render: (tx) => statusBadge(tx.status) },
           page.items.some((tx) => tx.risk) ? { label: "Risk", cls: "wide-only", render: (tx) => (tx.risk ? verdictBadge(tx.risk.verdict) : "—") } : null,
           {
@@ -103,8 +106,10 @@ export default async function render(ctx) {
               return amountCell(tx.amount, tx.currency);
             },
           },
+          running ? { label: "Balance", num: true, cls: "balance-after", render: (tx) => (tx.balance_after === null || tx.balance_after === undefined ? h("td", { class: "num muted balance-after" }, "—") : Object.assign(amountCell(tx.balance_after, tx.currency), { className: "amount num balance-after" })) } : null,
         ],
       }),
+      !staff && !running && page.items.length ? h("p", { class: "muted hint" }, "Choose one account to see its running balance.") : null,
       h(
         "nav",
         { class: "pager", "aria-label": "Pages" },

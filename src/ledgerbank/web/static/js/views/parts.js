@@ -19,13 +19,22 @@ export function accountLabel(account) {
   return `${title(account.account_type)} ·${String(account.account_number).slice(-4)}`;
 }
 
+// One side of a transaction in words: the name as the bank holds it and a masked number.
+export function partyText(party, fallback = "Cash") {
+  return party ? `${party.name} ${party.account_number}`.trim() : fallback;
+}
+
+// The other side of a transaction, from the reader's point of view; never an internal id.
 export function counterparty(tx, byId) {
-  const from = tx.from_account_id ? byId.get(tx.from_account_id) : null;
-  const to = tx.to_account_id ? byId.get(tx.to_account_id) : null;
-  const name = (id, account) => (account ? accountLabel(account) : id ? `account #${id}` : "cash");
-  if (tx.type === "deposit") return `cash → ${name(tx.to_account_id, to)}`;
-  if (tx.type === "withdrawal") return `${name(tx.from_account_id, from)} → cash`;
-  return `${name(tx.from_account_id, from)} → ${name(tx.to_account_id, to)}`;
+  const way = direction(tx, new Set(byId.keys()));
+  if (way === "out") return tx.type === "withdrawal" ? "Cash withdrawal" : `To ${partyText(tx.to_party, "another account")}`;
+  if (way === "in") return tx.type === "deposit" ? "Cash deposit" : `From ${partyText(tx.from_party, "another account")}`;
+  return `${partyText(tx.from_party)} → ${partyText(tx.to_party)}`;
+}
+
+// Who and what: the counterparty, and the description under it when there is one.
+export function detailsCell(tx, byId) {
+  return h("span", { class: "tx-details" }, h("span", { class: "who" }, counterparty(tx, byId)), tx.description ? h("span", { class: "muted what" }, tx.description) : null);
 }
 
 // A compact activity table; with the customer's accounts, amounts are signed in or out.
@@ -39,7 +48,7 @@ export function activityTable(items, accounts = [], { empty = "No transactions."
     columns: [
       { label: "When", cls: "when", render: (tx) => dateTime(tx.created_at) },
       { label: "Type", cls: "wide-only", render: (tx) => title(tx.type) },
-      { label: "Details", render: (tx) => h("span", {}, tx.description || counterparty(tx, byId)) },
+      { label: "Details", render: (tx) => detailsCell(tx, byId) },
       { label: "Status", cls: "wide-only", render: (tx) => statusBadge(tx.status) },
       items.some((tx) => tx.risk) ? { label: "Risk", cls: "wide-only", render: (tx) => (tx.risk ? verdictBadge(tx.risk.verdict) : "—") } : null,
       {

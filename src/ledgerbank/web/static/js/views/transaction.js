@@ -4,7 +4,8 @@ import { get, move, post } from "../api.js";
 import { dateTime, money, title } from "../format.js";
 import { href, navigate } from "../router.js";
 import { amountCell, askReason, clear, errorBox, h, okBox, statusBadge, table } from "../ui.js";
-import { riskPanel } from "./parts.js";
+import { partyText, riskPanel } from "./parts.js";
+import { unrecognisedButton } from "./unrecognised.js";
 import { isStaff } from "../nav.js";
 import { namesOf } from "./staff-names.js";
 
@@ -58,14 +59,16 @@ export default async function render(ctx) {
     h("dt", {}, "Type"), h("dd", {}, title(tx.type)),
     h("dt", {}, "Status"), h("dd", {}, statusBadge(tx.status)),
     h("dt", {}, "Amount"), h("dd", { class: "amount" }, money(tx.amount, tx.currency)),
-    h("dt", {}, "From"), h("dd", {}, tx.from_account_id ? `account #${tx.from_account_id}` : "cash"),
-    h("dt", {}, "To"), h("dd", {}, tx.to_account_id ? `account #${tx.to_account_id}` : "cash"),
+    h("dt", {}, "From"), h("dd", {}, partyText(tx.from_party)),
+    h("dt", {}, "To"), h("dd", {}, partyText(tx.to_party)),
     h("dt", {}, "Description"), h("dd", {}, tx.description || "—"),
     h("dt", {}, "Created"), h("dd", {}, dateTime(tx.created_at)),
     tx.reverses_id ? [h("dt", {}, "Reverses"), h("dd", {}, h("a", { href: href(`/transactions/${tx.reverses_id}`) }, `#${tx.reverses_id}`))] : null,
     tx.reversed_by_id ? [h("dt", {}, "Reversed by"), h("dd", {}, h("a", { href: href(`/transactions/${tx.reversed_by_id}`) }, `#${tx.reversed_by_id}`))] : null,
   );
-  main.append(
+  if (ctx.role === "customer") actions.append(unrecognisedButton(tx, out));
+  // Element.append would print a left-out part as the text "null": only the parts there are.
+  const parts = [
     ctx.heading(`Transaction #${tx.id}`),
     actions, out,
     h(
@@ -83,7 +86,7 @@ export default async function render(ctx) {
         rows: tx.entries || [],
         emptyText: tx.status === "blocked" ? "Blocked: nothing was posted." : "No entries.",
         columns: [
-          { label: "Account", render: (e) => `#${e.account_id}` },
+          { label: "Account", render: (e) => partyText(e.party, "—") },
           { label: "Posted", render: (e) => dateTime(e.posted_at) },
           { label: "Amount", num: true, render: (e) => amountCell(e.amount, e.currency, { signed: true }) },
           { label: "Balance after", num: true, render: (e) => (e.balance_after === null ? h("td", { class: "num muted" }, "—") : amountCell(e.balance_after, e.currency)) },
@@ -106,5 +109,6 @@ export default async function render(ctx) {
           }),
         )
       : null,
-  );
+  ];
+  main.append(...parts.filter(Boolean));
 }
