@@ -105,6 +105,7 @@ export async function alertQueue(ctx, queue, { rules = [] } = {}) {
           queue === "compliance" ? { label: "Hits", num: true, render: (a) => String(a.hits) } : null,
           { label: "Status", render: (a) => statusBadge(a.status) },
           { label: "Assignee", render: (a) => a.assignee_name || h("span", { class: "muted" }, "Unassigned") },
+          { label: "Transaction", cls: "wide-only", render: (a) => (a.transaction_id == null ? "—" : h("a", { href: href(`/transactions/${a.transaction_id}`) }, `#${a.transaction_id}`)) },
         ].filter(Boolean),
       }),
       h(
