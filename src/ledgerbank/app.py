@@ -30,11 +30,14 @@ from ledgerbank.kit.docs import install_docs
 from ledgerbank.kit.health import router as health_router
 from ledgerbank.kit.http import LedgerRoute, RequestIdMiddleware, install_error_handlers
 from ledgerbank.kit.logging import AccessLogMiddleware, configure_logging
+from ledgerbank.kit.read_database import open_read_database
 from ledgerbank.kit.security import SecurityHeadersMiddleware, install_cors
 from ledgerbank.ledger.money import MoneyService
 from ledgerbank.ledger.router import router as ledger_router
 from ledgerbank.ledgergpt.router import router as ledgergpt_router
+from ledgerbank.payments.router import router as payments_router
 from ledgerbank.proof.router import router as proof_router
+from ledgerbank.replica.router import router as replica_router
 from ledgerbank.risk.customer_router import router as risk_customer_router
 from ledgerbank.risk.router import router as risk_router
 from ledgerbank.risk.scores import stored_scores
@@ -124,6 +127,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.resolved_database_url, pool_size=settings.db_pool_size
         )
         app.state.db = database
+        app.state.read_db = read_database = open_read_database(
+            settings.read_database_url, database, pool_size=settings.db_pool_size
+        )
         app.state.screen = build_screen(settings)  # the newest model, or the rules alone
         app.state.stored_scores = stored_scores  # what staff read of each transaction's risk
         app.state.money = money = MoneyService.from_settings(
@@ -149,6 +155,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sealer.join(timeout=5)
             if checkpointer is not None:
                 checkpointer.join(timeout=5)
+            if read_database is not database:
+                read_database.dispose()
             database.dispose()
 
     app = FastAPI(
@@ -188,7 +196,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(risk_customer_router)
     app.include_router(trust_router)
     app.include_router(approvals_router)
+    app.include_router(replica_router)
     app.include_router(worker_router)
+    app.include_router(payments_router)
     install_docs(app)
     app.include_router(web_events.router)
     app.include_router(webhooks_router)

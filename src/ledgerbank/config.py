@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     environment: Literal["development", "production", "test"] = "development"
     data_dir: Path = Path("data")
     database_url: str = ""
+    # reports, analytics, LedgerGPT and the dashboard read here (a replica); empty: the primary
+    read_database_url: str = ""
     jwt_secret: str = ""
     token_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -81,6 +83,10 @@ class Settings(BaseSettings):
     # runs; a dead worker's job is taken over once it runs out); idle workers look this often
     worker_lease_seconds: int = Field(default=300, ge=1)
     worker_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # standing orders: a due date that fails is tried again this many minutes later, at most
+    # this many times in all and never after its business day; then it is skipped
+    standing_order_max_attempts: int = Field(default=3, ge=1, le=24)
+    standing_order_retry_minutes: int = Field(default=60, ge=1, le=24 * 60)
 
     # risk: inline scoring; amounts are major units of the account's currency
     risk_enabled: bool = True  # score every posting inline (False: post without screening)

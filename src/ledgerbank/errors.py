@@ -213,3 +213,12 @@ class InvalidResetToken(LedgerbankError):
 
 class RateLimited(LedgerbankError):
     code, status, title = "rate_limited", 429, "Too many requests"
+
+
+# scheduled payments and closing accounts (issue 14)
+class InvalidSchedule(LedgerbankError):
+    code, status, title = "invalid_schedule", 422, "Invalid schedule"
+
+
+class BalanceNotZero(LedgerbankError):
+    code, status, title = "balance_not_zero", 409, "The account still holds money"

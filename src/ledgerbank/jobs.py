@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from ledgerbank.approvals.jobs import EXPIRE_PROPOSALS
 from ledgerbank.events.jobs import DELIVER_WEBHOOKS, PUBLISH_EVENTS
+from ledgerbank.payments.jobs import STANDING_ORDERS
 from ledgerbank.worker.registry import Job, Registry
 
 JOBS: list[Job] = [
     EXPIRE_PROPOSALS,
+    STANDING_ORDERS,
     PUBLISH_EVENTS,
     DELIVER_WEBHOOKS,
 ]

@@ -22,6 +22,7 @@ from ledgerbank.ledger.tables import (
     transaction_flags,
     transactions,
 )
+from ledgerbank.payments.tables import scheduled_payment_runs, scheduled_payments
 from ledgerbank.risk.tables import risk_account_stats, risk_alert_actions, risk_alerts, risk_scores
 from ledgerbank.worker.tables import worker_job_runs, worker_jobs
 
@@ -47,6 +48,8 @@ __all__ = [
     "sar_reports",
     "saved_payees",
     "saved_reports",
+    "scheduled_payment_runs",
+    "scheduled_payments",
     "security_notices",
     "spending_categories",
     "transaction_flags",

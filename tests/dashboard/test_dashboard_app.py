@@ -18,8 +18,8 @@ from sqlalchemy.exc import DBAPIError
 from streamlit.testing.v1 import AppTest
 
 import ledgerbank.dashboard
-from ledgerbank.dashboard.connection import read_only_database
 from ledgerbank.kit.money import to_decimal_string
+from ledgerbank.kit.read_database import read_only_database
 
 SCRIPT = Path(ledgerbank.dashboard.__file__).with_name("app.py")
 

@@ -84,7 +84,7 @@ def test_no_cors_headers_without_an_allow_list(bank: Bank) -> None:
 def test_ready_when_migrated(bank: Bank) -> None:
     response = bank.client.get("/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready"}
+    assert response.json() == {"status": "ready", "replica": "no_replica"}
 
 
 @pytest.mark.parametrize("database", ["unmigrated", "unreachable"])
@@ -138,7 +138,9 @@ def test_openapi_has_the_bearer_scheme_and_each_route_lists_its_errors(
     scheme = schema["components"]["securitySchemes"]["OAuth2PasswordBearer"]
     assert scheme["flows"]["password"]["tokenUrl"] == "/auth/token"
     login_body = schema["paths"]["/auth/login"]["post"]["requestBody"]["content"]
-    assert set(login_body) == {"application/json", "application/x-www-form-urlencoded"}
+    assert set(login_body) == {"application/json"}  # clients' login: one typed body
+    token_body = schema["paths"]["/auth/token"]["post"]["requestBody"]["content"]
+    assert set(token_body) == {"application/x-www-form-urlencoded"}  # the docs page's form
     checked = 0
     for path, operations in schema["paths"].items():
         if not path.startswith(OWN_ROUTES):

@@ -18,7 +18,7 @@ from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.db import Database
 from ledgerbank.ledger.history import recorded_risks
 from ledgerbank.risk.alerts import recent_activity
-from ledgerbank.risk.scores import list_scores, score_of
+from ledgerbank.risk.scores import list_scores, score_of, stored_scores
 from ledgerbank.risk.screen import RiskScreen
 from ledgerbank.risk.tables import risk_alert_actions, risk_scores
 
@@ -58,7 +58,9 @@ def test_every_reader_takes_the_newest_score(database: Database, tmp_path: Path)
     database.write(lambda c: rescored(c, transaction_id, "SUSPICIOUS", 0.61))  # the newest
     with database.read() as conn:
         assert score_of(conn, transaction_id)["verdict"] == "SUSPICIOUS"  # type: ignore[index]
-        assert recorded_risks(conn, [transaction_id])[transaction_id]["score"] == 0.61
+        assert (
+            recorded_risks(conn, [transaction_id], stored_scores)[transaction_id]["score"] == 0.61
+        )
         items, _ = list_scores(conn, visible=text("1 = 1"), verdict="SUSPICIOUS")
         assert [i["transaction_id"] for i in items] == [transaction_id]
         assert list_scores(conn, visible=text("1 = 1"), verdict="SAFE")[0] == [

@@ -486,6 +486,7 @@ def test_auditor_asks_ledgergpt_and_checks_the_ledger(web: WebPage) -> None:
     expect(
         page.get_by_text("Assets equal liabilities plus equity in every currency.")
     ).to_be_visible()
+    expect(page.get_by_text("No replica: reports read the primary database.")).to_be_visible()
     web.shot("auditor-ledger")
     visit_every_view(web, "auditor")
 

@@ -87,11 +87,18 @@ def test_every_customer_page_fits_a_phone_and_reads_no_null(web: WebPage) -> Non
     page.set_viewport_size({"width": 390, "height": 844})
     with web.server.client(web.server.token("alice", password("alice"))) as client:
         latest = client.get("/transactions/history", params={"limit": 1}).json()["items"][0]
-    for route in (*PAGES, f"/transactions/{latest['id']}"):
+    # every page of the customer's menu (pages others add included), and a transaction's page
+    menu_routes = page.eval_on_selector_all(
+        "nav[aria-label=Main] a", "links => links.map((a) => a.dataset.path)"
+    )
+    assert set(PAGES) <= set(menu_routes)
+    for route in (*menu_routes, f"/transactions/{latest['id']}"):
         web.goto(route)
         wait_settled(web, route)
         if route == "/insights":
             web.charts_drawn(3)
+        elif route in ("/dashboard",):
+            web.charts_drawn(1)
         found = page_problems(web)
         assert found["width"] <= found["viewport"], f"{route} is {found['width']} px wide at 390"
         assert found["bad"] == [], f"{route} reads {found['bad']}"
@@ -152,8 +159,15 @@ def test_paying_someone_new_is_reviewed_first_and_the_payee_is_saved(web: WebPag
     transfer = page.get_by_role("form", name="Transfer")
     transfer.get_by_label("From account").select_option(str(mine["id"]))
     transfer.get_by_label("To account").select_option("other")
-    transfer.get_by_label("Recipient account number").fill(bob["account_number"])
     transfer.get_by_label("Amount").fill("7.25")
+    transfer.get_by_label("Transaction PIN").fill(DEMO_PIN)
+    with web.guard.expect(404, r"^/accounts/payee"):
+        transfer.get_by_label("Recipient account number").fill("999999999999")
+        transfer.get_by_role("button", name="Transfer").click()
+        expect(page.get_by_role("region", name="Result")).to_contain_text(
+            "No account can be paid with that number."
+        )
+    transfer.get_by_label("Recipient account number").fill(bob["account_number"])
     transfer.get_by_label("Description (optional)").fill("concert tickets")
     transfer.get_by_label("Transaction PIN").fill(DEMO_PIN)
     transfer.get_by_role("button", name="Transfer").click()

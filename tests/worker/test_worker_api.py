@@ -23,7 +23,8 @@ def test_admins_see_jobs_last_outcomes_and_recent_failures(bank: Bank) -> None:
             Job("test.broken", timedelta(hours=1), _broken),
         ]
     )
-    worker = Worker(bank.database, registry)
+    state = bank.app.state
+    worker = Worker(bank.database, registry, settings=state.settings, money=state.money)
     worker.sync()
     worker.run_due()
     answer = bank.call("admin", "GET", "/admin/jobs")

@@ -16,18 +16,25 @@ from ledgerbank.analytics.spending import FORECAST_HISTORY_MONTHS, spending_hist
 from ledgerbank.config import get_settings
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.db import Database
+from ledgerbank.kit.read_database import read_only_database
 
 app = typer.Typer(help="Analytics: the spending forecast and its backtest.", no_args_is_help=True)
 console = Console()
 
 DatabaseUrl = Annotated[
-    str, typer.Option(help="Database to use (default: LEDGERBANK_DATABASE_URL).")
+    str,
+    typer.Option(
+        help="Database to read (default: LEDGERBANK_READ_DATABASE_URL, else "
+        "LEDGERBANK_DATABASE_URL)."
+    ),
 ]
 
 
 def _database(url: str) -> Database:
     settings = get_settings()
-    return Database.from_url(url or settings.resolved_database_url, pool_size=2)
+    return read_only_database(
+        url or settings.read_database_url or settings.resolved_database_url, pool_size=2
+    )
 
 
 @app.command("backtest")

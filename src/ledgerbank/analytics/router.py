@@ -21,7 +21,7 @@ from ledgerbank.analytics.schemas import (
     TransactionType,
     Trend,
 )
-from ledgerbank.identity.deps import DB, Principal, authorized
+from ledgerbank.identity.deps import Principal, ReadDB, authorized
 from ledgerbank.identity.permissions import Permission
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, to_csv, to_xlsx
@@ -70,7 +70,7 @@ _AUTH = (errors.NotAuthenticated, errors.Forbidden)
 )
 def spending_summary(
     principal: CustomerAnalytics,
-    database: DB,
+    database: ReadDB,
     from_: From = None,
     to: To = None,
     account_id: AccountId = None,
@@ -102,7 +102,7 @@ def spending_summary(
 )
 def spending_prediction(
     principal: CustomerAnalytics,
-    database: DB,
+    database: ReadDB,
     account_id: AccountId = None,
     currency: Currency = None,
     method: Annotated[
@@ -134,7 +134,7 @@ def spending_prediction(
 )
 def kpis(
     _: ReportsReader,
-    database: DB,
+    database: ReadDB,
     from_: From = None,
     to: To = None,
     compare: Annotated[
@@ -165,7 +165,7 @@ def kpis(
 )
 def trends(
     _: ReportsReader,
-    database: DB,
+    database: ReadDB,
     interval: Literal["day", "week", "month"] = "day",
     metric: Annotated[
         Literal["count", "volume", "average", "blocked", "new_accounts", "new_customers"],
@@ -205,7 +205,7 @@ def trends(
 )
 def custom_report(
     _: ReportsReader,
-    database: DB,
+    database: ReadDB,
     body: CustomReportRequest,
     format: Annotated[
         Literal["json", "csv", "xlsx"], Query(description="json, or a csv / xlsx download")
@@ -269,7 +269,7 @@ def custom_report(
 def compliance(
     _: ComplianceReviewer,
     request: Request,
-    database: DB,
+    database: ReadDB,
     from_: Annotated[
         str | None,
         Query(alias="from", max_length=40, description=f"{_MOMENT}; default: 30 days before `to`"),

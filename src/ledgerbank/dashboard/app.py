@@ -8,7 +8,6 @@ sheet and the ledger's integrity.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,9 +18,9 @@ import streamlit as st
 from ledgerbank.analytics import monitoring, reports
 from ledgerbank.analytics.periods import Period
 from ledgerbank.config import Settings
-from ledgerbank.dashboard.connection import read_only_database
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.db import Database
+from ledgerbank.kit.read_database import read_only_database
 
 # Window label -> (how far back, bucket of the charts).
 WINDOWS: dict[str, tuple[timedelta | None, str]] = {
@@ -41,7 +40,9 @@ REFRESH: dict[str, int | None] = {
 
 
 def database_url() -> str:
-    return os.environ.get("LEDGERBANK_DATABASE_URL") or Settings().resolved_database_url
+    """The read replica (LEDGERBANK_READ_DATABASE_URL) when there is one, else the database."""
+    settings = Settings()
+    return settings.read_database_url or settings.resolved_database_url
 
 
 @st.cache_resource(show_spinner=False)

@@ -23,7 +23,11 @@ def dashboard(
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     database_url: Annotated[
-        str, typer.Option(help="Database to watch (default: LEDGERBANK_DATABASE_URL).")
+        str,
+        typer.Option(
+            help="Database to watch (default: LEDGERBANK_READ_DATABASE_URL, else "
+            "LEDGERBANK_DATABASE_URL)."
+        ),
     ] = "",
 ) -> None:
     """Serve the live monitoring dashboard (read-only) on http://HOST:PORT."""
@@ -33,8 +37,9 @@ def dashboard(
             "pip install 'ledgerbank[dashboard]'"
         )
         raise typer.Exit(1)
-    url = database_url or get_settings().resolved_database_url
-    environment = {**os.environ, "LEDGERBANK_DATABASE_URL": url}
+    settings = get_settings()
+    url = database_url or settings.read_database_url or settings.resolved_database_url
+    environment = {**os.environ, "LEDGERBANK_READ_DATABASE_URL": url}
     command = [
         sys.executable, "-m", "streamlit", "run", str(SCRIPT),
         "--server.port", str(port), "--server.address", host,

@@ -11,14 +11,22 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Table, select, update
 
 from ledgerbank import errors
 from ledgerbank.audit import service as audit
-from ledgerbank.demo.history import ACCOUNTS, DEFAULT_SEED, USERS, DemoUser, Event, generate
+from ledgerbank.demo.history import (
+    ACCOUNTS,
+    DEFAULT_SEED,
+    HOUSEHOLDS,
+    USERS,
+    DemoUser,
+    Event,
+    generate,
+)
 from ledgerbank.identity import pins
 from ledgerbank.identity import service as identity
 from ledgerbank.identity.tables import users
@@ -30,6 +38,7 @@ from ledgerbank.ledger import posting
 from ledgerbank.ledger.accounts import open_account
 from ledgerbank.ledger.screening import NO_SCREEN, Screen
 from ledgerbank.ledger.tables import accounts
+from ledgerbank.payments import service as payments
 
 CHUNK_SIZE = 500
 # Staff joined the bank well before the six months of history.
@@ -88,6 +97,7 @@ def load(
         if progress is not None:
             progress(start + len(chunk), len(events))
     database.write(lambda conn: _record_loaded(conn, opened, seed, len(events)))
+    database.write(lambda conn: _standing_order(conn, opened, now))
     return DemoBank(USERS, opened.accounts, len(events), events[0].at, events[-1].at)
 
 
@@ -183,6 +193,27 @@ def _post(conn: Connection, events: Sequence[Event], opened: _Opened, screen: Sc
                 to_account_id=ids[event.destination],
                 **common,
             )
+
+
+def _standing_order(conn: Connection, opened: _Opened, now: datetime) -> None:
+    """Alice pays her rent to Oakwood by standing order from next month on (the worker pays it
+    on the 1st; the history above paid the months before by hand)."""
+    rent = next(h.rent for h in HOUSEHOLDS if h.username == "alice")
+    today = now.date()
+    first = date(today.year + today.month // 12, today.month % 12 + 1, 1)
+    payments.create(
+        conn,
+        owner_id=opened.user_ids["alice"],
+        from_account_id=opened.account_ids["alice.checking"],
+        to_account_id=opened.account_ids["oakwood.checking"],
+        amount=rent,
+        currency="USD",
+        frequency="monthly",
+        first_date=first,
+        until=None,
+        description="Rent (standing order)",
+        now=now,
+    )
 
 
 def _record_loaded(conn: Connection, opened: _Opened, seed: int, transactions: int) -> None:

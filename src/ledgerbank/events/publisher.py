@@ -157,7 +157,13 @@ class Publisher:
         """Publish until `stop()` says so, resting while nothing is pending."""
         try:
             while not stop():
-                if not self.run_once():
+                try:
+                    published = self.run_once()
+                except Exception:  # the broker or the database is away: nothing was marked
+                    log.exception("publishing failed; trying again shortly")
+                    published = 0
+                    time.sleep(1.0)
+                if not published:
                     time.sleep(idle_seconds)
         finally:
             self.release()

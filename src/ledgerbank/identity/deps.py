@@ -46,6 +46,15 @@ def get_database(request: Request) -> Database:
 DB = Annotated[Database, Depends(get_database)]
 
 
+def get_read_database(request: Request) -> Database:
+    """The read replica (LEDGERBANK_READ_DATABASE_URL) for reports, else the primary."""
+    database: Database = request.app.state.read_db
+    return database
+
+
+ReadDB = Annotated[Database, Depends(get_read_database)]
+
+
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings

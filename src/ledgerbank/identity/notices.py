@@ -31,6 +31,11 @@ MESSAGES = {
     "new_payee": "Money was sent to a new payee for the first time.",
     "account_frozen": "One of your accounts was frozen.",
     "account_unfrozen": "One of your accounts was unfrozen.",
+    "standing_order_created": "A standing order was set up with your PIN.",
+    "standing_order_payment_skipped": "A standing order payment could not be made and was "
+    "skipped; see Scheduled payments.",
+    "standing_order_ended": "A standing order ended because an account it uses was closed.",
+    "account_closed": "One of your accounts was closed.",
 }
 
 

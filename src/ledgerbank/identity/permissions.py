@@ -39,6 +39,7 @@ class Permission(StrEnum):
     ACCOUNTS_FREEZE_OWN = "accounts:freeze_own"  # a customer freezes their own account
     APPROVALS_READ = "approvals:read"  # the four-eyes inbox (deciding needs the action's own)
     CUSTOMERS_REVIEW = "customers:review"  # search customers, the customer view (casework)
+    REPLICA_READ = "replica:read"  # how far behind the read replica is
     WEBHOOKS_MANAGE = "webhooks:manage"  # register, list, delete webhooks; redeliver
     JOBS_READ = "jobs:read"  # the worker's jobs and runs (GET /admin/jobs)
 
@@ -78,6 +79,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.RISK_READ_ALL,
             P.REPORTS_READ,
             P.LEDGERGPT_ASK,
+            P.REPLICA_READ,
             P.WEBHOOKS_MANAGE,
         }
     ),
@@ -91,6 +93,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.RISK_READ_ALL,
             P.REPORTS_READ,
             P.LEDGERGPT_ASK,
+            P.REPLICA_READ,
         }
     ),
     Role.FRAUD_ANALYST: frozenset(

@@ -136,6 +136,10 @@ NOTICE_KINDS = (
     "new_payee",
     "account_frozen",
     "account_unfrozen",
+    "standing_order_created",
+    "standing_order_payment_skipped",
+    "standing_order_ended",
+    "account_closed",
 )
 security_notices = Table(
     "security_notices",

@@ -213,7 +213,9 @@ class Database:
         self.retries = 0  # units of work run again after a deadlock or lost connection
         path = engine.url.database if self.dialect == "sqlite" else None
         self._writers = (
-            _SqliteWriters(path) if path and path != ":memory:" and fcntl is not None else None
+            _SqliteWriters(path)
+            if path and path != ":memory:" and not path.startswith("file:") and fcntl is not None
+            else None  # a `file:` URI is a read-only database's: it has no writers
         )
 
     @classmethod

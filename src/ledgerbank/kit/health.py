@@ -11,6 +11,7 @@ from ledgerbank.errors import Forbidden, NotAuthenticated, ServiceUnavailable
 from ledgerbank.kit import metrics
 from ledgerbank.kit.db import Database
 from ledgerbank.kit.http import LedgerRoute, problem_responses
+from ledgerbank.kit.read_database import replica_status
 
 router = APIRouter(tags=["health"], route_class=LedgerRoute)
 log = logging.getLogger(__name__)
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
     "/ready",
     operation_id="health-readiness",
     summary="Readiness: the database is reachable and fully migrated",
+    description="`replica` says how the read replica is (`no_replica` without one); an "
+    "unreachable replica is reported, not a reason to stop taking payments.",
     responses=problem_responses(ServiceUnavailable, validation=False),
 )
 def ready(request: Request) -> dict[str, str]:
@@ -33,7 +36,7 @@ def ready(request: Request) -> dict[str, str]:
         raise ServiceUnavailable("the database is unreachable") from None
     if not current:
         raise ServiceUnavailable("the database is not migrated to the newest revision")
-    return {"status": "ready"}
+    return {"status": "ready", "replica": replica_status(database, request.app.state.read_db).state}
 
 
 @router.get(

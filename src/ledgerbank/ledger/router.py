@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from ledgerbank.ledger import (
     accounts_router,
     books_router,
+    closing_router,
     import_router,
     limits_router,
     payees_router,
@@ -19,4 +20,5 @@ router.include_router(transactions_router.router)
 router.include_router(import_router.router)
 router.include_router(books_router.router)
 router.include_router(limits_router.router)
+router.include_router(closing_router.router)
 router.include_router(payees_router.router)

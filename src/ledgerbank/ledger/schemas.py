@@ -267,7 +267,9 @@ class Batch(Body):
     pin: Pin = None
 
 
-class Risk(BaseModel):
+class TransactionRisk(BaseModel):
+    """The risk screen's view of a transaction: staff only."""
+
     score: float
     verdict: Literal["SAFE", "SUSPICIOUS", "CRITICAL"]
     reasons: list[dict[str, Any]]
@@ -289,7 +291,7 @@ class Transaction(BaseModel):
     created_at: datetime
     reverses_id: int | None = None
     batch_id: str | None = None
-    risk: Risk | None = Field(default=None, description="staff only; null for customers")
+    risk: TransactionRisk | None = Field(default=None, description="staff only; null for customers")
     from_party: Party | None = Field(
         default=None,
         description="who sent it: the holder's name as the bank holds it and a "
@@ -314,7 +316,7 @@ class Transaction(BaseModel):
             created_at=row["created_at"],
             reverses_id=row["reverses_id"],
             batch_id=row["batch_id"],
-            risk=None if risk is None else Risk.model_validate(risk),
+            risk=None if risk is None else TransactionRisk.model_validate(risk),
         )
 
 

@@ -20,6 +20,7 @@ from ledgerbank.identity.service import find_user
 from ledgerbank.kit.commands import open_database
 from ledgerbank.kit.db import Database
 from ledgerbank.kit.files import private_dir, private_file
+from ledgerbank.kit.read_database import open_read_database
 from ledgerbank.ledgergpt import presentation
 from ledgerbank.ledgergpt.service import Answer, Asker, LedgerGPT
 from ledgerbank.ledgergpt.vocabulary import EXAMPLES
@@ -84,7 +85,9 @@ def ask_command(
     if output not in ("table", "csv", "json"):
         raise typer.BadParameter("--format is table, csv or json")
     database = open_database()
-    engine = LedgerGPT(database, get_settings())
+    settings = get_settings()
+    read_database = open_read_database(settings.read_database_url, database, pool_size=2)
+    engine = LedgerGPT(database, settings, read_database=read_database)
     try:
         asker = _asker(database, user)
         mode = "offline" if offline else "auto"
@@ -100,6 +103,8 @@ def ask_command(
             repl(engine, asker, mode)
     finally:
         engine.close()
+        if read_database is not database:
+            read_database.dispose()
 
 
 def _asker(database: Database, username: str) -> Asker:

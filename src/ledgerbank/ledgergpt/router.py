@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 
 from ledgerbank import errors
-from ledgerbank.identity.deps import DB, Principal, authorized
+from ledgerbank.identity.deps import DB, Principal, ReadDB, authorized
 from ledgerbank.identity.permissions import Permission
 from ledgerbank.kit.http import LedgerRoute, problem_responses
 from ledgerbank.ledgergpt import history
@@ -29,11 +29,12 @@ ERRORS = (
 )
 
 
-def engine_of(request: Request, database: DB) -> LedgerGPT:
-    """One engine per app, made on first use (it keeps the read-only runner)."""
+def engine_of(request: Request, database: DB, read_database: ReadDB) -> LedgerGPT:
+    """One engine per app, made on first use (it keeps the read-only runner, on the replica
+    when there is one; the audit record of each question goes to the primary)."""
     engine: LedgerGPT | None = getattr(request.app.state, "ledgergpt", None)
     if engine is None or engine.database is not database:
-        engine = LedgerGPT(database, request.app.state.settings)
+        engine = LedgerGPT(database, request.app.state.settings, read_database=read_database)
         request.app.state.ledgergpt = engine
     return engine
 
@@ -45,13 +46,15 @@ def engine_of(request: Request, database: DB) -> LedgerGPT:
     summary="Ask a question in plain English (or SQL)",
     responses=problem_responses(*ERRORS),
 )
-def ask(body: AskRequest, principal: LedgerAsk, request: Request, database: DB) -> AskAnswer:
+def ask(
+    body: AskRequest, principal: LedgerAsk, request: Request, database: DB, read_database: ReadDB
+) -> AskAnswer:
     """The question becomes one read-only SELECT over the views the caller's role may read.
 
     422 `not_understood` carries `suggestions`; 422 `unsafe_query` says why the safety gate
     refused. Every question is recorded in the audit trail.
     """
-    engine = engine_of(request, database)
+    engine = engine_of(request, database, read_database)
     asker = Asker(principal.id, principal.username, principal.role, "api")
     answer = engine.ask(body.question, asker, engine=body.engine)
     return AskAnswer(

@@ -49,6 +49,8 @@ def _sqlite_read_only_url(url: str) -> str:
     path = make_url(url).database
     if not path or path == ":memory:":
         raise errors.ServiceUnavailable("LedgerGPT needs a database file, not an in-memory one")
+    if path.startswith("file:"):  # already a URI (a read-only database's)
+        return url
     return f"sqlite:///file:{path}?mode=ro&uri=true"
 
 

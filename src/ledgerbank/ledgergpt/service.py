@@ -110,13 +110,15 @@ class LedgerGPT:
         *,
         clock: Callable[[], datetime] = utcnow,
         runner: ReadOnlyRunner | None = None,
+        read_database: Database | None = None,
     ) -> None:
-        self.database = database
+        self.database = database  # the primary: the audit record of each question
+        self.read_database = read_database or database  # the replica the questions read
         self.settings = settings
         self.clock = clock
         self.dialect = "mysql" if database.dialect == "mariadb" else database.dialect
         self.runner = runner or ReadOnlyRunner(
-            database.engine.url.render_as_string(False),
+            self.read_database.engine.url.render_as_string(False),
             max_result_bytes=settings.query_max_result_bytes,
             concurrency=settings.query_concurrency,
         )

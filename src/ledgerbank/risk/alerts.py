@@ -189,8 +189,14 @@ def _compliance_hit(
         "created_at": now,
         "updated_at": now,
     }
+    open_alert(conn, alert, now)
+
+
+def open_alert(conn: Connection, alert: dict[str, Any], now: datetime) -> int:
+    """Insert one alert row and its `alert.opened` event; the new alert's id."""
     (alert_id,) = insert_returning_ids(conn, risk_alerts, [alert])
     outbox.write(conn, [_opened({"id": alert_id, **alert}, now)])
+    return alert_id
 
 
 # --- reading the queues ----------------------------------------------------------------

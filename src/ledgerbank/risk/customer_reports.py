@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
 from ledgerbank.audit import service as audit
 from ledgerbank.kit.clock import utcnow
-from ledgerbank.risk.alerts import CUSTOMER_REPORT, UNRESOLVED
+from ledgerbank.risk.alerts import CUSTOMER_REPORT, UNRESOLVED, open_alert
 from ledgerbank.risk.scores import score_of
 from ledgerbank.risk.tables import risk_alerts
 
@@ -56,23 +56,25 @@ def report_unrecognised(
     summary = "customer report: the customer does not recognise this transaction"
     if note:
         summary += f": {note}"
-    conn.execute(
-        insert(risk_alerts).values(
-            queue="fraud",
-            transaction_id=transaction["id"],
-            account_id=account_id,
-            user_id=user_id,
-            rule_id=CUSTOMER_REPORT,
-            severity="high",
-            status="open",
-            score=float(scored["score"]) if scored else 0.0,
-            verdict=scored["verdict"] if scored else "SAFE",
-            summary=summary[:500],
-            hits=1,
-            last_transaction_id=transaction["id"],
-            created_at=now,
-            updated_at=now,
-        )
+    open_alert(
+        conn,
+        {
+            "queue": "fraud",
+            "transaction_id": transaction["id"],
+            "account_id": account_id,
+            "user_id": user_id,
+            "rule_id": CUSTOMER_REPORT,
+            "severity": "high",
+            "status": "open",
+            "score": float(scored["score"]) if scored else 0.0,
+            "verdict": scored["verdict"] if scored else "SAFE",
+            "summary": summary[:500],
+            "hits": 1,
+            "last_transaction_id": transaction["id"],
+            "created_at": now,
+            "updated_at": now,
+        },
+        now,
     )
     audit.record(
         conn,

@@ -35,6 +35,7 @@ from ledgerbank import errors
 from ledgerbank.audit import service as audit
 from ledgerbank.identity.tables import users
 from ledgerbank.kit.clock import utcnow
+from ledgerbank.risk.alerts import open_alert
 from ledgerbank.risk.tables import risk_alerts, sanctions_entries, sanctions_lists
 
 RULE_ID = "sanctions_match"
@@ -342,23 +343,25 @@ def _alert(
     ).first()
     if found is not None:
         return
-    conn.execute(
-        insert(risk_alerts).values(
-            queue="compliance",
-            transaction_id=transaction_id,
-            account_id=account_id,
-            user_id=user_id,
-            rule_id=RULE_ID,
-            severity="high",
-            status="open",
-            score=round(match.score / 100, 4),
-            verdict="SUSPICIOUS",
-            summary=f"{RULE_ID}: {summary} {match.describe()}"[:500],
-            hits=1,
-            last_transaction_id=transaction_id,
-            created_at=now,
-            updated_at=now,
-        )
+    open_alert(
+        conn,
+        {
+            "queue": "compliance",
+            "transaction_id": transaction_id,
+            "account_id": account_id,
+            "user_id": user_id,
+            "rule_id": RULE_ID,
+            "severity": "high",
+            "status": "open",
+            "score": round(match.score / 100, 4),
+            "verdict": "SUSPICIOUS",
+            "summary": f"{RULE_ID}: {summary} {match.describe()}"[:500],
+            "hits": 1,
+            "last_transaction_id": transaction_id,
+            "created_at": now,
+            "updated_at": now,
+        },
+        now,
     )
 
 

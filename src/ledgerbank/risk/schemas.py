@@ -14,7 +14,7 @@ Severity = Literal["low", "medium", "high"]
 AlertStatus = Literal["open", "investigating", "escalated", "reported", "closed"]
 
 
-class Risk(BaseModel):
+class RiskAssessment(BaseModel):
     """A transaction's score: what the screen made of it, why, with which model, when."""
 
     score: float = Field(ge=0, le=1)
@@ -27,7 +27,7 @@ class Risk(BaseModel):
     scored_at: datetime
 
 
-class RiskScore(Risk):
+class RiskScore(RiskAssessment):
     """A score with its transaction; a customer sees only the reasons about their accounts."""
 
     transaction_id: int
@@ -108,7 +108,7 @@ class TransactionView(BaseModel):
     to_account_id: int | None
     description: str | None
     created_at: datetime
-    risk: Risk | None
+    risk: RiskAssessment | None
     signed_amount: str | None = Field(
         default=None, description="in an account's activity: negative when money left it"
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, and_, insert, or_, select, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from ledgerbank.kit.pagination import decode_cursor, encode_cursor
@@ -80,8 +80,10 @@ def claim(
         select(worker_jobs)
         .where(
             J.name.in_(names),
-            J.next_run_at <= now,
-            or_(J.lease_until.is_(None), J.lease_until < now),
+            or_(
+                and_(J.next_run_at <= now, J.lease_until.is_(None)),
+                J.lease_until < now,  # its worker died mid-run: run it again at once
+            ),
         )
         .order_by(J.next_run_at, J.name)
         .limit(1)
@@ -103,7 +105,9 @@ def claim(
             )
         )
     every = timedelta(seconds=int(row["every_seconds"]))
-    next_run = row["next_run_at"] + every
+    next_run = row["next_run_at"]
+    if next_run <= now:  # (a taken-over run keeps the schedule its dead worker set)
+        next_run += every
     if next_run <= now:  # after a pause, run once and go on from now (jobs catch up inside)
         next_run = now + every
     conn.execute(

@@ -49,8 +49,83 @@ def upgrade() -> None:
     )
     op.create_index("ix_worker_job_runs_job_started", "worker_job_runs", ["job_name", "started_at"])
     op.create_index("ix_worker_job_runs_outcome", "worker_job_runs", ["outcome"])
+    _scheduled_payments()
+
+
+def _scheduled_payments() -> None:
+    op.create_table(
+        "scheduled_payments",
+        sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("owner_id", BigId, nullable=False),
+        sa.Column("from_account_id", BigId, nullable=False),
+        sa.Column("to_account_id", BigId, nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("frequency", sa.String(length=8), nullable=False),
+        sa.Column("first_date", sa.Date(), nullable=False),
+        sa.Column("until", sa.Date(), nullable=True),
+        sa.Column("description", sa.String(length=200), nullable=True),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("occurrence", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("next_due", sa.Date(), nullable=True),
+        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("retry_at", UTCDateTime(), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("ended_at", UTCDateTime(), nullable=True),
+        sa.Column("end_reason", sa.String(length=32), nullable=True),
+        sa.CheckConstraint("amount > 0", name=op.f("ck_scheduled_payments_amount_positive")),
+        sa.CheckConstraint(
+            "frequency IN ('once', 'weekly', 'monthly')",
+            name=op.f("ck_scheduled_payments_frequency_known"),
+        ),
+        sa.CheckConstraint(
+            "status IN ('active', 'completed', 'cancelled', 'ended')",
+            name=op.f("ck_scheduled_payments_status_known"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["owner_id"], ["users.id"], name=op.f("fk_scheduled_payments_owner_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["from_account_id"],
+            ["accounts.id"],
+            name=op.f("fk_scheduled_payments_from_account_id_accounts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["to_account_id"],
+            ["accounts.id"],
+            name=op.f("fk_scheduled_payments_to_account_id_accounts"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_scheduled_payments")),
+    )
+    for column in ("owner_id", "from_account_id", "to_account_id"):
+        op.create_index(op.f(f"ix_scheduled_payments_{column}"), "scheduled_payments", [column])
+    op.create_index("ix_scheduled_payments_due", "scheduled_payments", ["status", "next_due"])
+    op.create_table(
+        "scheduled_payment_runs",
+        sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("payment_id", BigId, nullable=False),
+        sa.Column("due_date", sa.Date(), nullable=False),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("attempted_at", UTCDateTime(), nullable=False),
+        sa.Column("outcome", sa.String(length=10), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=True),
+        sa.Column("transaction_id", BigId, nullable=True),
+        sa.CheckConstraint(
+            "outcome IN ('posted', 'failed', 'skipped', 'declined')",
+            name=op.f("ck_scheduled_payment_runs_outcome_known"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["payment_id"],
+            ["scheduled_payments.id"],
+            name=op.f("fk_scheduled_payment_runs_payment_id_scheduled_payments"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_scheduled_payment_runs")),
+        sa.UniqueConstraint("payment_id", "due_date", "attempt", name="uq_run_attempt"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("scheduled_payment_runs")
+    op.drop_table("scheduled_payments")
     op.drop_table("worker_job_runs")
     op.drop_table("worker_jobs")

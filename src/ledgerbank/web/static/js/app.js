@@ -31,6 +31,8 @@ const views = {
   "/security": () => import("./views/security.js"),
   "/customers": () => import("./views/customers.js"),
   "/customers/:id": () => import("./views/customer.js"),
+  "/scheduled": () => import("./views/scheduled.js"),
+  "/admin/jobs": () => import("./views/admin-jobs.js"),
   "/payees": () => import("./views/payees.js"),
 };
 for (const [pattern, load] of Object.entries(views)) route(pattern, load);

@@ -20,6 +20,9 @@ const MESSAGES = {
   kyc_rejected: "Your identity check was not approved, so money cannot move. Please contact us.",
   import_rejected: "The import file was rejected; nothing was imported.",
   invalid_transition: "That change is not possible in the current state.",
+  invalid_schedule: "That schedule is not possible: check the first date, how often and the end date.",
+  balance_not_zero: "The account still holds money: move it out (or choose where it goes) before closing it.",
+  webhook_url_refused: "That webhook address is not allowed: use a public https address the bank allows.",
   // authentication and authorization
   not_authenticated: "Your session has ended. Please sign in again.",
   invalid_credentials: "Wrong username or password.",

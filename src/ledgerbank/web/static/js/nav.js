@@ -12,6 +12,7 @@ export const NAV = [
   { path: "/history", label: (role) => (role === "customer" ? "History" : "All transactions"), roles: EVERYONE, group: "Banking" },
   { path: "/payees", label: same("Payees"), roles: ["customer"], group: "Banking" },
   { path: "/insights", label: same("Insights"), roles: ["customer"], group: "Banking" },
+  { path: "/scheduled", label: same("Scheduled payments"), roles: ["customer"], group: "Banking" },
   { path: "/fraud", label: same("Fraud alerts"), roles: ["fraud_analyst", "admin"], group: "Workspace" },
   { path: "/customers", label: same("Customers"), roles: ["fraud_analyst", "compliance_officer", "admin"], group: "Workspace" },
   { path: "/compliance", label: same("AML & compliance"), roles: ["compliance_officer", "admin"], group: "Workspace" },
@@ -22,6 +23,7 @@ export const NAV = [
   { path: "/approvals", label: same("Approvals"), roles: STAFF, group: "Workspace" },
   { path: "/admin/users", label: same("Users"), roles: ["admin"], group: "Administration" },
   { path: "/admin/import", label: same("Import history"), roles: ["admin"], group: "Administration" },
+  { path: "/admin/jobs", label: same("Jobs"), roles: ["admin"], group: "Administration" },
   { path: "/profile", label: same("Profile"), roles: EVERYONE, group: "You" },
   { path: "/security", label: same("Security"), roles: EVERYONE, group: "You" },
 ];

@@ -37,7 +37,10 @@ function isZero(amount, currency) {
 }
 
 async function drawPrediction(card, p, colours) {
-  const history = (p.history || []).filter((m) => !isZero(m.spending, p.currency) || false);
+  // From the first month with spending: no empty months before the data.
+  const all = p.history || [];
+  const start = all.findIndex((m) => !isZero(m.spending, p.currency));
+  const history = start === -1 ? [] : all.slice(start);
   const heading = h("h2", {}, p.month ? `Spending forecast for ${month(p.month)}` : "Spending forecast");
   if (!p.currency || !history.length) {
     clear(card, heading, h("p", { class: "empty" }, p.currency ? `Not enough history yet: a forecast needs at least one complete month of spending in ${p.currency}.` : "Open an account to see a forecast."));

@@ -5,13 +5,14 @@ import { get } from "../api.js";
 import { count, money } from "../format.js";
 import { href } from "../router.js";
 import { clear, errorBox, h, loading, table } from "../ui.js";
+import { replicaTile } from "./replica.js";
 
 export default async function render(ctx) {
   const { main } = ctx;
   const sheet = h("section", { class: "card stack" }, h("h2", {}, "Balance sheet"), loading());
   const integrity = h("section", { class: "card stack" }, h("h2", {}, "Ledger integrity"), loading());
   const chain = h("section", { class: "card stack" }, h("h2", {}, "Audit chain"), loading());
-  main.append(ctx.heading("Ledger"), h("div", { class: "grid cols-2" }, integrity, chain), h("div", { class: "section" }, sheet));
+  main.append(ctx.heading("Ledger"), h("div", { class: "grid cols-2" }, integrity, chain), h("div", { class: "section" }, sheet), h("div", { class: "section" }, replicaTile()));
 
   const [sheetAnswer, integrityAnswer, chainReport] = await Promise.allSettled([
     get("/ledger/balance-sheet"),

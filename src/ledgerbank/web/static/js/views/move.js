@@ -67,7 +67,10 @@ export default async function render(ctx) {
           if (values.to_account_id === "other") {
             // Confirmation of payee: the number is looked up and the holder named before any
             // money moves; the customer confirms or changes the payment.
-            const found = await get("/accounts/payee", { account_number: values.other_account_number });
+            const found = await get("/accounts/payee", { account_number: values.other_account_number }).catch((error) => {
+              if (error.code === "not_found") error.message = "No account can be paid with that number. Check it with the person you are paying.";
+              throw error;
+            });
             payee = { holder: found.holder, account_number: `··${found.account_number.slice(-4)}`, account_id: found.account_id, number: found.account_number, saved: false };
           } else if (values.to_account_id.startsWith("payee:")) {
             const saved = payees.find((p) => `payee:${p.id}` === values.to_account_id);

@@ -1,0 +1,1 @@
+"""Scheduled and standing orders: transfers a customer authorised once, paid by the worker."""

@@ -1,0 +1,1 @@
+"""The read replica: how far behind the database the readers use is."""
