@@ -13,10 +13,12 @@ from fastapi import FastAPI, Request
 from ledgerbank import __version__, errors, jobs
 from ledgerbank.analytics.categories_router import router as categories_router
 from ledgerbank.analytics.router import router as analytics_router
+from ledgerbank.analytics.saved_router import router as saved_reports_router
 from ledgerbank.approvals.router import router as approvals_router
 from ledgerbank.audit import checkpoints, keys
 from ledgerbank.audit import service as audit
 from ledgerbank.audit.router import router as audit_router
+from ledgerbank.casework.router import router as casework_router
 from ledgerbank.config import Settings, get_settings
 from ledgerbank.events.router import router as webhooks_router
 from ledgerbank.fx.router import router as fx_router
@@ -191,6 +193,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(categories_router)
     app.include_router(ledgergpt_router)
     app.include_router(risk_router)
+    app.include_router(casework_router)
+    app.include_router(saved_reports_router)
     app.include_router(risk_customer_router)
     app.include_router(trust_router)
     app.include_router(approvals_router)

@@ -3,6 +3,7 @@
 from ledgerbank.analytics.tables import spending_categories
 from ledgerbank.approvals.tables import approvals
 from ledgerbank.audit.tables import audit_chain, audit_checkpoints, audit_log
+from ledgerbank.casework.tables import sar_reports, saved_reports
 from ledgerbank.events.tables import event_partitions, events, webhook_deliveries, webhooks
 from ledgerbank.fx.tables import fx_conversions, fx_rates
 from ledgerbank.identity.tables import (
@@ -53,7 +54,9 @@ __all__ = [
     "risk_alert_actions",
     "risk_alerts",
     "risk_scores",
+    "sar_reports",
     "saved_payees",
+    "saved_reports",
     "scheduled_payment_runs",
     "scheduled_payments",
     "security_notices",

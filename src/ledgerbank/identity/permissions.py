@@ -40,6 +40,7 @@ class Permission(StrEnum):
     APPROVALS_READ = "approvals:read"  # the four-eyes inbox (deciding needs the action's own)
     RATES_READ = "rates:read"  # exchange and interest rates, exchange quotes
     RATES_MANAGE = "rates:manage"  # set exchange and interest rates
+    CUSTOMERS_REVIEW = "customers:review"  # search customers, the customer view (casework)
     REPLICA_READ = "replica:read"  # how far behind the read replica is
     WEBHOOKS_MANAGE = "webhooks:manage"  # register, list, delete webhooks; redeliver
     JOBS_READ = "jobs:read"  # the worker's jobs and runs (GET /admin/jobs)
@@ -64,6 +65,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(
         {
             P.PROFILE_MANAGE,
+            P.CUSTOMERS_REVIEW,
             P.JOBS_READ,
             P.MONEY_DEPOSIT_ANY,
             P.APPROVALS_READ,
@@ -103,6 +105,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.FRAUD_ANALYST: frozenset(
         {
             P.PROFILE_MANAGE,
+            P.CUSTOMERS_REVIEW,
             P.APPROVALS_READ,
             P.ACCOUNTS_READ_ALL,
             P.ACCOUNTS_FREEZE,
@@ -127,6 +130,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.COMPLIANCE_OFFICER: frozenset(
         {
             P.PROFILE_MANAGE,
+            P.CUSTOMERS_REVIEW,
             P.APPROVALS_READ,
             P.ACCOUNTS_READ_ALL,
             P.ACCOUNTS_FREEZE,

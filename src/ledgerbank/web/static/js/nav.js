@@ -15,6 +15,7 @@ export const NAV = [
   { path: "/insights", label: same("Insights"), roles: ["customer"], group: "Banking" },
   { path: "/scheduled", label: same("Scheduled payments"), roles: ["customer"], group: "Banking" },
   { path: "/fraud", label: same("Fraud alerts"), roles: ["fraud_analyst", "admin"], group: "Workspace" },
+  { path: "/customers", label: same("Customers"), roles: ["fraud_analyst", "compliance_officer", "admin"], group: "Workspace" },
   { path: "/compliance", label: same("AML & compliance"), roles: ["compliance_officer", "admin"], group: "Workspace" },
   { path: "/reports", label: same("Reports"), roles: ["financial_manager", "auditor", "admin"], group: "Workspace" },
   { path: "/ledgergpt", label: same("LedgerGPT"), roles: ["auditor", "compliance_officer", "admin"], group: "Workspace" },
@@ -34,6 +35,7 @@ const EXTRA = {
   "/fraud/alerts/:id": ["fraud_analyst", "admin"],
   "/compliance/alerts/:id": ["compliance_officer", "admin"],
   "/transactions/:id": EVERYONE,
+  "/customers/:id": ["fraud_analyst", "compliance_officer", "admin"],
 };
 
 const HOME = {
