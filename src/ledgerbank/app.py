@@ -13,17 +13,21 @@ from fastapi import FastAPI, Request
 from ledgerbank import __version__, errors, jobs
 from ledgerbank.analytics.categories_router import router as categories_router
 from ledgerbank.analytics.router import router as analytics_router
+from ledgerbank.analytics.saved_router import router as saved_reports_router
 from ledgerbank.approvals.router import router as approvals_router
 from ledgerbank.audit import checkpoints, keys
 from ledgerbank.audit import service as audit
 from ledgerbank.audit.router import router as audit_router
+from ledgerbank.casework.router import router as casework_router
 from ledgerbank.config import Settings, get_settings
 from ledgerbank.events.router import router as webhooks_router
+from ledgerbank.fx.router import router as fx_router
 from ledgerbank.identity import deps as identity_deps
 from ledgerbank.identity import passwords
 from ledgerbank.identity.api_tokens_router import router as api_tokens_router
 from ledgerbank.identity.router import router as identity_router
 from ledgerbank.identity.trust_router import router as trust_router
+from ledgerbank.interest.router import router as interest_router
 from ledgerbank.kit.db import Database
 from ledgerbank.kit.docs import install_docs
 from ledgerbank.kit.health import router as health_router
@@ -190,10 +194,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(categories_router)
     app.include_router(ledgergpt_router)
     app.include_router(risk_router)
+    app.include_router(casework_router)
+    app.include_router(saved_reports_router)
     app.include_router(risk_customer_router)
     app.include_router(trust_router)
     app.include_router(approvals_router)
     app.include_router(api_tokens_router)
+    app.include_router(fx_router)
+    app.include_router(interest_router)
     app.include_router(replica_router)
     app.include_router(worker_router)
     app.include_router(payments_router)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ledgerbank.approvals.jobs import EXPIRE_PROPOSALS
 from ledgerbank.events.jobs import DELIVER_WEBHOOKS, PUBLISH_EVENTS
+from ledgerbank.interest.jobs import ACCRUE_INTEREST, PAY_INTEREST
 from ledgerbank.ledger.hold_jobs import EXPIRE_HOLDS
 from ledgerbank.payments.jobs import STANDING_ORDERS
 from ledgerbank.worker.registry import Job, Registry
@@ -15,6 +16,8 @@ from ledgerbank.worker.registry import Job, Registry
 JOBS: list[Job] = [
     EXPIRE_PROPOSALS,
     EXPIRE_HOLDS,
+    ACCRUE_INTEREST,
+    PAY_INTEREST,
     STANDING_ORDERS,
     PUBLISH_EVENTS,
     DELIVER_WEBHOOKS,

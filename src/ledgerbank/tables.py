@@ -3,7 +3,9 @@
 from ledgerbank.analytics.tables import spending_categories
 from ledgerbank.approvals.tables import approvals
 from ledgerbank.audit.tables import audit_chain, audit_checkpoints, audit_log
+from ledgerbank.casework.tables import sar_reports, saved_reports
 from ledgerbank.events.tables import event_partitions, events, webhook_deliveries, webhooks
+from ledgerbank.fx.tables import fx_conversions, fx_rates
 from ledgerbank.identity.tables import (
     api_tokens,
     login_throttles,
@@ -13,9 +15,11 @@ from ledgerbank.identity.tables import (
     security_notices,
     users,
 )
+from ledgerbank.interest.tables import interest_accruals, interest_payments, interest_rates
 from ledgerbank.ledger.tables import (
     accounts,
     entries,
+    fee_links,
     holds,
     idempotency_keys,
     ledger_verifications,
@@ -37,8 +41,14 @@ __all__ = [
     "entries",
     "event_partitions",
     "events",
+    "fee_links",
+    "fx_conversions",
+    "fx_rates",
     "holds",
     "idempotency_keys",
+    "interest_accruals",
+    "interest_payments",
+    "interest_rates",
     "ledger_verifications",
     "login_throttles",
     "password_resets",
@@ -48,7 +58,9 @@ __all__ = [
     "risk_alert_actions",
     "risk_alerts",
     "risk_scores",
+    "sar_reports",
     "saved_payees",
+    "saved_reports",
     "scheduled_payment_runs",
     "scheduled_payments",
     "security_notices",

@@ -144,7 +144,7 @@ def test_the_freeze_dialog_shows_what_the_customer_reads(web: WebPage) -> None:
     web.sign_in("analyst", password_of("analyst"))
     web.nav("Accounts", "/accounts")
     filters = page.get_by_role("form", name="Filter accounts")
-    filters.get_by_label("Owner (user id)").fill(str(checking["owner_id"]))
+    filters.get_by_label("Owner (name or email)").fill("grace lee")  # staff filter by name
     filters.get_by_role("button", name="Filter").click()
     row = page.locator("main table tbody tr").filter(has_text=checking["account_number"])
     row.get_by_role("button", name="Freeze").click()

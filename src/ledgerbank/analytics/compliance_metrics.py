@@ -150,6 +150,9 @@ def _unresolved_ages(conn: Connection, now: datetime) -> list[dict[str, Any]]:
                 "queue": r["queue"],
                 "count": int(r["n"]),
                 "oldest_age_days": None if age is None else round(max(age, 0.0), 2),
+                # Days round a fresh alert to 0.0: the moment and the hours say how old it is.
+                "oldest_created_at": oldest,
+                "oldest_age_hours": None if age is None else round(max(age, 0.0) * 24, 1),
                 "by_age": {
                     _bracket(low, high): int(r[f"b{low}"] or 0) for low, high in AGE_BRACKETS
                 },
@@ -159,19 +162,26 @@ def _unresolved_ages(conn: Connection, now: datetime) -> list[dict[str, Any]]:
 
 
 def _reports_filed(conn: Connection, period: Period) -> dict[str, Any]:
-    """Reports filed with the regulator in the period (the case action), and alerts reported."""
-    filed = conn.execute(
-        select(func.count()).where(
-            risk_alert_actions.c.action == "file_report",
-            *period.clauses(risk_alert_actions.c.created_at),
+    """Reports filed with the regulator in the period (the case action), the alerts they were
+    filed from, and the alerts awaiting closure in `reported` now: one source, one count each,
+    so "1 report filed" never sits beside "0 alerts reported"."""
+    in_period = [
+        risk_alert_actions.c.action == "file_report",
+        *period.clauses(risk_alert_actions.c.created_at),
+    ]
+    filed, alerts_reported = conn.execute(
+        select(func.count(), func.count(func.distinct(risk_alert_actions.c.alert_id))).where(
+            *in_period
         )
+    ).one()
+    reported_now = conn.execute(
+        select(func.count()).where(risk_alerts.c.status == "reported")
     ).scalar_one()
-    reported = conn.execute(
-        select(func.count()).where(
-            risk_alerts.c.status == "reported", *period.clauses(risk_alerts.c.created_at)
-        )
-    ).scalar_one()
-    return {"filed": int(filed), "alerts_in_reported_status": int(reported)}
+    return {
+        "filed": int(filed),
+        "alerts_reported": int(alerts_reported),
+        "alerts_in_reported_status": int(reported_now),
+    }
 
 
 def _frozen_accounts(conn: Connection) -> list[dict[str, Any]]:

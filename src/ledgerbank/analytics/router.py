@@ -132,11 +132,28 @@ def spending_prediction(
     response_model=Kpis,
     responses=problem_responses(*_AUTH),
 )
-def kpis(_: ReportsReader, database: ReadDB, from_: From = None, to: To = None) -> dict[str, Any]:
+def kpis(
+    _: ReportsReader,
+    database: ReadDB,
+    from_: From = None,
+    to: To = None,
+    compare: Annotated[
+        Literal["previous"] | None,
+        Query(description="`previous`: add the period of equal length just before (needs from)"),
+    ] = None,
+) -> dict[str, Any]:
     """Transaction count and volume by type, activity, growth, average balances, alerts."""
     period = parse_period(from_, to)
+    now = utcnow()
     with database.read() as conn:
-        return reports.kpis(conn, period, now=utcnow())
+        found = reports.kpis(conn, period, now=now)
+        if compare == "previous":
+            if period.start is None:
+                raise errors.ValidationFailed("comparing with the previous period needs `from`")
+            end = period.end or now
+            before = Period(period.start - (end - period.start), period.start)
+            found["previous"] = reports.kpis(conn, before, now=period.start)
+        return found
 
 
 @router.get(

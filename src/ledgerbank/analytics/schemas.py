@@ -136,6 +136,11 @@ class Kpis(PeriodBounds):
     balance_as_of: datetime
     average_balance: list[AverageBalance]
     alert_counts: AlertCounts
+    previous: Kpis | None = Field(
+        default=None,
+        description="`compare=previous`: the same figures for the period of equal length "
+        "just before",
+    )
 
 
 class TrendPoint(BaseModel):
@@ -209,12 +214,17 @@ class UnresolvedAges(Answer):
     queue: str
     count: int
     oldest_age_days: float | None
+    oldest_created_at: datetime | None = None
+    oldest_age_hours: float | None = None
     by_age: dict[str, int]
 
 
 class ReportsFiled(Answer):
-    filed: int
-    alerts_in_reported_status: int
+    filed: int = Field(description="SARs filed in the period (the file_report case action)")
+    alerts_reported: int = Field(0, description="distinct alerts those reports were filed from")
+    alerts_in_reported_status: int = Field(
+        description="alerts in `reported` now, awaiting closure (any period)"
+    )
 
 
 class FrozenAccounts(Answer):

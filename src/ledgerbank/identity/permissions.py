@@ -41,6 +41,9 @@ class Permission(StrEnum):
     HOLDS_MANAGE = "holds:manage"  # place, capture and void holds (card authorisations)
     HOLDS_READ = "holds:read"  # every account's holds (customers read their own with accounts)
     API_TOKENS_MANAGE = "api_tokens:manage"  # machine clients' tokens
+    RATES_READ = "rates:read"  # exchange and interest rates, exchange quotes
+    RATES_MANAGE = "rates:manage"  # set exchange and interest rates
+    CUSTOMERS_REVIEW = "customers:review"  # search customers, the customer view (casework)
     REPLICA_READ = "replica:read"  # how far behind the read replica is
     WEBHOOKS_MANAGE = "webhooks:manage"  # register, list, delete webhooks; redeliver
     JOBS_READ = "jobs:read"  # the worker's jobs and runs (GET /admin/jobs)
@@ -58,12 +61,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.TRANSACTIONS_READ_OWN,
             P.ANALYTICS_OWN,
             P.ACCOUNTS_FREEZE_OWN,
+            P.RATES_READ,
             # no RISK_READ_OWN: customers never see scores, verdicts or rules (tipping off)
         }
     ),
     Role.ADMIN: frozenset(
         {
             P.PROFILE_MANAGE,
+            P.CUSTOMERS_REVIEW,
             P.JOBS_READ,
             P.MONEY_DEPOSIT_ANY,
             P.HOLDS_MANAGE,
@@ -83,6 +88,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.RISK_READ_ALL,
             P.REPORTS_READ,
             P.LEDGERGPT_ASK,
+            P.RATES_READ,
+            P.RATES_MANAGE,
             P.REPLICA_READ,
             P.WEBHOOKS_MANAGE,
         }
@@ -98,12 +105,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.RISK_READ_ALL,
             P.REPORTS_READ,
             P.LEDGERGPT_ASK,
+            P.RATES_READ,
             P.REPLICA_READ,
         }
     ),
     Role.FRAUD_ANALYST: frozenset(
         {
             P.PROFILE_MANAGE,
+            P.CUSTOMERS_REVIEW,
             P.APPROVALS_READ,
             P.ACCOUNTS_READ_ALL,
             P.HOLDS_READ,
@@ -112,6 +121,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.TRANSACTIONS_FLAG,
             P.FRAUD_REVIEW,
             P.RISK_READ_ALL,
+            P.RATES_READ,
         }
     ),
     Role.FINANCIAL_MANAGER: frozenset(
@@ -122,11 +132,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.HOLDS_READ,
             P.TRANSACTIONS_READ_ALL,
             P.REPORTS_READ,
+            P.RATES_READ,
+            P.RATES_MANAGE,
         }
     ),
     Role.COMPLIANCE_OFFICER: frozenset(
         {
             P.PROFILE_MANAGE,
+            P.CUSTOMERS_REVIEW,
             P.APPROVALS_READ,
             P.ACCOUNTS_READ_ALL,
             P.HOLDS_READ,
@@ -137,6 +150,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.COMPLIANCE_REVIEW,
             P.RISK_READ_ALL,
             P.LEDGERGPT_ASK,
+            P.RATES_READ,
         }
     ),
 }

@@ -100,6 +100,10 @@ def list_accounts(
     principal: AccountsRead,
     database: DB,
     owner_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    owner: Annotated[
+        str | None,
+        Query(min_length=2, max_length=100, description="part of the owner's name or email"),
+    ] = None,
     status: Literal["active", "frozen", "closed"] | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
@@ -109,6 +113,7 @@ def list_accounts(
             conn,
             policy.accounts_visible_to(principal),
             owner_id=owner_id,
+            owner=owner,
             status=status,
             limit=limit,
             cursor=cursor,

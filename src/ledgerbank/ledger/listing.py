@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Connection, RowMapping, select
 
+from ledgerbank.identity.names import matching
+from ledgerbank.identity.tables import users
 from ledgerbank.kit.pagination import decode_cursor, encode_cursor
 from ledgerbank.ledger.tables import accounts
 
@@ -16,11 +18,15 @@ def account_page(
     status: str | None,
     limit: int,
     cursor: str | None,
+    owner: str | None = None,
 ) -> tuple[list[RowMapping], str | None]:
-    """Oldest first; the next page's cursor, or None on the last page."""
+    """Oldest first; the next page's cursor, or None on the last page. `owner`: part of the
+    owner's name, username or email."""
     query = select(accounts).where(visible).order_by(accounts.c.id).limit(limit + 1)
     if owner_id is not None:
         query = query.where(accounts.c.owner_id == owner_id)
+    if owner is not None:
+        query = query.where(accounts.c.owner_id.in_(select(users.c.id).where(matching(owner))))
     if status is not None:
         query = query.where(accounts.c.status == status)
     if cursor is not None:

@@ -10,7 +10,8 @@ from ledgerbank import errors
 from ledgerbank.identity.deps import DB, Principal, ReadDB, authorized
 from ledgerbank.identity.permissions import Permission
 from ledgerbank.kit.http import LedgerRoute, problem_responses
-from ledgerbank.ledgergpt.schemas import AskAnswer, AskRequest, Examples
+from ledgerbank.ledgergpt import history
+from ledgerbank.ledgergpt.schemas import AskAnswer, AskRequest, Examples, QuestionHistory
 from ledgerbank.ledgergpt.service import Asker, LedgerGPT
 from ledgerbank.ledgergpt.vocabulary import EXAMPLES
 
@@ -78,3 +79,15 @@ def ask(
 )
 def examples(principal: LedgerAsk) -> Examples:
     return Examples(examples=[q for group in EXAMPLES.values() for q in group])
+
+
+@router.get(
+    "/history",
+    response_model=QuestionHistory,
+    operation_id="ledgergpt-history",
+    summary="Your own latest questions, newest first (from the audit trail)",
+    responses=problem_responses(errors.NotAuthenticated, errors.Forbidden, validation=False),
+)
+def question_history(principal: LedgerAsk, database: DB) -> QuestionHistory:
+    with database.read() as conn:
+        return QuestionHistory.model_validate({"items": history.questions_of(conn, principal.id)})

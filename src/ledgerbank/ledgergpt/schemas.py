@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -37,3 +38,15 @@ class AskAnswer(BaseModel):
 
 class Examples(BaseModel):
     examples: list[str]
+
+
+class AskedQuestion(BaseModel):
+    id: int
+    question: str
+    decision: str = Field(description="answered, not_understood, refused, ...")
+    row_count: int | None
+    asked_at: datetime
+
+
+class QuestionHistory(BaseModel):
+    items: list[AskedQuestion]

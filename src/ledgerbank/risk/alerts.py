@@ -10,6 +10,7 @@ case note (`risk_alert_actions`) and an audit record.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Connection,
     RowMapping,
     and_,
+    func,
     insert,
     or_,
     select,
@@ -27,7 +29,10 @@ from sqlalchemy import (
 
 from ledgerbank import errors
 from ledgerbank.audit import service as audit
+from ledgerbank.audit.tables import audit_log
 from ledgerbank.events import outbox
+from ledgerbank.identity.names import full_names
+from ledgerbank.identity.tables import users
 from ledgerbank.kit.bulk import insert_returning_ids
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.money import to_decimal_string
@@ -35,15 +40,17 @@ from ledgerbank.kit.pagination import decode_cursor, encode_cursor
 from ledgerbank.ledger import accounts as ledger_accounts
 from ledgerbank.ledger import freezes
 from ledgerbank.ledger.screening import Assessment, Screened, Verdict
-from ledgerbank.ledger.tables import transactions
+from ledgerbank.ledger.tables import accounts, transactions
 from ledgerbank.risk.rules import RULES_BY_ID
 from ledgerbank.risk.scores import newest_only, score_of, score_view
 from ledgerbank.risk.tables import risk_alert_actions, risk_alerts, risk_scores
 
 UNRESOLVED = ("open", "investigating", "escalated", "reported")
+ALERT_SORTS = ("-created_at", "created_at", "-score", "score")
 COMPLIANCE_ACTIONS = ("escalate", "file_report", "freeze_account", "close")
 FRAUD_RESOLUTIONS = ("fraud", "false_positive")
 RECENT_ACTIVITY = 20
+subject = users.alias("subject")  # the customer a sanctions alert names (no account)
 
 
 # --- raising alerts (inside the posting's transaction) ---------------------------------
@@ -203,11 +210,32 @@ def list_alerts(
     severity: str | None = None,
     rule_id: str | None = None,
     account_id: int | None = None,
+    assigned_to: int | None = None,
+    unassigned: bool = False,
+    sort: str = "-created_at",
     limit: int = 50,
     cursor: str | None = None,
 ) -> tuple[list[RowMapping], str | None]:
-    """A page of a queue, newest first."""
-    query = select(risk_alerts).where(risk_alerts.c.queue == queue)
+    """A page of a queue, newest first or by score (`sort`: [-]created_at, [-]score), with
+    the assignee's and the account owner's names."""
+    if sort not in ALERT_SORTS:
+        raise errors.ValidationFailed(f"sort must be one of {', '.join(ALERT_SORTS)}")
+    assignee = users.alias("assignee")
+    owner = users.alias("owner")
+    query = (
+        select(
+            risk_alerts,
+            assignee.c.full_name.label("assignee_name"),
+            accounts.c.owner_id.label("owner_id"),
+            func.coalesce(owner.c.full_name, subject.c.full_name).label("owner_name"),
+        )
+        .select_from(risk_alerts)
+        .outerjoin(assignee, assignee.c.id == risk_alerts.c.assigned_to)
+        .outerjoin(accounts, accounts.c.id == risk_alerts.c.account_id)
+        .outerjoin(owner, owner.c.id == accounts.c.owner_id)
+        .outerjoin(subject, subject.c.id == risk_alerts.c.user_id)
+        .where(risk_alerts.c.queue == queue)
+    )
     if status is not None:
         query = query.where(risk_alerts.c.status == status)
     if severity is not None:
@@ -216,11 +244,41 @@ def list_alerts(
         query = query.where(risk_alerts.c.rule_id == rule_id)
     if account_id is not None:
         query = query.where(risk_alerts.c.account_id == account_id)
+    if assigned_to is not None:
+        query = query.where(risk_alerts.c.assigned_to == assigned_to)
+    if unassigned:
+        query = query.where(risk_alerts.c.assigned_to.is_(None))
+    by_score = sort.endswith("score")
+    newest_first = sort.startswith("-")
+    key = risk_alerts.c.score
     if cursor is not None:
-        (after,) = decode_cursor(cursor, int)
-        query = query.where(risk_alerts.c.id < after)
-    rows = list(conn.execute(query.order_by(risk_alerts.c.id.desc()).limit(limit + 1)).mappings())
-    next_cursor = encode_cursor(int(rows[limit - 1]["id"])) if len(rows) > limit else None
+        if by_score:
+            text, after = decode_cursor(cursor, str, int)
+            try:
+                score = float(text)
+            except ValueError:
+                raise errors.ValidationFailed("the cursor is not one this API gave out") from None
+            if newest_first:
+                query = query.where(or_(key < score, and_(key == score, risk_alerts.c.id < after)))
+            else:
+                query = query.where(or_(key > score, and_(key == score, risk_alerts.c.id > after)))
+        else:
+            (after,) = decode_cursor(cursor, int)
+            query = query.where(
+                risk_alerts.c.id < after if newest_first else risk_alerts.c.id > after
+            )
+    # created_at follows id (both grow with time), so the id orders "age" exactly.
+    keys = [risk_alerts.c.score, risk_alerts.c.id] if by_score else [risk_alerts.c.id]
+    order = [c.desc() if newest_first else c.asc() for c in keys]
+    rows = list(conn.execute(query.order_by(*order).limit(limit + 1)).mappings())
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = (
+            encode_cursor(repr(float(last["score"])), int(last["id"]))
+            if by_score
+            else encode_cursor(int(last["id"]))
+        )
     return rows[:limit], next_cursor
 
 
@@ -276,7 +334,12 @@ def recent_activity(
             risk = score_view(
                 {k.removeprefix("risk_"): row[k] for k in row if k.startswith("risk_")}
             )
-        out.append(transaction_view(row, risk))
+        view = transaction_view(row, risk)
+        # Signed from the account's side: money out of it is negative.
+        view["signed_amount"] = ("-" if row["from_account_id"] == account_id else "") + str(
+            view["amount"]
+        )
+        out.append(view)
     return out
 
 
@@ -290,31 +353,96 @@ def alert_actions(conn: Connection, alert_id: int) -> list[RowMapping]:
 
 
 def alert_detail(conn: Connection, alert_id: int, *, queue: str) -> dict[str, Any]:
-    """The alert, its transaction with its score, the account and its recent activity."""
+    """The alert, its transaction with its score, the account and its recent activity (signed
+    from the account's side), the case history with names, and the account's freezes since."""
     from ledgerbank.ledger import flags
     from ledgerbank.ledger.posting import get_transaction_row
 
-    alert = get_alert(conn, alert_id, queue=queue)
+    alert = dict(get_alert(conn, alert_id, queue=queue))
     transaction = None
     if alert["transaction_id"] is not None:  # a sanctions match at registration has none
         transaction = get_transaction_row(conn, int(alert["transaction_id"]))
     account = None
     activity: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
     if alert["account_id"] is not None:
-        account = ledger_accounts.get_account(conn, int(alert["account_id"]))
+        account = account_view(ledger_accounts.get_account(conn, int(alert["account_id"])))
         activity = recent_activity(conn, int(alert["account_id"]))
+        history = account_history(conn, int(alert["account_id"]), since=alert["created_at"])
+    actions = [dict(a) for a in alert_actions(conn, alert_id)]
+    # A freeze made by the alert's own action is in the case history already.
+    done = [a["created_at"] for a in actions if a["action"] == "freeze_account"]
+    history = [
+        e
+        for e in history
+        if not (
+            e["action"] == "account_frozen"
+            and any(abs((e["created_at"] - t).total_seconds()) < 5 for t in done)
+        )
+    ]
+    found = (
+        [] if transaction is None else [dict(f) for f in flags.flags_of(conn, transaction["id"])]
+    )
+    names = full_names(
+        conn,
+        [alert["assigned_to"], alert["resolved_by"], alert["user_id"]]
+        + [None if account is None else account["owner_id"]]
+        + [a["actor_id"] for a in actions + history]
+        + [f["flagged_by"] for f in found],
+    )
+    alert["assignee_name"] = names.get(alert["assigned_to"] or 0)
+    alert["owner_name"] = names.get(
+        (account["owner_id"] if account is not None else alert["user_id"]) or 0
+    )
+    if account is not None:
+        account["owner_name"] = names.get(account["owner_id"] or 0)
+    for item in actions + history:
+        item["actor_name"] = names.get(item["actor_id"] or 0)
+    for flag in found:
+        flag["flagged_by_name"] = names.get(flag["flagged_by"] or 0)
     return {
-        "alert": dict(alert),
+        "alert": alert,
         "transaction": None
         if transaction is None
         else transaction_view(transaction, score_of(conn, int(transaction["id"]))),
-        "account": None if account is None else account_view(account),
+        "account": account,
         "recent_activity": activity,
-        "flags": []
-        if transaction is None
-        else [dict(f) for f in flags.flags_of(conn, int(transaction["id"]))],
-        "actions": [dict(a) for a in alert_actions(conn, alert_id)],
+        "flags": found,
+        "actions": actions,
+        "account_history": history,
     }
+
+
+ACCOUNT_EVENTS = ("account.frozen", "account.unfrozen")
+
+
+def account_history(conn: Connection, account_id: int, *, since: datetime) -> list[dict[str, Any]]:
+    """The account's freezes and unfreezes since the alert was raised (from the audit trail,
+    where every one is recorded), as case history: who, when and the staff note."""
+    rows = conn.execute(
+        select(audit_log.c.action, audit_log.c.actor_id, audit_log.c.after, audit_log.c.created_at)
+        .where(
+            audit_log.c.entity_type == "account",
+            audit_log.c.entity_id == str(account_id),
+            audit_log.c.action.in_(ACCOUNT_EVENTS),
+            audit_log.c.created_at >= since,
+        )
+        .order_by(audit_log.c.id)
+        .limit(RECENT_ACTIVITY)
+    )
+    out = []
+    for r in rows:
+        after = json.loads(r.after) if r.after else {}
+        note = after.get("note") or after.get("status_reason")
+        out.append(
+            {
+                "action": "account_" + r.action.removeprefix("account."),
+                "note": note if isinstance(note, str) else None,
+                "actor_id": r.actor_id,
+                "created_at": r.created_at,
+            }
+        )
+    return out
 
 
 def account_view(row: RowMapping) -> dict[str, Any]:
@@ -336,7 +464,7 @@ def account_view(row: RowMapping) -> dict[str, Any]:
 # --- acting on alerts ------------------------------------------------------------------
 
 
-def _act(
+def record_action(
     conn: Connection,
     alert: RowMapping,
     *,
@@ -406,7 +534,7 @@ def assign_alert(conn: Connection, alert_id: int, *, actor_id: int) -> RowMappin
     """A fraud analyst takes an alert: it moves to `investigating`."""
     alert = get_alert(conn, alert_id, queue="fraud", lock=True)
     _require_unresolved(alert)
-    return _act(
+    return record_action(
         conn,
         alert,
         action="assign",
@@ -426,7 +554,7 @@ def resolve_fraud_alert(
     alert = get_alert(conn, alert_id, queue="fraud", lock=True)
     _require_unresolved(alert)
     now = utcnow()
-    return _act(
+    return record_action(
         conn,
         alert,
         action=f"resolve_{resolution}",
@@ -487,7 +615,9 @@ def compliance_action(
             "resolved_by": actor_id,
             "resolved_at": now,
         }
-    return _act(conn, alert, action=action, note=note, actor_id=actor_id, values=values, now=now)
+    return record_action(
+        conn, alert, action=action, note=note, actor_id=actor_id, values=values, now=now
+    )
 
 
 CUSTOMER_REPORT = "customer_report"  # rule_id of an "I don't recognise this" report (web)

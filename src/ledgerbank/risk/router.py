@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import true
@@ -90,6 +90,20 @@ def list_risk_scores(
 # --- fraud -----------------------------------------------------------------------------
 
 
+AlertSort = Annotated[
+    Literal["-created_at", "created_at", "-score", "score"],
+    Query(description="newest first (default), oldest first, or by risk score"),
+]
+Assigned = Annotated[
+    str | None,
+    Query(
+        max_length=20,
+        pattern=r"^(me|none|[1-9][0-9]{0,18})$",
+        description="`me`, `none` (unassigned) or a staff user's id",
+    ),
+]
+
+
 def _alerts(
     database: Any,
     queue: str,
@@ -100,7 +114,15 @@ def _alerts(
     account_id: int | None,
     limit: int,
     cursor: str | None,
+    principal: Principal | None = None,
+    assigned: str | None = None,
+    sort: str = "-created_at",
 ) -> AlertPage:
+    assigned_to = None
+    if assigned == "me" and principal is not None:
+        assigned_to = principal.id
+    elif assigned not in (None, "me", "none"):
+        assigned_to = int(assigned)
     with database.read() as conn:
         rows, next_cursor = alerts.list_alerts(
             conn,
@@ -109,6 +131,9 @@ def _alerts(
             severity=severity,
             rule_id=rule_id,
             account_id=account_id,
+            assigned_to=assigned_to,
+            unassigned=assigned == "none",
+            sort=sort,
             limit=limit,
             cursor=cursor,
         )
@@ -128,6 +153,8 @@ def list_fraud_alerts(
     status: AlertStatus | None = None,
     severity: Severity | None = None,
     account_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    assigned: Assigned = None,
+    sort: AlertSort = "-created_at",
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> AlertPage:
@@ -140,6 +167,9 @@ def list_fraud_alerts(
         account_id=account_id,
         limit=limit,
         cursor=cursor,
+        principal=principal,
+        assigned=assigned,
+        sort=sort,
     )
 
 
@@ -202,6 +232,8 @@ def list_compliance_alerts(
     severity: Severity | None = None,
     rule: Annotated[str | None, Query(max_length=40, description="an AML rule id")] = None,
     account_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    assigned: Assigned = None,
+    sort: AlertSort = "-created_at",
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> AlertPage:
@@ -214,6 +246,9 @@ def list_compliance_alerts(
         account_id=account_id,
         limit=limit,
         cursor=cursor,
+        principal=principal,
+        assigned=assigned,
+        sort=sort,
     )
 
 

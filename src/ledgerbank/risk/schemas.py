@@ -68,6 +68,11 @@ class Alert(BaseModel):
     resolved_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    assignee_name: str | None = Field(default=None, description="who the alert is assigned to")
+    owner_id: int | None = Field(default=None, description="the account's owner")
+    owner_name: str | None = Field(
+        default=None, description="the customer it is about: the account's owner, or the user"
+    )
 
 
 AlertPage = Page[Alert]
@@ -79,6 +84,17 @@ class AlertAction(BaseModel):
     action: str
     note: str | None
     actor_id: int | None
+    created_at: datetime
+    actor_name: str | None = None
+
+
+class AccountEvent(BaseModel):
+    """Something done to the alert's account since it was raised (a freeze, an unfreeze)."""
+
+    action: Literal["account_frozen", "account_unfrozen"]
+    note: str | None
+    actor_id: int | None
+    actor_name: str | None = None
     created_at: datetime
 
 
@@ -93,6 +109,9 @@ class TransactionView(BaseModel):
     description: str | None
     created_at: datetime
     risk: RiskAssessment | None
+    signed_amount: str | None = Field(
+        default=None, description="in an account's activity: negative when money left it"
+    )
 
 
 class AccountView(BaseModel):
@@ -104,6 +123,7 @@ class AccountView(BaseModel):
     balance: str
     status: str
     status_reason: str | None
+    owner_name: str | None = None
     frozen_by: str | None = None
     freeze_reason: str | None = None
     created_at: datetime
@@ -115,6 +135,7 @@ class FlagView(BaseModel):
     reason: str
     flagged_by: int | None
     created_at: datetime
+    flagged_by_name: str | None = None
 
 
 class AlertDetail(BaseModel):
@@ -126,6 +147,9 @@ class AlertDetail(BaseModel):
     )
     flags: list[FlagView]
     actions: list[AlertAction] = Field(description="the case history, oldest first")
+    account_history: list[AccountEvent] = Field(
+        default_factory=list, description="the account's freezes and unfreezes since it was raised"
+    )
 
 
 class Body(BaseModel):

@@ -9,16 +9,19 @@ export const NAV = [
   { path: "/dashboard", label: same("Dashboard"), roles: ["customer"], group: "Banking" },
   { path: "/accounts", label: same("Accounts"), roles: EVERYONE, group: "Banking" },
   { path: "/move", label: same("Transactions"), roles: ["customer"], group: "Banking" },
+  { path: "/exchange", label: same("Exchange"), roles: ["customer"], group: "Banking" },
   { path: "/history", label: (role) => (role === "customer" ? "History" : "All transactions"), roles: EVERYONE, group: "Banking" },
   { path: "/payees", label: same("Payees"), roles: ["customer"], group: "Banking" },
   { path: "/insights", label: same("Insights"), roles: ["customer"], group: "Banking" },
   { path: "/scheduled", label: same("Scheduled payments"), roles: ["customer"], group: "Banking" },
   { path: "/fraud", label: same("Fraud alerts"), roles: ["fraud_analyst", "admin"], group: "Workspace" },
+  { path: "/customers", label: same("Customers"), roles: ["fraud_analyst", "compliance_officer", "admin"], group: "Workspace" },
   { path: "/compliance", label: same("AML & compliance"), roles: ["compliance_officer", "admin"], group: "Workspace" },
   { path: "/reports", label: same("Reports"), roles: ["financial_manager", "auditor", "admin"], group: "Workspace" },
   { path: "/ledgergpt", label: same("LedgerGPT"), roles: ["auditor", "compliance_officer", "admin"], group: "Workspace" },
   { path: "/ledger", label: same("Ledger"), roles: ["auditor", "admin"], group: "Workspace" },
   { path: "/audit", label: same("Audit log"), roles: ["auditor", "compliance_officer", "admin"], group: "Workspace" },
+  { path: "/rates", label: same("Rates"), roles: STAFF, group: "Workspace" },
   { path: "/approvals", label: same("Approvals"), roles: STAFF, group: "Workspace" },
   { path: "/admin/users", label: same("Users"), roles: ["admin"], group: "Administration" },
   { path: "/admin/import", label: same("Import history"), roles: ["admin"], group: "Administration" },
@@ -32,6 +35,7 @@ const EXTRA = {
   "/fraud/alerts/:id": ["fraud_analyst", "admin"],
   "/compliance/alerts/:id": ["compliance_officer", "admin"],
   "/transactions/:id": EVERYONE,
+  "/customers/:id": ["fraud_analyst", "compliance_officer", "admin"],
 };
 
 const HOME = {

@@ -4,10 +4,11 @@
 import { download, get, post } from "../api.js";
 import { dateTime, dayEnd, dayStart, isoDay, money, startOfMonth } from "../format.js";
 import { href } from "../router.js";
-import { amountCell, badge, clear, errorBox, field, formValues, h, loading, okBox, statusBadge, submitting, table, toast } from "../ui.js";
+import { amountCell, badge, clear, compact, errorBox, field, formValues, h, loading, okBox, statusBadge, submitting, table, toast } from "../ui.js";
 import { isStaff } from "../nav.js";
 import { customerFreezeButton, freezeButton } from "./freeze.js";
 import { activeHolds, pendingHolds } from "./holds.js";
+import { namesOf } from "./staff-names.js";
 
 export { freezeButton };
 
@@ -112,18 +113,20 @@ async function renderStaff(ctx) {
   const form = h(
     "form",
     { class: "fields", "aria-label": "Filter accounts" },
-    field({ label: "Owner (user id)", name: "owner_id", type: "number", min: 1, value: query.owner_id }),
+    field({ label: "Owner (name or email)", name: "owner", value: query.owner, minlength: 2, maxlength: 100 }),
     h("div", { class: "field" }, h("button", { type: "submit", class: "btn" }, "Filter")),
   );
   main.append(ctx.heading("Accounts"), form, out, h("div", { class: "section" }, results));
   let cursors = [null];
-  let filters = { owner_id: query.owner_id || "" };
+  let filters = { owner: query.owner || "", owner_id: query.owner_id || "" };
 
   const load = async () => {
     clear(results, loading());
     const page = await get("/accounts/", { ...filters, limit: 50, cursor: cursors.at(-1) });
     if (!ctx.alive()) return;
     const rows = page.items;
+    const name = await namesOf(rows.map((a) => a.owner_id));
+    if (!ctx.alive()) return;
     clear(
       results,
       table({
@@ -133,7 +136,7 @@ async function renderStaff(ctx) {
         columns: [
           { label: "Number", render: (a) => h("span", { class: "mono" }, a.account_number) },
           { label: "Type", render: (a) => badge(a.account_type, "info") },
-          { label: "Owner", render: (a) => (a.owner_id ? h("a", { href: href("/accounts", { owner_id: a.owner_id }) }, `user #${a.owner_id}`) : "bank") },
+          { label: "Owner", render: (a) => (a.owner_id ? h("a", { href: href("/accounts", { owner_id: a.owner_id }) }, name(a.owner_id)) : "bank") },
           { label: "Opened", render: (a) => dateTime(a.created_at) },
           { label: "Status", render: (a) => [statusBadge(a.status), a.frozen_by ? h("div", { class: "muted" }, `by ${a.frozen_by}`) : null, a.status_reason ? h("div", { class: "muted" }, a.status_reason) : null, a.freeze_message && a.status === "frozen" ? h("div", { class: "muted" }, "customer reads: ", h("q", {}, a.freeze_message)) : null] },
           { label: "Balance", num: true, render: (a) => amountCell(a.balance, a.currency) },
@@ -150,7 +153,7 @@ async function renderStaff(ctx) {
   };
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    filters = formValues(form);
+    filters = compact(formValues(form));
     cursors = [null];
     load().catch((error) => clear(results, errorBox(error)));
   });

@@ -4,6 +4,8 @@ import { get } from "../api.js";
 import { count, dateTime, dayEnd, dayStart } from "../format.js";
 import { setQuery } from "../router.js";
 import { clear, errorBox, field, formValues, h, loading, table } from "../ui.js";
+import { readableChange } from "./audit-diff.js";
+import { namesOf } from "./staff-names.js";
 
 const PAGE = 50;
 
@@ -70,6 +72,7 @@ export default async function render(ctx) {
       if (ctx.alive()) clear(results, errorBox(error));
       return;
     }
+    const name = await namesOf([...page.items.map((r) => r.actor_id), ...page.items.filter((r) => r.entity_type === "user" && /^\d+$/.test(r.entity_id || "")).map((r) => Number(r.entity_id))]);
     if (!ctx.alive()) return;
     clear(
       results,
@@ -80,10 +83,10 @@ export default async function render(ctx) {
         columns: [
           { label: "#", render: (r) => String(r.id) },
           { label: "When", cls: "when", render: (r) => dateTime(r.created_at) },
-          { label: "Actor", render: (r) => (r.actor_id ? `user #${r.actor_id}` : "system") },
+          { label: "Actor", render: (r) => (r.actor_id ? name(r.actor_id) : "the system") },
           { label: "Action", render: (r) => h("span", { class: "mono" }, r.action) },
-          { label: "Entity", render: (r) => `${r.entity_type}${r.entity_id ? ` #${r.entity_id}` : ""}` },
-          { label: "Change", render: (r) => change(r) },
+          { label: "Entity", render: (r) => (r.entity_type === "user" && /^\d+$/.test(r.entity_id || "") ? `user: ${name(Number(r.entity_id))}` : `${r.entity_type}${r.entity_id ? ` ${r.entity_id}` : ""}`) },
+          { label: "Change", render: (r) => readableChange(r) },
           { label: "Sealed", render: (r) => (r.sealed === false ? "pending" : "yes") },
         ],
       }),
@@ -103,16 +106,4 @@ export default async function render(ctx) {
     load();
   });
   await load();
-}
-
-function change(record) {
-  if (record.before === null && record.after === null) return "—";
-  const summary = h("summary", {}, record.before ? "before → after" : "after");
-  return h(
-    "details",
-    {},
-    summary,
-    record.before !== null ? h("pre", { class: "sql" }, JSON.stringify(record.before, null, 2)) : null,
-    record.after !== null ? h("pre", { class: "sql" }, JSON.stringify(record.after, null, 2)) : null,
-  );
 }

@@ -48,6 +48,14 @@ async function metricsCard(ctx) {
   return h("section", { class: "card stack" }, h("div", { class: "spread" }, h("h2", {}, "Compliance metrics"), form), out);
 }
 
+// "3 hours ago" / "2.5 days ago": an alert raised minutes ago is not "0.0 days" old.
+function oldest(ages) {
+  const hours = ages.oldest_age_hours ?? (ages.oldest_age_days ?? 0) * 24;
+  if (hours < 1) return "within the hour";
+  if (hours < 48) return `${Math.round(hours)} hour${Math.round(hours) === 1 ? "" : "s"} ago`;
+  return `${(hours / 24).toFixed(1)} days ago`;
+}
+
 function metricsView(m) {
   const unresolved = m.unresolved_alert_ages.find((q) => q.queue === "compliance") || { count: 0, oldest_age_days: null };
   const frozen = m.frozen_accounts.reduce((sum, f) => sum + f.count, 0);
@@ -57,8 +65,8 @@ function metricsView(m) {
     h(
       "div",
       { class: "grid cols-4" },
-      stat("Unresolved AML alerts", count(unresolved.count), unresolved.oldest_age_days !== null ? `oldest ${Number(unresolved.oldest_age_days).toFixed(1)} days` : "none open"),
-      stat("Reports filed", count(m.reports_filed.filed), `${count(m.reports_filed.alerts_in_reported_status)} alerts reported`),
+      stat("Unresolved AML alerts", count(unresolved.count), unresolved.count ? `oldest raised ${oldest(unresolved)}` : "none open"),
+      stat("Reports filed", count(m.reports_filed.filed), `from ${count(m.reports_filed.alerts_reported)} alert${m.reports_filed.alerts_reported === 1 ? "" : "s"} in this period; ${count(m.reports_filed.alerts_in_reported_status)} awaiting closure`),
       stat("Frozen accounts", count(frozen), m.frozen_accounts.map((f) => money(f.balance, f.currency)).join(" · ") || null),
       stat("Large-cash days", count(new Set(m.large_cash_by_day.map((d) => d.day)).size), m.thresholds?.cash_threshold ? `cash of ${m.thresholds.cash_threshold} or more` : null),
     ),

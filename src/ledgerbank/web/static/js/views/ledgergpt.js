@@ -2,7 +2,7 @@
 // example questions, and suggestions when a question is not understood.
 
 import { get, post } from "../api.js";
-import { count, dateTime, title } from "../format.js";
+import { count, dateTime, money, title } from "../format.js";
 import { clear, errorBox, field, formValues, h, loading, table } from "../ui.js";
 
 export default async function render(ctx) {
@@ -27,6 +27,18 @@ export default async function render(ctx) {
       if (ctx.alive()) clear(out, failure(error, ask));
     } finally {
       button.disabled = false;
+      loadHistory();
+    }
+  };
+  const historyBox = h("div", { class: "row wrap" });
+  const loadHistory = async () => {
+    try {
+      const { items } = await get("/ledgergpt/history");
+      if (!ctx.alive()) return;
+      const seen = [...new Map(items.map((item) => [item.question, item])).values()].slice(0, 15);
+      clear(historyBox, seen.length ? seen.map((item) => h("button", { type: "button", class: "btn small", title: `${dateTime(item.asked_at)} · ${title(item.decision)}`, onclick: () => ask(item.question) }, item.question)) : h("p", { class: "muted" }, "Your questions will be listed here."));
+    } catch (error) {
+      clear(historyBox, errorBox(error));
     }
   };
   form.addEventListener("submit", (event) => {
@@ -51,7 +63,9 @@ export default async function render(ctx) {
       h("div", {}, h("h2", {}, "Try"), examplesBox),
     ),
     out,
+    h("section", { class: "card section stack", "aria-label": "Your questions" }, h("h2", {}, "Your questions"), historyBox),
   );
+  loadHistory();
   const { examples } = await get("/ledgergpt/examples");
   if (!ctx.alive()) return;
   clear(examplesBox, examples.map((question) => h("button", { type: "button", class: "btn small", onclick: () => ask(question) }, question)));
@@ -77,24 +91,64 @@ function answerView(answer) {
     h(
       "section",
       { class: "card stack" },
-      h("h2", {}, `${count(answer.row_count)} row${answer.row_count === 1 ? "" : "s"}${answer.truncated ? " (cut at the row limit)" : ""}`),
+      h(
+        "div",
+        { class: "spread" },
+        h("h2", {}, `${count(answer.row_count)} row${answer.row_count === 1 ? "" : "s"}${answer.truncated ? " (cut at the row limit)" : ""}`),
+        rows.length ? h("button", { type: "button", class: "btn small", onclick: () => downloadCsv(answer.question, names, rows) }, "Download CSV") : null,
+      ),
       table({
         caption: "Result",
         rows,
         emptyText: "The query ran and found no rows.",
-        columns: names.map((name) => ({
-          label: title(name),
-          num: rows.some((row) => typeof row[name] === "number" || /^-?\d+(\.\d+)?$/.test(String(row[name] ?? ""))),
-          render: (row) => cell(name, row[name]),
-        })),
+        columns: names.map((name) => {
+          const kind = kindOf(name, rows);
+          return { label: title(name), num: kind === "number" || kind === "money", cls: kind === "text" ? "text" : undefined, render: (row) => cell(name, row[name], kind, row) };
+        }),
       }),
     ),
   );
 }
 
-function cell(name, value) {
+const MONEY = /(amount|balance|total|sum|volume|avg|average|min|max)/i;
+const TEXT = /(account_number|number|iban|name|username|description|reference|_id$|^id$)/i;
+
+// How a column reads: money (in its row's currency), a number, or text (account numbers and
+// ids stay left-aligned, as written).
+function kindOf(name, rows) {
+  if (TEXT.test(name) && !MONEY.test(name)) return "text";
+  const numeric = rows.length && rows.every((row) => row[name] === null || row[name] === undefined || typeof row[name] === "number" || /^-?\d+(\.\d+)?$/.test(String(row[name])));
+  if (!numeric) return "text";
+  return MONEY.test(name) && rows.some((row) => row.currency) ? "money" : "number";
+}
+
+function grouped(value) {
+  const [whole, fraction] = String(value).split(".");
+  const sign = whole.startsWith("-") ? "-" : "";
+  const digits = whole.replace("-", "").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${sign}${digits}${fraction !== undefined ? `.${fraction}` : ""}`;
+}
+
+function downloadCsv(question, names, rows) {
+  const quote = (value) => {
+    const text = value === null || value === undefined ? "" : String(value);
+    return /[",\n\r]/.test(text) || /^[=+\-@]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  };
+  const lines = [names.map(quote).join(","), ...rows.map((row) => names.map((name) => quote(row[name])).join(","))];
+  const blob = new Blob([`${lines.join("\r\n")}\r\n`], { type: "text/csv" });
+  const url = URL.createObjectURL(blob);
+  const link = h("a", { href: url, download: `ledgergpt-${question.replace(/[^a-z0-9]+/gi, "-").slice(0, 40).replace(/^-|-$/g, "") || "answer"}.csv` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function cell(name, value, kind, row) {
   if (value === null || value === undefined) return "—";
   if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}T/.test(value)) return dateTime(value);
+  if (kind === "money") return h("td", { class: "amount" }, money(String(value), row.currency));
+  if (kind === "number") return grouped(value);
   return String(value);
 }
 

@@ -1,8 +1,8 @@
 // The financial manager's workspace: KPIs, trend charts, the custom report builder, CSV/XLSX.
 
-import { download, get, post } from "../api.js";
+import { download, get, post, request } from "../api.js";
 import { palette, plot } from "../charts.js";
-import { count, dayEnd, dayStart, isoDay, money, title } from "../format.js";
+import { count, dayEnd, dayStart, isoDay, money, month, title } from "../format.js";
 import { amountField, checkbox, clear, compact, errorBox, field, formValues, h, loading, stat, table, toast } from "../ui.js";
 
 const DIMENSIONS = ["type", "status", "account_type", "currency", "day", "week", "month", "customer", "verdict"];
@@ -29,7 +29,7 @@ export default async function render(ctx) {
     const values = formValues(kpiForm);
     clear(kpiOut, loading());
     try {
-      const k = await get("/reports/kpis", { from: dayStart(values.from), to: dayEnd(values.to) });
+      const k = await get("/reports/kpis", { from: dayStart(values.from), to: dayEnd(values.to), compare: values.from ? "previous" : "" });
       if (ctx.alive()) clear(kpiOut, kpiCards(k));
     } catch (error) {
       clear(kpiOut, errorBox(error));
@@ -133,17 +133,36 @@ export default async function render(ctx) {
     event.preventDefault();
     runReport();
   });
+  const saved = savedReports(ctx, spec, (definition) => {
+    fill(builder, definition);
+    runReport();
+  });
 
   main.append(
     ctx.heading("Reports"),
     h("section", { class: "card stack" }, h("div", { class: "spread" }, h("h2", {}, "Key figures"), kpiForm), kpiOut),
     h("section", { class: "card section stack" }, h("h2", {}, "Trends"), trendForm, trendOut, trendChart),
-    h("section", { class: "card section stack" }, h("h2", {}, "Custom report"), builder, reportOut),
+    h("section", { class: "card section stack" }, h("h2", {}, "Custom report"), builder, saved.form, reportOut),
+    saved.list,
   );
-  await Promise.all([loadKpis(), loadTrend(), runReport()]);
+  await Promise.all([loadKpis(), loadTrend(), runReport(), saved.load()]);
+}
+
+// "▲ 12% vs. the previous 30 days": a figure against the period of equal length before it.
+function versus(now, before, days) {
+  if (before === undefined || before === null) return null;
+  const a = Number(now);
+  const b = Number(before);
+  const span = `vs. the previous ${days} day${days === 1 ? "" : "s"}`;
+  if (!b) return h("span", { class: "delta" }, a ? `none in the previous ${days} day${days === 1 ? "" : "s"}` : `unchanged ${span}`);
+  const change = Math.round(((a - b) / b) * 100);
+  if (!change) return h("span", { class: "delta" }, `unchanged ${span}`);
+  return h("span", { class: `delta ${change > 0 ? "up" : "down"}` }, `${change > 0 ? "▲" : "▼"} ${Math.abs(change)}% ${span}`);
 }
 
 function kpiCards(k) {
+  const p = k.previous;
+  const days = p && p.period_start && p.period_end ? Math.max(1, Math.round((new Date(p.period_end) - new Date(p.period_start)) / 86_400_000)) : 0;
   const volumes = k.by_type.map((row) => h("tr", {}, h("td", {}, title(row.type)), h("td", { class: "num" }, count(row.count)), h("td", { class: "amount" }, money(row.volume, row.currency))));
   const unresolved = (k.alert_counts?.unresolved || []).map((q) => `${title(q.queue)}: ${count(q.count)}`).join(" · ") || "none";
   return h(
@@ -152,11 +171,11 @@ function kpiCards(k) {
     h(
       "div",
       { class: "grid cols-4" },
-      stat("Transactions", count(k.transaction_count), `${count(k.blocked_count)} blocked`),
-      stat("Active accounts", count(k.active_accounts), `${count(k.new_accounts)} opened`),
-      stat("New customers", count(k.new_customers)),
-      stat("Open alerts", unresolved),
-      ...k.average_balance.map((b) => stat(`Average balance (${b.currency})`, h("span", { class: "amount" }, money(b.average_balance, b.currency)), `${count(b.accounts)} accounts · total ${money(b.total_balance, b.currency)}`)),
+      stat("Transactions", count(k.transaction_count), [`${count(k.blocked_count)} blocked · `, versus(k.transaction_count, p?.transaction_count, days)]),
+      stat("Active accounts", count(k.active_accounts), [`${count(k.new_accounts)} opened · `, versus(k.active_accounts, p?.active_accounts, days)]),
+      stat("New customers", count(k.new_customers), versus(k.new_customers, p?.new_customers, days)),
+      stat("Open alerts", count((k.alert_counts?.unresolved || []).reduce((sum, q) => sum + q.count, 0)), unresolved),
+      ...k.average_balance.map((b) => stat(`Average balance (${b.currency})`, h("span", { class: "amount" }, money(b.average_balance, b.currency)), `${count(b.accounts)} account${b.accounts === 1 ? "" : "s"} · total ${money(b.total_balance, b.currency)}`)),
     ),
     volumes.length
       ? h("div", { class: "table-wrap" }, h("table", {}, h("caption", { class: "visually-hidden" }, "Volume by type"), h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Type"), h("th", { scope: "col", class: "num" }, "Count"), h("th", { scope: "col", class: "num" }, "Volume"))), h("tbody", {}, volumes)))
@@ -170,7 +189,7 @@ async function drawTrend(node, trend) {
     const key = [point.type, point.currency].filter(Boolean).join(" ") || trend.metric;
     if (!series.has(key)) series.set(key, { x: [], y: [], text: [], currency: point.currency });
     const s = series.get(key);
-    s.x.push(point.period);
+    s.x.push(trend.interval === "month" ? month(point.period) : point.period);
     s.y.push(point.value === null ? null : Number(point.value));
     s.text.push(point.value === null ? "—" : typeof point.value === "string" && point.currency ? money(point.value, point.currency) : count(point.value));
   }
@@ -209,4 +228,70 @@ function reportTable(report) {
       })),
     }),
   );
+}
+
+// Saved reports: the caller's own named report definitions (run, save the current one, delete).
+function savedReports(ctx, spec, run) {
+  const items = h("div", { class: "row wrap" }, loading());
+  const out = h("div", { "aria-live": "polite" });
+  const load = async () => {
+    let answer;
+    try {
+      answer = await get("/reports/saved");
+    } catch (error) {
+      clear(items, errorBox(error));
+      return;
+    }
+    if (!ctx.alive()) return;
+    clear(
+      items,
+      answer.items.length
+        ? answer.items.map((r) => h("span", { class: "saved-report row" },
+            h("button", { type: "button", class: "btn small", onclick: () => { clear(out, h("p", { class: "muted" }, `Showing “${r.name}”.`)); run(r.definition); } }, r.name),
+            h("button", { type: "button", class: "btn small danger", "aria-label": `Delete ${r.name}`, onclick: async () => {
+              try {
+                await request("DELETE", `/reports/saved/${r.id}`);
+                toast(`Deleted “${r.name}”.`, "ok");
+                load();
+              } catch (error) {
+                clear(out, errorBox(error));
+              }
+            } }, "×")))
+        : h("p", { class: "muted" }, "No saved reports yet: build one above and save it."),
+    );
+  };
+  const form = h(
+    "form",
+    { class: "fields inline", "aria-label": "Save this report" },
+    field({ label: "Name", name: "name", required: true, maxlength: 120, placeholder: "e.g. Volume by type" }),
+    h("div", { class: "field" }, h("button", { type: "submit", class: "btn" }, "Save")),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const { name } = formValues(form);
+    if (!name) return;
+    try {
+      await post("/reports/saved", { name, definition: spec() });
+      form.reset();
+      toast(`Saved “${name}”.`, "ok");
+      load();
+    } catch (error) {
+      clear(out, errorBox(error));
+    }
+  });
+  const list = h("section", { class: "card section stack", "aria-label": "Saved reports" }, h("h2", {}, "Saved reports"), items, out);
+  return { form, list, load };
+}
+
+// Puts a saved definition back into the builder's fields.
+function fill(builder, definition) {
+  const f = definition.filters || {};
+  const ticked = { group_by: definition.group_by || [], metrics: definition.metrics || [], types: f.types || [], statuses: f.statuses || [] };
+  for (const box of builder.querySelectorAll("input[type=checkbox]")) if (box.name in ticked) box.checked = ticked[box.name].includes(box.value);
+  const set = (name, value) => { if (builder.elements[name]) builder.elements[name].value = value ?? ""; };
+  set("from", f.from);
+  set("to", f.to);
+  set("min_amount", f.min_amount);
+  set("max_amount", f.max_amount);
+  set("currency", (f.currencies || [])[0]);
 }

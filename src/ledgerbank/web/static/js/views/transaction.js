@@ -6,12 +6,15 @@ import { href, navigate } from "../router.js";
 import { amountCell, askReason, clear, errorBox, h, okBox, statusBadge, table } from "../ui.js";
 import { partyText, riskPanel } from "./parts.js";
 import { unrecognisedButton } from "./unrecognised.js";
+import { isStaff } from "../nav.js";
+import { namesOf } from "./staff-names.js";
 
 const FLAGGERS = ["fraud_analyst", "compliance_officer", "admin"];
 
 export default async function render(ctx) {
   const { main, params } = ctx;
   const tx = await get(`/transactions/${params.id}`);
+  const flagger = isStaff(ctx.role) && tx.flags?.length ? await namesOf(tx.flags.map((f) => f.flagged_by)) : () => "the bank";
   if (!ctx.alive()) return;
   const out = h("div", { "aria-live": "polite" });
   const actions = h("div", { class: "row" });
@@ -100,7 +103,7 @@ export default async function render(ctx) {
             rows: tx.flags,
             columns: [
               { label: "When", cls: "when", render: (f) => dateTime(f.created_at) },
-              { label: "By", render: (f) => (f.flagged_by ? `user #${f.flagged_by}` : "system") },
+              { label: "By", render: (f) => flagger(f.flagged_by) },
               { label: "Reason", key: "reason" },
             ],
           }),
