@@ -21,10 +21,12 @@ from ledgerbank.audit.router import router as audit_router
 from ledgerbank.casework.router import router as casework_router
 from ledgerbank.config import Settings, get_settings
 from ledgerbank.events.router import router as webhooks_router
+from ledgerbank.fx.router import router as fx_router
 from ledgerbank.identity import deps as identity_deps
 from ledgerbank.identity import passwords
 from ledgerbank.identity.router import router as identity_router
 from ledgerbank.identity.trust_router import router as trust_router
+from ledgerbank.interest.router import router as interest_router
 from ledgerbank.kit.db import Database
 from ledgerbank.kit.docs import install_docs
 from ledgerbank.kit.health import router as health_router
@@ -196,6 +198,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(risk_customer_router)
     app.include_router(trust_router)
     app.include_router(approvals_router)
+    app.include_router(fx_router)
+    app.include_router(interest_router)
     app.include_router(replica_router)
     app.include_router(worker_router)
     app.include_router(payments_router)

@@ -15,8 +15,10 @@ from ledgerbank.demo.commands import app as demo_app
 from ledgerbank.errors import LedgerbankError
 from ledgerbank.evaluation.commands import risk_evaluate_command
 from ledgerbank.events.commands import app as events_app
+from ledgerbank.fx.commands import app as fx_app
 from ledgerbank.identity.commands import app as users_app
 from ledgerbank.identity.commands import keys_app
+from ledgerbank.interest.commands import app as interest_app
 from ledgerbank.kit.commands import app as db_app
 from ledgerbank.kit.commands import serve
 from ledgerbank.kit.composition import Composition
@@ -63,6 +65,8 @@ app.add_typer(analytics_app, name="analytics")
 app.add_typer(dashboard_app, name="dashboard")
 app.add_typer(sanctions_app, name="sanctions")
 app.add_typer(keys_app, name="keys")
+app.add_typer(fx_app, name="fx")
+app.add_typer(interest_app, name="interest")
 app.add_typer(events_app, name="events")
 app.command("worker")(worker_command)
 

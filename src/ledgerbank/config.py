@@ -76,6 +76,11 @@ class Settings(BaseSettings):
 
     # ledger
     max_amount: str = "1000000000.00"
+    # fees (issue 14): the FX spread (a share of the amount exchanged), and a fee per cash
+    # withdrawal beyond the free ones a month per account (major units; "0": no such fee)
+    fee_fx_spread: str = Field(default="0.005", pattern=r"^0(\.\d{1,10})?$")
+    fee_withdrawal: str = Field(default="0", pattern=r"^\d{1,9}(\.\d{1,3})?$")
+    fee_free_withdrawals: int = Field(default=5, ge=0)
     import_max_mb: int = Field(default=50, ge=1)  # largest CSV that POST /admin/import accepts
     db_pool_size: int = 10
 

@@ -83,6 +83,20 @@ class PaymentDeclined(LedgerbankError):
     code, status, title = "payment_declined", 422, "Payment could not be completed"
 
 
+class InvalidRate(LedgerbankError):
+    code, status, title = "invalid_rate", 422, "Invalid rate"
+
+
+class NoRateInForce(LedgerbankError):
+    """No exchange rate for this pair of currencies is in force (none set, or none valid yet)."""
+
+    code, status, title = "no_rate_in_force", 422, "No exchange rate in force"
+
+
+class SameCurrency(LedgerbankError):
+    code, status, title = "same_currency", 422, "Same currency"
+
+
 class InvalidTransition(LedgerbankError):
     code, status, title = "invalid_transition", 409, "Invalid state change"
 

@@ -5,6 +5,7 @@ from ledgerbank.approvals.tables import approvals
 from ledgerbank.audit.tables import audit_chain, audit_checkpoints, audit_log
 from ledgerbank.casework.tables import sar_reports, saved_reports
 from ledgerbank.events.tables import event_partitions, events, webhook_deliveries, webhooks
+from ledgerbank.fx.tables import fx_conversions, fx_rates
 from ledgerbank.identity.tables import (
     login_throttles,
     password_resets,
@@ -13,9 +14,11 @@ from ledgerbank.identity.tables import (
     security_notices,
     users,
 )
+from ledgerbank.interest.tables import interest_accruals, interest_payments, interest_rates
 from ledgerbank.ledger.tables import (
     accounts,
     entries,
+    fee_links,
     idempotency_keys,
     ledger_verifications,
     saved_payees,
@@ -35,7 +38,13 @@ __all__ = [
     "entries",
     "event_partitions",
     "events",
+    "fee_links",
+    "fx_conversions",
+    "fx_rates",
     "idempotency_keys",
+    "interest_accruals",
+    "interest_payments",
+    "interest_rates",
     "ledger_verifications",
     "login_throttles",
     "password_resets",

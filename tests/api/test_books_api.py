@@ -34,6 +34,7 @@ def test_balance_sheet_balances_and_matches_the_postings(bank: Bank) -> None:
         "equity": "2.50",
         "difference": "0.00",
         "balanced": True,
+        "fx_position": "0.00",
     }
     assert lines["EUR"]["assets"] == "80.50"
     assert lines["EUR"]["liabilities"] == "80.50"

@@ -135,8 +135,8 @@ def balance_sheet(conn: Connection) -> list[dict[str, Any]]:
     difference is zero."""
     rows = conn.execute(
         text(
-            "SELECT currency, assets_minor, liabilities_minor, equity_minor, difference_minor "
-            "FROM vw_balance_sheet ORDER BY currency"
+            "SELECT currency, assets_minor, liabilities_minor, equity_minor, difference_minor, "
+            "fx_position_minor FROM vw_balance_sheet ORDER BY currency"
         )
     ).mappings()
     return [
@@ -147,6 +147,7 @@ def balance_sheet(conn: Connection) -> list[dict[str, Any]]:
             "equity": money(int(r["equity_minor"]), r["currency"]),
             "difference": money(int(r["difference_minor"]), r["currency"]),
             "balanced": int(r["difference_minor"]) == 0,
+            "fx_position": money(int(r["fx_position_minor"]), r["currency"]),
         }
         for r in rows
     ]

@@ -14,9 +14,13 @@ from rich.table import Table
 from ledgerbank import errors
 from ledgerbank.audit import service as audit
 from ledgerbank.config import get_settings
-from ledgerbank.demo import service
+from ledgerbank.demo import currencies, service
 from ledgerbank.demo.history import DEFAULT_SEED, USERS
+from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.commands import open_database
+from ledgerbank.ledger.limits import DailyLimits
+from ledgerbank.ledger.money import MoneyService
+from ledgerbank.ledger.screening import NO_SCREEN
 from ledgerbank.risk import training as risk_training
 
 app = typer.Typer(help="The demo bank.", no_args_is_help=True)
@@ -52,6 +56,17 @@ def load_command(
             progress=lambda done, total: bar.update(task, completed=done, total=total),
             pin_keyring=get_settings().pin_keyring(),
         )
+    settings = get_settings()
+    with console.status("exchange rates, an exchange, interest on savings"):
+        money = MoneyService.from_settings(database, lambda: NO_SCREEN, settings)
+        now = utcnow()
+        extra = currencies.load(
+            database, money, now=now, today=DailyLimits.from_settings(settings).business_day(now)
+        )
+    console.print(
+        f"EUR/USD rates set; Carol's exchange answered {extra.exchange_status}; interest accrued "
+        f"for {extra.accrued_days} days, last month paid to {extra.paid_accounts} accounts"
+    )
     with console.status("training the risk model on the demo history and scoring it"):
         version, _ = risk_training.prepare_history(database, get_settings())
     console.print(f"risk model {version or '(none yet: the rules decide alone)'}; history scored")

@@ -38,6 +38,8 @@ class Permission(StrEnum):
     LEDGERGPT_ASK = "ledgergpt:ask"
     ACCOUNTS_FREEZE_OWN = "accounts:freeze_own"  # a customer freezes their own account
     APPROVALS_READ = "approvals:read"  # the four-eyes inbox (deciding needs the action's own)
+    RATES_READ = "rates:read"  # exchange and interest rates, exchange quotes
+    RATES_MANAGE = "rates:manage"  # set exchange and interest rates
     CUSTOMERS_REVIEW = "customers:review"  # search customers, the customer view (casework)
     REPLICA_READ = "replica:read"  # how far behind the read replica is
     WEBHOOKS_MANAGE = "webhooks:manage"  # register, list, delete webhooks; redeliver
@@ -56,6 +58,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.TRANSACTIONS_READ_OWN,
             P.ANALYTICS_OWN,
             P.ACCOUNTS_FREEZE_OWN,
+            P.RATES_READ,
             # no RISK_READ_OWN: customers never see scores, verdicts or rules (tipping off)
         }
     ),
@@ -79,6 +82,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.RISK_READ_ALL,
             P.REPORTS_READ,
             P.LEDGERGPT_ASK,
+            P.RATES_READ,
+            P.RATES_MANAGE,
             P.REPLICA_READ,
             P.WEBHOOKS_MANAGE,
         }
@@ -93,6 +98,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.RISK_READ_ALL,
             P.REPORTS_READ,
             P.LEDGERGPT_ASK,
+            P.RATES_READ,
             P.REPLICA_READ,
         }
     ),
@@ -107,6 +113,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.TRANSACTIONS_FLAG,
             P.FRAUD_REVIEW,
             P.RISK_READ_ALL,
+            P.RATES_READ,
         }
     ),
     Role.FINANCIAL_MANAGER: frozenset(
@@ -116,6 +123,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ACCOUNTS_READ_ALL,
             P.TRANSACTIONS_READ_ALL,
             P.REPORTS_READ,
+            P.RATES_READ,
+            P.RATES_MANAGE,
         }
     ),
     Role.COMPLIANCE_OFFICER: frozenset(
@@ -131,6 +140,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.COMPLIANCE_REVIEW,
             P.RISK_READ_ALL,
             P.LEDGERGPT_ASK,
+            P.RATES_READ,
         }
     ),
 }

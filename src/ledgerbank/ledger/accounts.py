@@ -98,8 +98,14 @@ def open_account(
     return account
 
 
+# Internal kinds kept under an existing account type, told apart by their internal_key: the
+# FX position and interest expense are the bank's own positions, so they count as equity.
+LEDGER_TYPE_OF = {"fx_position": "equity", "interest_expense": "equity"}
+
+
 def internal_account_id(conn: Connection, currency: str, account_type: str) -> int:
-    """The bank's cash vault / fee income / equity account for a currency, opened on first use."""
+    """The bank's cash vault / fee income / equity / FX position / interest expense account
+    for a currency, opened on first use."""
     key = f"{account_type}:{currency}"
     known = connection_cache(conn, "internal_accounts")
     if key in known:
@@ -116,7 +122,7 @@ def internal_account_id(conn: Connection, currency: str, account_type: str) -> i
                 conn,
                 {
                     "owner_id": None,
-                    "account_type": account_type,
+                    "account_type": LEDGER_TYPE_OF.get(account_type, account_type),
                     "is_internal": 1,
                     "internal_key": key,
                     "currency": currency,

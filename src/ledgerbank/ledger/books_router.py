@@ -28,6 +28,7 @@ class BalanceSheetLine(BaseModel):
     equity: str
     difference: str
     balanced: bool
+    fx_position: str = "0"  # the bank's FX position account in this currency (part of equity)
 
 
 class BalanceSheet(BaseModel):
@@ -61,7 +62,7 @@ def balance_sheet(principal: BooksReader, database: DB) -> BalanceSheet:
         rows = conn.execute(
             text(
                 "SELECT currency, assets_minor, liabilities_minor, equity_minor, "
-                "difference_minor FROM vw_balance_sheet ORDER BY currency"
+                "difference_minor, fx_position_minor FROM vw_balance_sheet ORDER BY currency"
             )
         ).all()
     items = [
@@ -72,8 +73,9 @@ def balance_sheet(principal: BooksReader, database: DB) -> BalanceSheet:
             equity=to_decimal_string(int(equity), currency),
             difference=to_decimal_string(int(difference), currency),
             balanced=int(difference) == 0,
+            fx_position=to_decimal_string(int(fx_position), currency),
         )
-        for currency, assets, liabilities, equity, difference in rows
+        for currency, assets, liabilities, equity, difference, fx_position in rows
     ]
     return BalanceSheet(
         as_of=utcnow().isoformat(), balanced=all(i.balanced for i in items), items=items

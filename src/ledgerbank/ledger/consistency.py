@@ -16,7 +16,8 @@ CHECKS = {
     "chain_rewritten": "the audit chain changed below the last verified position",
     "missing_transaction": "an audit record names a transaction the ledger does not have",
     "evidence_mismatch": "a transaction, its entries or its score differ from its audit record",
-    "unbalanced_transaction": "a transaction's entries do not sum to zero (or it has one leg)",
+    "unbalanced_transaction": "a transaction's entries in one currency do not sum to zero "
+    "(or it has one leg in a currency)",
     "blocked_with_entries": "a blocked transaction moved money",
     "legs_mismatch": "a transaction's header disagrees with its entries",
     "currency_mismatch": "an entry's currency differs from its transaction's or account's",
@@ -29,6 +30,11 @@ CHECKS = {
     "digest_changed": "what an earlier run verified has changed since",
     "posted_without_entries": "a posted transaction has no entries",
 }
+
+
+# Types whose legs may be in two currencies (each balancing on its own): an exchange is a
+# transfer through the bank's FX position accounts, and its reversal mirrors it.
+CROSS_CURRENCY = ("transfer", "reversal")
 
 
 @dataclass(frozen=True)
@@ -76,15 +82,24 @@ def transaction_findings(
             f"transaction {reversal['id']} points at it as its reversal "
             f"but is a {reversal['status']} {reversal['type']}",
         )
-    amounts = [int(e["amount"]) for e in own]
-    if len(own) < 2 or sum(amounts) != 0:
-        add("unbalanced_transaction", subject, f"{len(own)} entries summing to {sum(amounts)}")
     currency = header["currency"]
+    by_currency: dict[str, list[int]] = {}
+    for entry in own:
+        by_currency.setdefault(entry["currency"], []).append(int(entry["amount"]))
+    if not own:
+        add("unbalanced_transaction", subject, "no entries")
+    for leg_currency, legs in sorted(by_currency.items()):  # each currency on its own
+        if len(legs) < 2 or sum(legs) != 0:
+            add(
+                "unbalanced_transaction",
+                subject,
+                f"{len(legs)} {leg_currency} entries summing to {sum(legs)}",
+            )
+    amounts = [int(e["amount"]) for e in own if e["currency"] == currency]
     for entry in own:
         account = accounts.get(int(entry["account_id"]))
-        if entry["currency"] != currency or (
-            account is not None and account["currency"] != currency
-        ):
+        other = entry["currency"] != currency and header["type"] not in CROSS_CURRENCY
+        if other or (account is not None and account["currency"] != entry["currency"]):
             add(
                 "currency_mismatch",
                 f"entry {entry['id']}",
@@ -115,20 +130,29 @@ def transaction_findings(
 def _customer_legs(
     header: RowMapping, own: list[RowMapping], accounts: Mapping[int, RowMapping]
 ) -> list[Finding]:
-    """Customer-account legs are exactly from -amount and to +amount; the rest internal."""
+    """Customer-account legs are exactly from -amount and to +amount; the rest internal. A
+    transfer into another currency credits its destination the converted amount instead."""
     amount = int(header["amount"])
+    to_id = header["to_account_id"]
+    converted = [
+        int(e["amount"])
+        for e in own
+        if e["currency"] != header["currency"]
+        and to_id is not None
+        and int(e["account_id"]) == int(to_id)
+    ]
     expected = []
     if header["from_account_id"] is not None:
         expected.append((int(header["from_account_id"]), -amount))
-    if header["to_account_id"] is not None:
-        expected.append((int(header["to_account_id"]), amount))
+    if to_id is not None:
+        expected.append((int(to_id), converted[0] if len(converted) == 1 else amount))
     expected.sort()
     customer = sorted(
         (int(e["account_id"]), int(e["amount"]))
         for e in own
         if not _internal(accounts, int(e["account_id"]))
     )
-    if customer == expected:
+    if customer == expected and all(a > 0 for a in converted):
         return []
     return [
         Finding(

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, text
 
 # What each check of the view means, for people reading the report.
 CHECKS = {
-    "unbalanced_transaction": "entries of a transaction do not sum to zero (or it has one leg)",
+    "unbalanced_transaction": "entries of a transaction in one currency do not sum to zero",
     "balance_mismatch": "stored balance differs from the sum of the account's entries",
     "broken_balance_chain": "balance_after does not follow from the previous entry",
     "below_limit": "balance is below zero (or below the overdraft limit)",

@@ -43,6 +43,7 @@ from ledgerbank.kit.db import Database
 from ledgerbank.kit.group_commit import GroupCommitter
 from ledgerbank.kit.keys import Keyring
 from ledgerbank.ledger import idempotency
+from ledgerbank.ledger.fees import FeeSchedule
 from ledgerbank.ledger.limits import DailyLimits, Kind, LimitBook
 from ledgerbank.ledger.posting import Books, Movement
 from ledgerbank.ledger.screening import AccountState, Screen
@@ -172,6 +173,7 @@ class Desk:
     limits: LimitBook
     now: datetime
     four_eyes: FourEyes = field(default_factory=FourEyes)
+    fees: FeeSchedule = field(default_factory=FeeSchedule)
 
     @property
     def staff(self) -> bool:
@@ -258,8 +260,10 @@ class MoneyService:
         pin_max_failures: int = 5,
         pin_lock_minutes: int = 15,
         four_eyes: FourEyes | None = None,
+        fees: FeeSchedule | None = None,
     ) -> None:
         self.four_eyes = four_eyes or FourEyes()
+        self.fees = fees or FeeSchedule()
         self.database = database
         self.screen = screen
         self.keyring = keyring
@@ -282,6 +286,7 @@ class MoneyService:
             pin_max_failures=settings.pin_max_failures,
             pin_lock_minutes=settings.pin_lock_minutes,
             four_eyes=FourEyes(settings.approval_deposit_above, settings.approval_hours),
+            fees=FeeSchedule.from_settings(settings),
         )
 
     # --- running ----------------------------------------------------------------------
@@ -474,7 +479,13 @@ class _Group:
                     lock_minutes=self.service.pin_lock_minutes,
                 )
             desk = Desk(
-                self.books, request.caller, user, self.limits, self.now, self.service.four_eyes
+                self.books,
+                request.caller,
+                user,
+                self.limits,
+                self.now,
+                self.service.four_eyes,
+                self.service.fees,
             )
             return request.order.execute(desk)
         except pins.LegacyPin:

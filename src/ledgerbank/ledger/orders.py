@@ -21,7 +21,8 @@ from ledgerbank import errors
 from ledgerbank.approvals import service as approvals
 from ledgerbank.approvals.schemas import ApprovalProposed
 from ledgerbank.kit.money import to_decimal_string, to_minor
-from ledgerbank.ledger import posting
+from ledgerbank.ledger import fees, posting
+from ledgerbank.ledger.exchange import Exchange
 from ledgerbank.ledger.money import Answer, Desk, Order, Pending, refusal
 from ledgerbank.ledger.posting import Movement, RawAmount
 from ledgerbank.ledger.tables import entries
@@ -174,7 +175,9 @@ class Withdrawal(Order):
             description=self.description,
             actor_id=desk.caller.user_id,
         )
-        return _posted_or_declined(desk, movement, posted=desk.post([movement]))
+        fee = fees.withdrawal_fee(desk.books, desk.fees, movement, desk.now)
+        posted = desk.post([movement] if fee is None else [movement, fee])
+        return _posted_or_declined(desk, movement, posted=posted)
 
 
 @dataclass(frozen=True)
@@ -192,8 +195,24 @@ class Transfer(Order):
     def execute(self, desk: Desk) -> Pending:
         if self.from_account_id == self.to_account_id:
             raise errors.SameAccount("cannot transfer to the same account")
-        desk.own(self.from_account_id)
-        desk.account(self.to_account_id)
+        source = desk.own(self.from_account_id)
+        target = desk.account(self.to_account_id)
+        if target.currency != source.currency:
+            # Another currency: converted at the rate in force; without one, the contract's
+            # currency_mismatch as before.
+            try:
+                return Exchange(
+                    self.from_account_id,
+                    self.to_account_id,
+                    self.amount,
+                    self.description,
+                    own_only=False,
+                ).execute(desk)
+            except errors.NoRateInForce:
+                raise errors.CurrencyMismatch(
+                    f"account {source.id} holds {source.currency}, account {target.id} holds "
+                    f"{target.currency}, and no exchange rate between them is in force"
+                ) from None
         movement = desk.books.movement(
             type="transfer",
             source_id=self.from_account_id,

@@ -17,7 +17,7 @@ batch) in the caller's transaction; tools, imports and tests use them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -60,10 +60,12 @@ RawAmount = str | int | Decimal
 
 @dataclass(frozen=True)
 class Leg:
-    """One side of a posting: a signed amount (credit positive) on an account."""
+    """One side of a posting: a signed amount (credit positive) on an account; `currency` is
+    the movement's unless given (an exchange has legs in two currencies)."""
 
     account_id: int
     amount: int
+    currency: str | None = None
 
 
 @dataclass
@@ -152,6 +154,8 @@ class Books:
         self.decided: list[Movement] = []
         self.reversed_ids: list[int] = []
         self.audit_rows: list[dict[str, Any]] = []  # other records of this transaction
+        # Rows that name a written transaction (fee links, conversions): run after its insert.
+        self.after_write: list[Callable[[Connection], None]] = []
         self.event_rows: list[dict[str, Any]] = []  # outbox events of this transaction
 
     # --- locking ----------------------------------------------------------------------
@@ -361,6 +365,9 @@ class Books:
         decided, self.decided = self.decided, []
         if decided:
             _write_movements(self, decided)
+        after, self.after_write = self.after_write, []
+        for write in after:
+            write(self.conn)
         if self.audit_rows:
             insert_rows(self.conn, audit_log, self.audit_rows)
             self.audit_rows = []
@@ -455,7 +462,7 @@ def _write_entries(books: Books, movements: list[Movement]) -> None:
                     "transaction_id": movement.row["id"],
                     "account_id": leg.account_id,
                     "amount": leg.amount,
-                    "currency": movement.currency,
+                    "currency": leg.currency or movement.currency,
                     "balance_after": balance_after,
                     "posted_at": books.occurred_at,
                 }
@@ -734,9 +741,9 @@ def reversal(books: Books, transaction_id: int, *, reason: str, actor_id: int | 
     if original["type"] == "reversal":
         raise errors.NotReversible("a reversal cannot itself be reversed")
     legs = [
-        Leg(row.account_id, -int(row.amount))
+        Leg(row.account_id, -int(row.amount), row.currency)
         for row in books.conn.execute(
-            select(entries.c.account_id, entries.c.amount)
+            select(entries.c.account_id, entries.c.amount, entries.c.currency)
             .where(entries.c.transaction_id == transaction_id)
             .order_by(entries.c.id)
         )

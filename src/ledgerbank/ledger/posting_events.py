@@ -55,10 +55,15 @@ def posting_events(
         status = "declined" if m.status == "blocked" else "posted"
         kind = _type(m)
         for index, account_id in enumerate(customer):
+            seen = body(m.row, status=status, account_id=account_id)
+            for leg in m.legs:  # an exchange's other account reads its own currency
+                if leg.account_id == account_id and leg.currency not in (None, m.currency):
+                    seen["amount"] = to_decimal_string(abs(leg.amount), leg.currency)
+                    seen["currency"] = leg.currency
             rows.append(
                 outbox.event(
                     kind,
-                    body(m.row, status=status, account_id=account_id),
+                    seen,
                     at=at,
                     account_id=account_id,
                     owner_id=books.locked[account_id].owner_id,

@@ -251,6 +251,16 @@ class Transfer(Body):
     pin: Pin = None
 
 
+class Exchange(Body):
+    """Between two of the caller's own accounts in different currencies."""
+
+    from_account_id: Id
+    to_account_id: Id
+    amount: Amount = Field(description="in the source account's currency")
+    description: Description = None
+    pin: Pin = None
+
+
 class BatchTransfer(Body):
     from_account_id: Id
     to_account_id: Id
@@ -385,3 +395,24 @@ class ImportReport(BaseModel):
     errors: list[ImportRowError]
     dry_run: bool
     partial: bool
+
+
+class ExchangeDetail(BaseModel):
+    base: str
+    quote: str
+    rate: str = Field(description="units of quote one unit of base buys, as set by the bank")
+    from_currency: str
+    from_amount: str
+    to_currency: str
+    to_amount: str
+    fee: str = Field(description="the spread, in from_currency, charged on top")
+    fee_currency: str
+    total_debited: str
+    rounding: str = Field(description="half-even (banker's) to the minor unit")
+    fee_transaction_id: int | None = Field(description="the fee's own transaction")
+
+
+class ExchangeResult(Transaction):
+    """The exchange (or cross-currency transfer) transaction and what it converted."""
+
+    exchange: ExchangeDetail

@@ -169,6 +169,16 @@ ledger_verifications = Table(
     Column("finished_at", UTCDateTime, nullable=False),
 )
 
+# A fee is its own transaction; this links it to the transaction that caused it (a cash
+# withdrawal beyond the free ones, the spread of an exchange). Written with both.
+fee_links = Table(
+    "fee_links",
+    metadata,
+    Column("fee_transaction_id", BigId, ForeignKey("transactions.id"), primary_key=True),
+    Column("caused_by_id", BigId, ForeignKey("transactions.id"), nullable=False, index=True),
+    Column("fee_kind", String(32), nullable=False),
+)
+
 # A customer's saved payees: another customer's account under the nickname the customer chose
 # (the holder's name is read from the account's owner whenever it is shown, never copied).
 saved_payees = Table(

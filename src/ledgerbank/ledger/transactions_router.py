@@ -43,6 +43,7 @@ from ledgerbank.ledger import (
     policy,
     posting,
 )
+from ledgerbank.ledger.exchange import Exchange as ExchangeOrder
 from ledgerbank.ledger.money import Answer, Caller, MoneyRequest, MoneyService, Order
 from ledgerbank.ledger.schemas import (
     MAX_ID,
@@ -50,6 +51,8 @@ from ledgerbank.ledger.schemas import (
     BatchResult,
     Deposit,
     EndMoment,
+    Exchange,
+    ExchangeResult,
     Flag,
     FlagRequest,
     ReverseRequest,
@@ -253,6 +256,33 @@ async def transfer(
             payees.tell_new_payee_after, request.app.state.db, claims.user_id, answer.body
         )
     return answer
+
+
+@router.post(
+    "/exchange",
+    status_code=201,
+    operation_id="transactions-exchange",
+    summary="Exchange between two of the caller's accounts in different currencies at the rate "
+    "in force; the answer shows the rate, both amounts and the fee",
+    response_model=ExchangeResult,
+    responses={
+        201: MONEY_MOVED,
+        **problem_responses(
+            *POSTING_ERRORS,
+            *CUSTOMER_ERRORS,
+            *PIN_ERRORS,
+            E.InsufficientFunds,
+            E.SameAccount,
+            E.SameCurrency,
+            E.NoRateInForce,
+        ),
+    },
+)
+async def exchange(
+    request: Request, body: Exchange, claims: MoneyMove, key: IdempotencyKey = None
+) -> Response:
+    order = ExchangeOrder(body.from_account_id, body.to_account_id, body.amount, body.description)
+    return await _move_money(request, claims, order, body, key, metrics.transfers_posted)
 
 
 @router.post(

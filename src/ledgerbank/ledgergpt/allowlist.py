@@ -86,9 +86,10 @@ ALLOW_LIST: Final[dict[str, ViewGrant]] = {
         needs=(P.ACCOUNTS_READ_ALL,),
         columns={
             "currency": "TEXT", "assets_minor": "BIGINT", "liabilities_minor": "BIGINT",
-            "equity_minor": "BIGINT", "difference_minor": "BIGINT",
+            "equity_minor": "BIGINT", "difference_minor": "BIGINT", "fx_position_minor": "BIGINT",
         },
-        about="one row per currency; difference_minor is zero while the books balance",
+        about="one row per currency; difference_minor is zero while the books balance; "
+        "fx_position_minor is the bank's open FX position in that currency (part of equity)",
     ),
     "vw_customer_statement": ViewGrant(
         needs=(P.TRANSACTIONS_READ_ALL,),

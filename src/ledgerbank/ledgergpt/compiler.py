@@ -490,19 +490,27 @@ def _ledger_view(plan: QueryPlan, view: str) -> CompiledQuery:
     params = _Params()
     if plan.subject is Subject.BALANCE_SHEET:
         sql = (
-            "SELECT currency, assets_minor, liabilities_minor, equity_minor, difference_minor "
-            f"FROM {view}"
+            "SELECT currency, assets_minor, liabilities_minor, equity_minor, difference_minor, "
+            f"fx_position_minor FROM {view}"
         )
         if plan.currencies:
             sql += f" WHERE currency IN ({params.many('currency', plan.currencies)})"
         sql += " ORDER BY currency"
         money = {
             name: MoneyColumn(minor=True)
-            for name in ("assets_minor", "liabilities_minor", "equity_minor", "difference_minor")
+            for name in (
+                "assets_minor",
+                "liabilities_minor",
+                "equity_minor",
+                "difference_minor",
+                "fx_position_minor",
+            )
         }
         explanation = (
             "The balance sheet per currency: assets (cash held) = liabilities (customer "
-            "balances) + equity (fees earned); the difference is zero while the books balance."
+            "balances) + equity (fees earned, the FX position); the difference is zero while "
+            "the books balance. fx position: what exchanges left the bank holding in that "
+            "currency."
         )
         return CompiledQuery(sql, params.values, explanation, money)
     sql = (

@@ -29,6 +29,7 @@ _NAMES = {
     "actor_username": "by", "subject_username": "about", "kyc_status": "kyc",
     "is_active": "active", "assets_minor": "assets", "liabilities_minor": "liabilities",
     "equity_minor": "equity", "difference_minor": "difference",
+    "fx_position_minor": "fx position",
 }  # fmt: skip
 GAP = 2  # spaces between table columns
 

@@ -26,7 +26,7 @@ export default async function render(ctx) {
     clear(
       sheet,
       h("h2", {}, "Balance sheet"),
-      h("p", { class: "muted" }, "Per currency: assets (cash the bank holds) = liabilities (what it owes its customers) + equity (fees earned)."),
+      h("p", { class: "muted" }, "Per currency: assets (cash the bank holds) = liabilities (what it owes its customers) + equity (fees earned, the FX position, less interest paid)."),
       h("div", { class: `alert ${balanced ? "ok" : "error"}`, role: "status" }, balanced ? "Assets equal liabilities plus equity in every currency." : "The books do NOT balance: see the difference column."),
       table({
         caption: "Balance sheet",
@@ -38,6 +38,7 @@ export default async function render(ctx) {
           { label: "Liabilities", num: true, render: (r) => h("td", { class: "amount" }, money(r.liabilities, r.currency)) },
           { label: "Equity", num: true, render: (r) => h("td", { class: "amount" }, money(r.equity, r.currency)) },
           { label: "Difference", num: true, render: (r) => h("td", { class: "amount" }, money(r.difference, r.currency)) },
+          { label: "FX position", num: true, render: (r) => h("td", { class: "amount" }, money(r.fx_position ?? "0", r.currency)) },
         ],
       }),
     );

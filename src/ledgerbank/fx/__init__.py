@@ -1,0 +1,1 @@
+"""Currencies and exchange: the bank's own exchange rates and conversion arithmetic."""

@@ -1,0 +1,1 @@
+"""Interest on savings: rate history, daily accrual and monthly payment."""
