@@ -18,7 +18,7 @@ from ledgerbank.audit.tables import audit_log
 from ledgerbank.events.addresses import Allowed, check_url
 from ledgerbank.events.delivery import Deliverer, verify
 from ledgerbank.events.publisher import Publisher
-from ledgerbank.events.tables import webhook_deliveries
+from ledgerbank.events.tables import events, webhook_deliveries
 from ledgerbank.kit.clock import utcnow
 
 
@@ -152,3 +152,18 @@ def test_only_the_admin_role_may_touch_webhooks(database_url: str, tmp_path: Pat
                 answer = world.call(who, method, path, json=body if method == "POST" else None)
                 expected = {None: {401}, "admin": {200, 201, 404, 422}}.get(who, {403})
                 assert answer.status_code in expected, (who, method, path, answer.text)
+
+
+def test_closing_an_account_tells_its_owner(bank: Bank) -> None:
+    """`account.closed` is written in the closing request's transaction, for the owner."""
+    account = bank.open_account("alice")
+    closed = bank.post("alice", f"/accounts/{account}/close", {"reason": "moving banks"})
+    assert closed.status_code == 200, closed.text
+    with bank.database.read() as conn:
+        found = conn.execute(
+            select(events.c.type, events.c.owner_id, events.c.body).where(
+                events.c.account_id == account
+            )
+        ).all()
+    assert [(row.type, row.owner_id) for row in found] == [("account.closed", bank.users["alice"])]
+    assert "moving banks" not in found[0].body

@@ -14,19 +14,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 from test_web_browser import raise_alerts, sign_in_as
-from web_harness import REPO, WebPage
+from test_web_customer import doc_shot
+from web_harness import WebPage
 
 pytestmark = pytest.mark.browser
 
-DOCS = REPO / "docs" / "screenshots"
 BAD_WORDS = re.compile(r"\bnull\b|\bundefined\b|\bNaN\b|user #", re.IGNORECASE)
-
-
-def doc_shot(web: WebPage, name: str) -> None:
-    """A screenshot for the README (docs/screenshots), besides the test artifacts."""
-    web.shot(name)
-    DOCS.mkdir(parents=True, exist_ok=True)
-    web.page.screenshot(path=str(DOCS / f"{name}.png"), full_page=True)
 
 
 def page_is_clean(web: WebPage) -> None:
@@ -49,7 +42,7 @@ def every_page_clean(web: WebPage, extra: list[str]) -> None:
         for route in [*routes, *extra]:
             web.goto(route)
             expect(web.page.locator("main h1")).to_be_visible()
-            web.page.wait_for_timeout(150)  # late parts (names, graphs) settle
+            web.page.wait_for_function("() => !document.querySelector('main .loading')")
             page_is_clean(web)
     web.page.set_viewport_size({"width": 1280, "height": 860})
 

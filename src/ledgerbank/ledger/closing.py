@@ -21,6 +21,7 @@ from sqlalchemy import Connection, select, update
 
 from ledgerbank import errors
 from ledgerbank.audit import service as audit
+from ledgerbank.events import outbox
 from ledgerbank.identity import notices
 from ledgerbank.kit.money import to_decimal_string
 from ledgerbank.ledger.money import Answer, Desk, Order, Pending
@@ -131,6 +132,16 @@ def _close(desk: Desk, account_id: int, reason: str | None, owner_id: int) -> di
             frozen_by=None,
             freeze_reason=None,
             updated_at=now,
+        )
+    )
+    desk.books.event_rows.append(  # the owner's news, written with the group's other events
+        outbox.event(
+            "account.closed",
+            {"account_id": account_id, "status": "closed"},
+            at=now,
+            account_id=account_id,
+            owner_id=before.owner_id,
+            audience="customer",
         )
     )
     audit.record(
