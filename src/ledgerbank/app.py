@@ -170,6 +170,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # served by install_docs with local assets, under the strict CSP
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
+        # one schema per model: a model both sent and answered (a saved report's definition)
+        # would otherwise be two schemas of one title, which client generators cannot tell apart
+        separate_input_output_schemas=False,
     )
     app.router.route_class = LedgerRoute
     app.state.settings = settings

@@ -42,7 +42,7 @@ class SearchResults(BaseModel):
     accounts: list[AccountHit]
 
 
-class Profile(BaseModel):
+class CustomerProfile(BaseModel):
     id: int
     username: str
     full_name: str
@@ -81,7 +81,7 @@ class SarReport(BaseModel):
 
 
 class CustomerView(BaseModel):
-    profile: Profile
+    profile: CustomerProfile
     accounts: list[AccountView]
     recent_activity: list[ActivityItem]
     alerts: list[Alert] = Field(description="alerts of the queues the caller works")
