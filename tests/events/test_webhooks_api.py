@@ -167,3 +167,31 @@ def test_closing_an_account_tells_its_owner(bank: Bank) -> None:
         ).all()
     assert [(row.type, row.owner_id) for row in found] == [("account.closed", bank.users["alice"])]
     assert "moving banks" not in found[0].body
+
+
+def test_hold_changes_write_their_events(bank: Bank) -> None:
+    """hold.placed, hold.captured and hold.voided, each in its request's transaction."""
+    account = bank.open_account("alice")
+    bank.fund(account, "100.00")
+    body = {"account_id": account, "amount": "30.00", "description": "Card"}
+    first = bank.post("admin", "/holds", body)
+    second = bank.post("admin", "/holds", body)
+    assert first.status_code == second.status_code == 201, first.text
+    assert (
+        bank.post("admin", f"/holds/{first.json()['id']}/capture", {"amount": "20.00"}).status_code
+        == 200
+    )
+    assert bank.post("admin", f"/holds/{second.json()['id']}/void").status_code == 200
+    with bank.database.read() as conn:
+        found = conn.execute(
+            select(events.c.type, events.c.owner_id)
+            .where(events.c.account_id == account, events.c.type.like("hold.%"))
+            .order_by(events.c.id)
+        ).all()
+    assert [row.type for row in found] == [
+        "hold.placed",
+        "hold.placed",
+        "hold.captured",
+        "hold.voided",
+    ]
+    assert {row.owner_id for row in found} == {bank.users["alice"]}

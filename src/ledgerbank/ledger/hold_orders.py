@@ -32,6 +32,7 @@ from ledgerbank.ledger.accounts import internal_account_id
 from ledgerbank.ledger.money import Answer, Desk, Order, Pending
 from ledgerbank.ledger.orders import declined
 from ledgerbank.ledger.posting import Leg, Movement, RawAmount, require_open
+from ledgerbank.ledger.posting_events import hold_event
 from ledgerbank.ledger.tables import holds as holds_table
 
 CARD_SETTLEMENT = "card_settlement"
@@ -117,6 +118,7 @@ class PlaceHold(Order):
         }
         [hold_id] = insert_returning_ids(books.conn, holds_table, [row])
         books.set_held(account.id, books.held[account.id] + minor)
+        hold_event(books, "hold.placed", {"id": hold_id, **row}, status=holds.ACTIVE)
         books.audit_rows.append(
             audit.prepare(
                 actor_id=desk.caller.user_id,

@@ -26,6 +26,7 @@ from ledgerbank.kit.db import Database
 from ledgerbank.kit.money import to_decimal_string
 from ledgerbank.ledger.closing import when_closing
 from ledgerbank.ledger.orders import _timestamp as written  # how answers write moments
+from ledgerbank.ledger.posting_events import hold_event
 from ledgerbank.ledger.tables import accounts, holds
 
 if TYPE_CHECKING:
@@ -142,6 +143,7 @@ def end_hold(
     )
     account_id = int(row["account_id"])
     books.set_held(account_id, books.held[account_id] - int(row["amount"]))
+    hold_event(books, f"hold.{status}", row, status=status, captured_amount=captured_amount)
     after: dict[str, Any] = {
         "account_id": account_id,
         "amount": int(row["amount"]),

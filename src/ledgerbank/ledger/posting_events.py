@@ -74,3 +74,38 @@ def posting_events(
         if not customer:  # the bank's own accounts alone (a journal): staff's feed
             rows.append(outbox.event(kind, body(m.row, status=status, account_id=None), at=at))
     return rows
+
+
+def hold_event(
+    books: Books,
+    kind: str,
+    row: Any,
+    *,
+    status: str,
+    captured_amount: int | None = None,
+) -> None:
+    """A hold's event (`hold.placed`, `hold.captured`, `hold.voided`, `hold.expired`) for its
+    account's owner, written with the books' other rows."""
+    account_id = int(row["account_id"])
+    currency = row["currency"]
+    books.event_rows.append(
+        outbox.event(
+            kind,
+            {
+                "hold_id": int(row["id"]),
+                "account_id": account_id,
+                "payee_account_id": row["payee_account_id"],
+                "amount": to_decimal_string(int(row["amount"]), currency),
+                "currency": currency,
+                "description": row["description"],
+                "status": status,
+                "captured_amount": None
+                if captured_amount is None
+                else to_decimal_string(captured_amount, currency),
+            },
+            at=books.now,
+            account_id=account_id,
+            owner_id=books.locked[account_id].owner_id if account_id in books.locked else None,
+            audience="customer",
+        )
+    )
