@@ -152,18 +152,7 @@ def find_payee(
     settings: AppSettings,
     account_number: Annotated[str, Query(min_length=12, max_length=12, pattern=r"^[0-9]{12}$")],
 ) -> Payee:
-    allowance = database.write(
-        lambda conn: lookups.count_lookup(
-            conn,
-            principal.id,
-            per_hour=settings.payee_lookups_per_hour,
-            audit_at=settings.payee_lookups_audit_at,
-        )
-    )
-    if not allowance.allowed:
-        raise E.RateLimited(
-            "too many payee lookups; try again later", retry_after=allowance.retry_after
-        )
+    lookups.spend_lookup(database, principal.id, settings)
     with database.read() as conn:
         row = accounts.find_by_number(conn, account_number)
         if row is None or row["is_internal"] or row["status"] != "active":

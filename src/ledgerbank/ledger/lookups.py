@@ -14,9 +14,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
+from ledgerbank import errors
 from ledgerbank.audit import service as audit
+from ledgerbank.config import Settings
 from ledgerbank.identity import throttle
 from ledgerbank.kit.clock import utcnow
+from ledgerbank.kit.db import Database
 
 WINDOW = timedelta(hours=1)
 _POLICY = throttle.Policy(free=2**31, base_seconds=0, cap_seconds=0, idle=WINDOW)
@@ -66,3 +69,20 @@ def count_lookup(conn: Connection, user_id: int, *, per_hour: int, audit_at: int
     throttle.save(conn, counter, now)
     retry = int((window + WINDOW - now).total_seconds()) + 1
     return Allowance(allowed, retry if not allowed else 0, counter.failures)
+
+
+def spend_lookup(database: Database, user_id: int, settings: Settings) -> None:
+    """Count one lookup in its own committed transaction (a refused lookup still counts);
+    429 `rate_limited` beyond the hourly allowance."""
+    allowance = database.write(
+        lambda conn: count_lookup(
+            conn,
+            user_id,
+            per_hour=settings.payee_lookups_per_hour,
+            audit_at=settings.payee_lookups_audit_at,
+        )
+    )
+    if not allowance.allowed:
+        raise errors.RateLimited(
+            "too many payee lookups; try again later", retry_after=allowance.retry_after
+        )

@@ -65,18 +65,7 @@ def list_payees(principal: Payer, database: DB) -> SavedPayeeList:
     responses=problem_responses(*SIGNED_IN, E.NotFound, E.Conflict, E.RateLimited),
 )
 def add_payee(body: NewPayee, principal: Payer, database: DB, settings: AppSettings) -> SavedPayee:
-    allowance = database.write(
-        lambda conn: lookups.count_lookup(
-            conn,
-            principal.id,
-            per_hour=settings.payee_lookups_per_hour,
-            audit_at=settings.payee_lookups_audit_at,
-        )
-    )
-    if not allowance.allowed:
-        raise E.RateLimited(
-            "too many payee lookups; try again later", retry_after=allowance.retry_after
-        )
+    lookups.spend_lookup(database, principal.id, settings)
 
     def unit(conn: Connection) -> dict[str, object]:
         payee, full_name = saved_payees.add_payee(
