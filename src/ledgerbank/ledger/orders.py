@@ -21,7 +21,7 @@ from ledgerbank import errors
 from ledgerbank.approvals import service as approvals
 from ledgerbank.approvals.schemas import ApprovalProposed
 from ledgerbank.kit.money import to_decimal_string, to_minor
-from ledgerbank.ledger import fees, posting
+from ledgerbank.ledger import fees, payees, posting
 from ledgerbank.ledger.exchange import Exchange
 from ledgerbank.ledger.money import Answer, Desk, Order, Pending, refusal
 from ledgerbank.ledger.posting import Movement, RawAmount
@@ -221,7 +221,17 @@ class Transfer(Order):
             description=self.description,
             actor_id=desk.caller.user_id,
         )
-        return _posted_or_declined(desk, movement, posted=desk.post([movement]))
+        posted = desk.post([movement])
+        answer = _posted_or_declined(desk, movement, posted=posted)
+        if not posted:
+            return answer
+
+        def render_and_tell() -> Answer:
+            rendered = answer.render()  # the transfer is written: its row has its id
+            payees.tell_new_payee(desk.books.conn, desk.caller.user_id, movement.row)
+            return rendered
+
+        return Pending(render_and_tell)  # the notice commits with the transfer, or neither
 
 
 @dataclass(frozen=True)

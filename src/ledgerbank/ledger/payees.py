@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-import json
-import logging
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import Connection, select
 
 from ledgerbank.identity import notices
-from ledgerbank.kit.db import Database
 from ledgerbank.ledger.tables import accounts, transactions
 
 T = transactions.c
-log = logging.getLogger(__name__)
 
 
-def tell_new_payee(conn: Connection, owner_id: int, transaction: dict[str, object]) -> None:
+def tell_new_payee(conn: Connection, owner_id: int, transaction: Mapping[str, Any]) -> None:
     """A notice when this posted transfer is the customer's first to its payee's account
-    (between one's own accounts, nothing)."""
+    (between one's own accounts, nothing), written in the transfer's own transaction."""
+    if not _is_first(conn, owner_id, transaction):
+        return
     target = conn.execute(
-        select(accounts.c.account_number).where(accounts.c.id == transaction.get("to_account_id"))
+        select(accounts.c.account_number).where(accounts.c.id == transaction["to_account_id"])
     ).first()
-    if target is None or not _is_first(conn, owner_id, transaction):
+    if target is None:
         return
     notices.notify(
         conn,
@@ -34,21 +34,9 @@ def tell_new_payee(conn: Connection, owner_id: int, transaction: dict[str, objec
     )
 
 
-def tell_new_payee_after(database: Database, owner_id: int, body: bytes | memoryview) -> None:
-    """After a transfer's answer has gone: a read probe, and a write only for a new payee."""
-    try:
-        transaction = json.loads(bytes(body))
-        with database.read() as conn:
-            if not _is_first(conn, owner_id, transaction):
-                return
-        database.write(lambda conn: tell_new_payee(conn, owner_id, transaction))
-    except Exception:  # a notice must never break a payment that went through
-        log.exception("new-payee notice failed")
-
-
-def _is_first(conn: Connection, owner_id: int, transaction: dict[str, object]) -> bool:
+def _is_first(conn: Connection, owner_id: int, transaction: Mapping[str, Any]) -> bool:
     """A posted transfer to another customer's account none of the owner's paid before (one
-    indexed probe: transactions by payee account)."""
+    indexed probe: transactions by payee account; an earlier one of the same group counts)."""
     if transaction.get("status") != "posted" or transaction.get("type") != "transfer":
         return False
     own = select(accounts.c.id).where(accounts.c.owner_id == owner_id)
@@ -63,7 +51,7 @@ def _is_first(conn: Connection, owner_id: int, transaction: dict[str, object]) -
             T.to_account_id == payee,
             T.from_account_id.in_(own),
             T.status.in_(("posted", "reversed")),
-            T.id != transaction["id"],
+            T.id < transaction["id"],
         )
         .limit(1)
     ).first()

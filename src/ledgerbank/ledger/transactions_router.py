@@ -17,7 +17,6 @@ import orjson
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from ledgerbank import errors
@@ -39,7 +38,6 @@ from ledgerbank.ledger import (
     idempotency,
     orders,
     parties,
-    payees,
     policy,
     posting,
 )
@@ -250,12 +248,7 @@ async def transfer(
     request: Request, body: Transfer, claims: MoneyMove, key: IdempotencyKey = None
 ) -> Response:
     order = orders.Transfer(body.from_account_id, body.to_account_id, body.amount, body.description)
-    answer = await _move_money(request, claims, order, body, key, metrics.transfers_posted)
-    if answer.status_code == 201:  # a security notice, after the answer has gone (trust)
-        answer.background = BackgroundTask(
-            payees.tell_new_payee_after, request.app.state.db, claims.user_id, answer.body
-        )
-    return answer
+    return await _move_money(request, claims, order, body, key, metrics.transfers_posted)
 
 
 @router.post(
