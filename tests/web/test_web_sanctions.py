@@ -48,6 +48,9 @@ def test_compliance_officer_opens_a_sanctions_alert_raised_at_registration(
     expect(row).to_be_visible()
     expect(row).to_contain_text("—")
     web.goto(f"/compliance/alerts/{alert['id']}")
-    expect(web.page.get_by_text(f"raised about customer #{alert['user_id']}")).to_be_visible()
-    expect(web.page.get_by_text("Viktor Sokolov").first).to_be_visible()
+    expect(web.page.get_by_text("No transaction: raised about the customer")).to_be_visible()
+    # the customer by name, linked to their customer view (staff read names, not user numbers)
+    customer = web.page.get_by_role("link", name="Viktor Sokolov").first
+    expect(customer).to_be_visible()
+    assert f"/customers/{alert['user_id']}" in (customer.get_attribute("href") or "")
     web.shot("compliance-sanctions-alert")
