@@ -121,7 +121,7 @@ class Worker:
             now=utcnow(),
             stopping=lambda: self.stopping,
         )
-        log.info("job %s: run %d started", job.name, claim.run_id)
+        log.debug("job %s: run %d started", job.name, claim.run_id)
         outcome, result, error = "ok", JobResult(), None
         with self._lease_kept(claim):
             try:
@@ -141,7 +141,9 @@ class Worker:
                 error=error,
             )
         )
-        log.info(
+        # a run that found nothing to do (most runs of the every-second jobs) logs at debug
+        log.log(
+            logging.INFO if result.items or outcome != "ok" else logging.DEBUG,
             "job %s: run %d %s (%d items) %s",
             job.name,
             claim.run_id,
