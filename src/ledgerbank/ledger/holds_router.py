@@ -14,17 +14,17 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from ledgerbank import errors as E
 from ledgerbank.identity.deps import DB, AppSettings, Principal, authorized
 from ledgerbank.identity.permissions import Permission
 from ledgerbank.kit.http import LedgerRoute, problem_responses
 from ledgerbank.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, encode_cursor
-from ledgerbank.ledger import hold_orders, holds, idempotency
+from ledgerbank.ledger import hold_orders, holds, idempotency, policy
 from ledgerbank.ledger.money import Caller, MoneyRequest, MoneyService, Order
 from ledgerbank.ledger.schemas import MAX_ID, Amount, Body, Id
-from ledgerbank.ledger.tables import HOLD_STATUSES, accounts
+from ledgerbank.ledger.tables import HOLD_STATUSES
 from ledgerbank.ledger.transactions_router import IdempotencyKey, _respond
 
 router = APIRouter(prefix="/holds", tags=["holds"], route_class=LedgerRoute)
@@ -177,8 +177,7 @@ def _visible_accounts(conn: Connection, principal: Principal) -> list[int] | Non
     """None: every account (staff, tokens with a holds scope); else the caller's own."""
     if principal.can(Permission.HOLDS_READ):
         return None
-    mine = select(accounts.c.id).where(accounts.c.owner_id == principal.id)
-    return [int(i) for i in conn.execute(mine).scalars()]
+    return [int(row.id) for row in conn.execute(policy.own_account_ids(principal))]
 
 
 @router.get(
