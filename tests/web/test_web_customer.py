@@ -85,6 +85,10 @@ def test_every_customer_page_fits_a_phone_and_reads_no_null(web: WebPage) -> Non
     page = web.page
     sign_in(web, "alice")
     page.set_viewport_size({"width": 390, "height": 844})
+    # the dashboard's chart was drawn at desktop width; Plotly shrinks it on a debounced resize
+    page.wait_for_function(
+        "() => document.documentElement.scrollWidth <= window.innerWidth", timeout=10_000
+    )
     with web.server.client(web.server.token("alice", password("alice"))) as client:
         latest = client.get("/transactions/history", params={"limit": 1}).json()["items"][0]
     # every page of the customer's menu (pages others add included), and a transaction's page
