@@ -8,7 +8,8 @@ engine on the locked row), and the domains' closing steps run in the same transa
 orders end, open holds end. Statements stay readable. Audited; the customer is told.
 
 Domains with something to end add a step with `when_closing` at import time (as they register
-approval actions); the holds domain adds its own here when it lands.
+approval actions): standing orders end (payments), open holds are voided (holds, through the
+books, which write the account's `held` with the group).
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ from ledgerbank.identity import notices
 from ledgerbank.kit.money import to_decimal_string
 from ledgerbank.ledger.money import Answer, Desk, Order, Pending
 from ledgerbank.ledger.orders import declined, transaction_body
+from ledgerbank.ledger.posting import Books
 from ledgerbank.ledger.schemas import Account
 from ledgerbank.ledger.tables import accounts
 
-# A step: (connection, the closing account's id, who closes it) -> what it ended, for the answer.
-ClosingStep = Callable[[Connection, int, int | None], dict[str, Any]]
+# A step: (the closing transaction's books, the closing account's id, who closes it) -> what it
+# ended, for the answer. A step changes the account's `held` only through the books.
+ClosingStep = Callable[[Books, int, int | None], dict[str, Any]]
 CLOSING_STEPS: list[ClosingStep] = []
 
 
@@ -157,5 +160,5 @@ def _close(desk: Desk, account_id: int, reason: str | None, owner_id: int) -> di
     notices.notify(conn, owner_id, "account_closed", {"account_id": account_id})
     ended: dict[str, Any] = {}
     for step in CLOSING_STEPS:
-        ended |= step(conn, account_id, desk.caller.user_id)
+        ended |= step(desk.books, account_id, desk.caller.user_id)
     return ended
