@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ledgerbank.identity.keys import SigningKeys, read_folder_keys
 from ledgerbank.kit.keys import Keyring
+from ledgerbank.kit.sealed import Sealer
 
 
 class Settings(BaseSettings):
@@ -42,6 +43,10 @@ class Settings(BaseSettings):
     # transaction PINs: keyed HMAC, `id:secret,id2:secret2` (the first signs new hashes, the
     # others still verify); empty: a key generated once into the data folder
     pin_keys: str = ""
+    # TOTP and webhook signing secrets are sealed at rest (kit.sealed) under these keys, written
+    # like the PIN keys (the first seals, the others still open); empty: a key generated once
+    # into the data folder (`secret-key`), like the PIN key's
+    secret_keys: str = ""
 
     # the business day (daily limits, interest) in the bank's time zone
     timezone: str = "UTC"
@@ -187,11 +192,11 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}: use an IANA name") from None
         return value
 
-    @field_validator("pin_keys")
+    @field_validator("pin_keys", "secret_keys")
     @classmethod
-    def _parse_pin_keys(cls, value: str) -> str:
+    def _parse_keyring(cls, value: str, info: ValidationInfo) -> str:
         if value:
-            Keyring.parse(value, setting="LEDGERBANK_PIN_KEYS")
+            Keyring.parse(value, setting=f"LEDGERBANK_{str(info.field_name).upper()}")
         return value
 
     @model_validator(mode="after")
@@ -216,6 +221,13 @@ class Settings(BaseSettings):
         if self.pin_keys:
             return Keyring.parse(self.pin_keys, setting="LEDGERBANK_PIN_KEYS")
         return Keyring.generated(self.data_dir.resolve(), "pin-key")
+
+    def sealer(self) -> Sealer:
+        """Seals TOTP and webhook secrets: the secret keys from settings, else a key generated
+        once into the data folder."""
+        if self.secret_keys:
+            return Sealer(Keyring.parse(self.secret_keys, setting="LEDGERBANK_SECRET_KEYS"))
+        return Sealer(Keyring.generated(self.data_dir.resolve(), "secret-key"))
 
     def signing_secret(self) -> str:
         """The JWT secret: from settings, else generated once into the data folder."""

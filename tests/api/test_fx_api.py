@@ -130,11 +130,13 @@ def test_worked_example_exchange_transfer_and_reversal(bank: Bank) -> None:
     assert bank.balance(bob_eur) == 1000
     verified(bank)
 
-    # Staff reverse the exchange: both currencies mirror; the fee stays (reversed on its own).
+    # Staff reverse the exchange: both currencies mirror, and its fee is reversed with it.
     reversal = bank.post("admin", f"/transactions/{body['id']}/reverse", {"reason": "asked"})
     assert reversal.status_code == 201, reversal.text
     assert bank.balance(eur) == 0
+    assert bank.balance(usd) == 100000 - 1085 - 5  # only the transfer to Bob and its fee
     assert internal_balance(bank, "EUR", "fx_position") == -1000
+    assert internal_balance(bank, "USD", "fee_income") == 5
     verified(bank)
 
     sheet = {
@@ -144,6 +146,61 @@ def test_worked_example_exchange_transfer_and_reversal(bank: Bank) -> None:
     assert sheet["EUR"]["fx_position"] == "-10.00"
     assert sheet["EUR"]["difference"] == "0.00"
     assert sheet["USD"]["fx_position"] == "10.85"
+
+
+def all_balances(bank: Bank, customer: list[int]) -> dict[str, int]:
+    """Every customer account's balance and each currency's FX position and fee income."""
+    found = {f"account {i}": bank.balance(i) for i in customer}
+    for currency in ("USD", "EUR"):
+        for kind in ("fx_position", "fee_income"):
+            found[f"{kind}:{currency}"] = internal_balance(bank, currency, kind)
+    return found
+
+
+def test_reversing_an_exchange_undoes_its_fee_too(bank: Bank) -> None:
+    usd = bank.open_account("alice")
+    eur = bank.open_account("alice", currency="EUR", kind="savings")
+    bank.fund(usd, "500.00")
+    set_rate(bank, "EUR", "USD", "1.0850")
+
+    def exchange(amount: str) -> dict[str, Any]:
+        answer = bank.post(
+            "alice",
+            "/transactions/exchange",
+            {"from_account_id": usd, "to_account_id": eur, "amount": amount, "pin": PIN},
+        )
+        assert answer.status_code == 201, answer.text
+        body: dict[str, Any] = answer.json()
+        assert body["exchange"]["fee_transaction_id"] is not None
+        return body
+
+    def status(transaction_id: int) -> str:
+        return str(bank.get("admin", f"/transactions/{transaction_id}").json()["status"])
+
+    before = all_balances(bank, [usd, eur])
+    first = exchange("100.00")
+    assert bank.balance(usd) == 50000 - 10000 - 50
+    reversal = bank.post("admin", f"/transactions/{first['id']}/reverse", {"reason": "mistake"})
+    assert reversal.status_code == 201, reversal.text
+    assert all_balances(bank, [usd, eur]) == before  # both currency legs and the fee undone
+    fee_id = first["exchange"]["fee_transaction_id"]
+    assert (status(first["id"]), status(fee_id)) == ("reversed", "reversed")
+    verified(bank)
+
+    # The fee alone may be refunded first; reversing the exchange later does not refund it twice.
+    second = exchange("200.00")
+    fee_id = second["exchange"]["fee_transaction_id"]
+    refund = bank.post("admin", f"/transactions/{fee_id}/reverse", {"reason": "goodwill"})
+    assert refund.status_code == 201, refund.text
+    undone = bank.post("admin", f"/transactions/{second['id']}/reverse", {"reason": "mistake"})
+    assert undone.status_code == 201, undone.text
+    assert all_balances(bank, [usd, eur]) == before
+    problem(
+        bank.post("admin", f"/transactions/{fee_id}/reverse", {"reason": "again"}),
+        409,
+        "not_reversible",
+    )
+    verified(bank)
 
 
 def test_exchange_refusals_change_nothing(bank: Bank) -> None:

@@ -13,7 +13,9 @@ from tests.ledger.ledger_helpers import run_cli, run_ledger_verify
 from ledgerbank.audit.tables import audit_log
 from ledgerbank.jobs import registry
 from ledgerbank.ledger import accounts as account_service
-from ledgerbank.ledger import holds
+from ledgerbank.ledger import hold_orders, holds
+from ledgerbank.ledger.closing import CloseAccount
+from ledgerbank.ledger.money import Caller, MoneyRequest
 from ledgerbank.ledger.tables import accounts, transactions
 from ledgerbank.ledger.tables import holds as holds_table
 from ledgerbank.risk.screen import build_screen
@@ -512,4 +514,45 @@ def test_closing_an_account_voids_its_open_holds(bank: Bank, database_url: str) 
         {"move_to_account_id": other, "pin": "2468"},
     )
     problem(moving, 422, "insufficient_funds")
+    verified(database_url)
+
+
+def test_a_hold_placed_and_its_account_closed_in_one_group_leaves_nothing_held(
+    bank: Bank, database_url: str
+) -> None:
+    """Group commit decides several requests in one transaction: a hold placed, then its
+    account closed, then another hold tried. The close voids the first hold through the books,
+    so the `held` written with the group is 0 (not the placed hold's amount) and the closed
+    account refuses the second hold."""
+    overdrawn = int(
+        bank.database.write(
+            lambda conn: account_service.open_account(
+                conn,
+                owner_id=bank.users["alice"],
+                account_type="checking",
+                currency="USD",
+                overdraft_limit=5000,
+            )
+        )["id"]
+    )
+    admin = Caller(bank.users["admin"], "admin")
+    group = [
+        MoneyRequest(admin, hold_orders.PlaceHold(overdrawn, "20.00", "Card")),
+        MoneyRequest(admin, CloseAccount(overdrawn, "customer left")),
+        MoneyRequest(admin, hold_orders.PlaceHold(overdrawn, "5.00", "Card")),
+    ]
+    placed, closed, refused = bank.app.state.money._run_transaction(group)  # one group
+    assert (placed.status, closed.status, refused.status) == (201, 200, 422), refused.body
+    assert refused.code == "account_closed"
+    assert closed.body["holds_ended"] == [placed.body["id"]]
+    assert bank.get("admin", f"/holds/{placed.body['id']}").json()["status"] == "voided"
+    with bank.database.read() as conn:
+        row = conn.execute(select(accounts).where(accounts.c.id == overdrawn)).mappings().one()
+        active = conn.execute(
+            select(holds_table.c.id).where(
+                holds_table.c.account_id == overdrawn, holds_table.c.status == "active"
+            )
+        ).all()
+    assert (row["status"], int(row["held"]), active) == ("closed", 0, [])
+    assert account(bank, "admin", overdrawn)["available_balance"] == "50.00"
     verified(database_url)

@@ -12,10 +12,15 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from ledgerbank.bench.receiver import Receiver
 from ledgerbank.events.broker import STREAM, SUBJECTS
+from ledgerbank.kit.keys import Keyring
+from ledgerbank.kit.sealed import Sealer
 
-__all__ = ["NATS_URL", "Receiver", "read_stream"]
+__all__ = ["NATS_URL", "SEALER", "SECRET_KEYS", "Receiver", "read_stream"]
 
 NATS_URL = "nats://127.0.0.1:4222"
+# seals webhook secrets in tests that register and deliver without an app's settings
+SECRET_KEYS = "t1:" + "test-secret-key-" * 3
+SEALER = Sealer(Keyring.parse(SECRET_KEYS, setting="LEDGERBANK_SECRET_KEYS"))
 
 
 def read_stream(since: datetime, *, idle: float = 1.0) -> list[dict[str, Any]]:

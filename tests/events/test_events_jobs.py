@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import nats
 import pytest
-from events_helpers import NATS_URL, Receiver, read_stream
+from events_helpers import NATS_URL, SEALER, SECRET_KEYS, Receiver, read_stream
 from ledger_helpers import create_funded_account, create_user, run_cli
 from sqlalchemy import select
 
@@ -30,13 +30,17 @@ def test_the_worker_publishes_and_delivers(database: Database, receiver: Receive
     database.write(
         lambda conn: register(
             conn, url=receiver.url, kinds=["transaction.posted"], actor_id=admin,
-            allowed=Allowed.parse("127.0.0.1/32"),
+            allowed=Allowed.parse("127.0.0.1/32"), sealer=SEALER,
         )
     )  # fmt: skip
     owner = database.write(lambda conn: create_user(conn))
     create_funded_account(database, owner, "3.00")
     settings = get_settings().model_copy(
-        update={"events_url": NATS_URL, "webhook_allowed_hosts": "127.0.0.1/32"}
+        update={
+            "events_url": NATS_URL,
+            "webhook_allowed_hosts": "127.0.0.1/32",
+            "secret_keys": SECRET_KEYS,
+        }
     )
     context = JobContext(database=database, settings=settings, money=None, now=utcnow())
     assert PUBLISH_EVENTS.run(context).items == 1

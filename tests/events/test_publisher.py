@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from events_helpers import NATS_URL, Receiver, read_stream
+from events_helpers import NATS_URL, SEALER, Receiver, read_stream
 from ledger_helpers import create_account, create_funded_account, create_user
 from sqlalchemy import Connection, insert, select
 
@@ -177,14 +177,19 @@ def test_webhook_deliveries_are_signed_and_retried_until_dead(
     allowed = Allowed.parse("127.0.0.1/32")
     hook = database.write(
         lambda conn: register(
-            conn, url=receiver.url, kinds=["transaction.posted"], actor_id=admin, allowed=allowed
+            conn,
+            url=receiver.url,
+            kinds=["transaction.posted"],
+            actor_id=admin,
+            allowed=allowed,
+            sealer=SEALER,
         )
     )
     owner = database.write(lambda conn: create_user(conn))
     database.write(lambda conn: create_account(conn, owner))
     create_funded_account(database, owner, "7.00")
     assert Publisher(database, None).run_once() == 1
-    deliverer = Deliverer(database, allowed)
+    deliverer = Deliverer(database, allowed, sealer=SEALER)
     try:
         assert deliverer.run_once().delivered == 1
     finally:

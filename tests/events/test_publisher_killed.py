@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import orjson
-from events_helpers import NATS_URL, Receiver, read_stream
+from events_helpers import NATS_URL, SEALER, Receiver, read_stream
 from ledger_helpers import cli_env, create_funded_account, create_user
 from sqlalchemy import Connection, select
 
@@ -43,7 +43,9 @@ def test_a_killed_publisher_loses_nothing_and_publishes_nothing_rolled_back(
     since = utcnow() - timedelta(seconds=1)
     admin = database.write(lambda conn: create_user(conn, role="admin"))
     database.write(
-        lambda conn: register(conn, url=receiver.url, kinds=["*"], actor_id=admin, allowed=ALLOWED)
+        lambda conn: register(
+            conn, url=receiver.url, kinds=["*"], actor_id=admin, allowed=ALLOWED, sealer=SEALER
+        )
     )
     owner = database.write(lambda conn: create_user(conn))
     accounts = [create_funded_account(database, owner, "1.00") for _ in range(4)]
@@ -108,7 +110,7 @@ def test_a_killed_publisher_loses_nothing_and_publishes_nothing_rolled_back(
         restarted.release()
     finally:
         broker.close()
-    deliverer = Deliverer(database, ALLOWED, batch=500)
+    deliverer = Deliverer(database, ALLOWED, sealer=SEALER, batch=500)
     try:
         while True:
             with database.read() as conn:

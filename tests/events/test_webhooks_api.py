@@ -30,7 +30,9 @@ def _register(bank: Bank, url: str, kinds: list[str] | None = None) -> dict[str,
 
 def _deliver(bank: Bank) -> None:
     Publisher(bank.database, None).run_once()
-    deliverer = Deliverer(bank.database, Allowed.parse("127.0.0.1/32"))
+    deliverer = Deliverer(
+        bank.database, Allowed.parse("127.0.0.1/32"), sealer=bank.app.state.settings.sealer()
+    )
     try:
         deliverer.run_once()
     finally:

@@ -129,7 +129,12 @@ def events_bench_command(
             owner = opened[0].owner_id
             database.write(
                 lambda conn: register(
-                    conn, url=receiver.url, kinds=["*"], actor_id=owner, allowed=LOCAL
+                    conn,
+                    url=receiver.url,
+                    kinds=["*"],
+                    actor_id=owner,
+                    allowed=LOCAL,
+                    sealer=settings.sealer(),
                 )
             )
             with_outbox = ledger.run_in_process(database, scenario, clients)
@@ -142,7 +147,7 @@ def events_bench_command(
                 publisher.release()
                 if broker is not None:
                     broker.close()
-            deliverer = Deliverer(database, LOCAL, batch=500)
+            deliverer = Deliverer(database, LOCAL, sealer=settings.sealer(), batch=500)
 
             def delivered() -> bool:
                 with database.read() as conn:

@@ -55,6 +55,7 @@ def load_command(
             seed=seed,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
             pin_keyring=get_settings().pin_keyring(),
+            sealer=get_settings().sealer(),
         )
     settings = get_settings()
     with console.status("exchange rates, an exchange, interest on savings"):

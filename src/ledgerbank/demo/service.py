@@ -28,13 +28,14 @@ from ledgerbank.demo.history import (
     Event,
     generate,
 )
-from ledgerbank.identity import pins
+from ledgerbank.identity import pins, second_factor
 from ledgerbank.identity import service as identity
 from ledgerbank.identity.tables import users
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.db import Database
 from ledgerbank.kit.keys import Keyring
 from ledgerbank.kit.money import to_decimal_string
+from ledgerbank.kit.sealed import Sealer
 from ledgerbank.ledger import hold_orders, posting
 from ledgerbank.ledger.accounts import open_account
 from ledgerbank.ledger.limits import DailyLimits
@@ -87,13 +88,16 @@ def load(
     chunk_size: int = CHUNK_SIZE,
     progress: Callable[[int, int], None] | None = None,
     pin_keyring: Keyring | None = None,
+    sealer: Sealer | None = None,
 ) -> DemoBank:
     """Create the demo users and accounts, then post their history ending at `now`.
 
-    With `pin_keyring` (the server's PIN keys) the customers get their demo transaction PIN."""
+    With `pin_keyring` (the server's PIN keys) the customers get their demo transaction PIN;
+    with `sealer` the staff's published TOTP secrets are stored sealed (else in plain text,
+    sealed when first checked)."""
     now = now or utcnow()
     events = generate(seed=seed, end=now)
-    opened = database.write(lambda conn: _open_bank(conn, now, pin_keyring))
+    opened = database.write(lambda conn: _open_bank(conn, now, pin_keyring, sealer))
     for start in range(0, len(events), chunk_size):
         chunk = events[start : start + chunk_size]
         database.write(functools.partial(_post, events=chunk, opened=opened, screen=screen))
@@ -105,7 +109,9 @@ def load(
     return DemoBank(USERS, opened.accounts, len(events), events[0].at, events[-1].at)
 
 
-def _open_bank(conn: Connection, now: datetime, pin_keyring: Keyring | None) -> _Opened:
+def _open_bank(
+    conn: Connection, now: datetime, pin_keyring: Keyring | None, sealer: Sealer | None
+) -> _Opened:
     taken = conn.execute(
         select(users.c.username).where(users.c.username.in_([u.username for u in USERS]))
     ).scalars()
@@ -134,10 +140,14 @@ def _open_bank(conn: Connection, now: datetime, pin_keyring: Keyring | None) -> 
                 .values(pin_hash=pins.hash_pin(pin_keyring, user_id, user.pin))
             )
         if user.totp_secret is not None:  # staff: enrolled, with the published demo secret
+            user_id = user_ids[user.username]
+            stored = user.totp_secret
+            if sealer is not None:
+                stored = sealer.seal(stored, purpose=second_factor.purpose(user_id))
             conn.execute(
                 update(users)
-                .where(users.c.id == user_ids[user.username])
-                .values(totp_secret=user.totp_secret, totp_enabled_at=now)
+                .where(users.c.id == user_id)
+                .values(totp_secret=stored, totp_enabled_at=now)
             )
     account_ids: dict[str, int] = {}
     opened: list[DemoAccountOpened] = []

@@ -68,7 +68,9 @@ def deliver_command(
     """Send due webhook deliveries (signed; retried with backoff; dead letters after a day)."""
     settings = get_settings()
     database = open_database()
-    deliverer = Deliverer(database, Allowed.parse(settings.webhook_allowed_hosts))
+    deliverer = Deliverer(
+        database, Allowed.parse(settings.webhook_allowed_hosts), sealer=settings.sealer()
+    )
     stop = None if once else _Stop()
     try:
         while True:

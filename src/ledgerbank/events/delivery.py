@@ -7,6 +7,10 @@ after 10 s, 20 s, 40 s, ... (at most an hour, each with random jitter) until its
 is over: then it is a dead letter that an admin sees and may redeliver. Due deliveries are
 claimed with `FOR UPDATE SKIP LOCKED` (several workers share them) and pushed a minute ahead
 while they are being sent, so a worker that dies mid-send leaves them to be sent again.
+Each send checks the URL's addresses and connects to exactly those (events.pinning), so a DNS
+answer that changes between the check and the connection is never used.
+Claiming also seals again, under the current key, a webhook secret still in plain text (from
+before secrets were sealed) or sealed under an older key.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
+import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,10 +32,13 @@ from sqlalchemy import Connection, select, update
 from ledgerbank import errors
 from ledgerbank.events.addresses import Allowed, check_url
 from ledgerbank.events.outbox import envelope
+from ledgerbank.events.pinning import PinnedTransport, pinned
 from ledgerbank.events.tables import events, webhook_deliveries, webhooks
+from ledgerbank.events.webhooks import SECRET_PURPOSE
 from ledgerbank.kit.bulk import update_rows
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.db import Database
+from ledgerbank.kit.sealed import SealedSecretUnreadable, Sealer
 
 SIGNATURE_HEADER = "Ledgerbank-Signature"
 FIRST_DELAY = 10.0  # seconds before the first retry
@@ -77,13 +85,25 @@ class Deliverer:
     """Sends the due deliveries."""
 
     def __init__(
-        self, database: Database, allowed: Allowed, *, timeout: float = 10.0, batch: int = 50
+        self,
+        database: Database,
+        allowed: Allowed,
+        *,
+        sealer: Sealer,
+        timeout: float = 10.0,
+        batch: int = 50,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
+        """`verify`: the certificates https receivers are checked against (the default
+        trust store unless given, as the tests give their own authority)."""
         self.database = database
         self.allowed = allowed
+        self.sealer = sealer
         self.batch = batch
         self.client = httpx.Client(
-            timeout=timeout, follow_redirects=False, limits=httpx.Limits(max_connections=SENDERS)
+            timeout=timeout,
+            follow_redirects=False,
+            transport=PinnedTransport(limits=httpx.Limits(max_connections=SENDERS), verify=verify),
         )
         self.pool = ThreadPoolExecutor(SENDERS, thread_name_prefix="webhooks")
 
@@ -126,7 +146,28 @@ class Deliverer:
             .where(webhook_deliveries.c.id.in_(ids))
             .order_by(events.c.id)  # one webhook hears an account's events in their order
         )
-        return [dict(row) for row in conn.execute(query).mappings()]
+        claimed = [dict(row) for row in conn.execute(query).mappings()]
+        self._open_secrets(conn, claimed)
+        return claimed
+
+    def _open_secrets(self, conn: Connection, claimed: list[dict[str, Any]]) -> None:
+        """Each claimed row's secret in clear; plain or old-key secrets are sealed anew."""
+        resealed: dict[int, str] = {}
+        for row in claimed:
+            stored = str(row["secret"])
+            try:
+                row["secret"] = self.sealer.open(stored, purpose=SECRET_PURPOSE)
+            except SealedSecretUnreadable as exc:
+                row["secret"], row["unreadable"] = None, str(exc)  # retried; a key came back?
+                continue
+            if self.sealer.needs_sealing(stored):
+                resealed[int(row["webhook_id"])] = row["secret"]
+        for webhook_id, secret in sorted(resealed.items()):
+            conn.execute(
+                update(webhooks)
+                .where(webhooks.c.id == webhook_id)
+                .values(secret=self.sealer.seal(secret, purpose=SECRET_PURPOSE))
+            )
 
     def run_once(self) -> DeliveryRound:
         claimed = self.database.write(self._claim)
@@ -144,18 +185,21 @@ class Deliverer:
         return outcome
 
     def _send(self, row: dict[str, Any]) -> tuple[int | None, str | None]:
+        if row["secret"] is None:
+            return None, str(row["unreadable"])[:500]
         body = orjson.dumps(envelope(row))
         try:
-            check_url(row["url"], self.allowed)
-            answer = self.client.post(
-                row["url"],
-                content=body,
-                headers={
-                    "Content-Type": "application/json",
-                    SIGNATURE_HEADER: sign(row["secret"], body, int(time.time())),
-                    "User-Agent": "ledgerbank-webhooks/1",
-                },
-            )
+            target = check_url(row["url"], self.allowed)
+            with pinned(target):
+                answer = self.client.post(
+                    row["url"],
+                    content=body,
+                    headers={
+                        "Content-Type": "application/json",
+                        SIGNATURE_HEADER: sign(row["secret"], body, int(time.time())),
+                        "User-Agent": "ledgerbank-webhooks/1",
+                    },
+                )
         except errors.WebhookUrlRefused as exc:
             return None, exc.detail[:500]
         except httpx.HTTPError as exc:

@@ -47,7 +47,11 @@ def _publish(context: JobContext) -> JobResult:
 
 
 def _deliver(context: JobContext) -> JobResult:
-    deliverer = Deliverer(context.database, Allowed.parse(context.settings.webhook_allowed_hosts))
+    deliverer = Deliverer(
+        context.database,
+        Allowed.parse(context.settings.webhook_allowed_hosts),
+        sealer=context.settings.sealer(),
+    )
     delivered = failed = dead = 0
     try:
         while not context.stopping():

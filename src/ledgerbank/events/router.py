@@ -47,7 +47,12 @@ def create_webhook(
     allowed = _allowed(request)
     created = database.write(
         lambda conn: webhooks.register(
-            conn, url=body.url, kinds=body.events, actor_id=principal.id, allowed=allowed
+            conn,
+            url=body.url,
+            kinds=body.events,
+            actor_id=principal.id,
+            allowed=allowed,
+            sealer=request.app.state.settings.sealer(),
         )
     )
     return WebhookCreated(**created)

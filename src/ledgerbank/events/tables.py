@@ -59,7 +59,7 @@ webhooks = Table(
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("url", String(2000), nullable=False),
     Column("events", Text, nullable=False),  # JSON list of event types ("*" for all)
-    Column("secret", String(80), nullable=False),  # signs deliveries; shown once
+    Column("secret", String(255), nullable=False),  # signs deliveries; shown once; sealed
     Column("created_by", BigInteger, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("deleted_at", UTCDateTime, nullable=True),

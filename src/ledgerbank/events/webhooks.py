@@ -1,8 +1,9 @@
 """Webhooks: who receives which events, and the deliveries the publisher queues for them.
 
 An admin registers a URL and the event types it wants (`*`: all); the answer carries the
-signing secret once, never again. Publishing an event queues one delivery per webhook that
-wants it (at most one, however often the event is published); `delivery` sends them.
+signing secret once, never again, and the table keeps it sealed (kit.sealed). Publishing an
+event queues one delivery per webhook that wants it (at most one, however often the event is
+published); `delivery` sends them.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from ledgerbank.events.addresses import Allowed, check_url
 from ledgerbank.events.tables import events, webhook_deliveries, webhooks
 from ledgerbank.kit.bulk import insert_returning_ids, insert_rows
 from ledgerbank.kit.clock import utcnow
+from ledgerbank.kit.sealed import Sealer
 
 RETRY_FOR = timedelta(days=1)  # then a delivery is a dead letter an admin may redeliver
 ALL = "*"
+SECRET_PURPOSE = "webhooks.secret"  # the sealed secret's associated data
 _TYPE = re.compile(r"^[a-z_]{1,20}(\.[a-z_]{1,20}){1,2}$")
 MAX_WEBHOOKS = 100
 
@@ -39,7 +42,13 @@ def _view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
 
 
 def register(
-    conn: Connection, *, url: str, kinds: Sequence[str], actor_id: int | None, allowed: Allowed
+    conn: Connection,
+    *,
+    url: str,
+    kinds: Sequence[str],
+    actor_id: int | None,
+    allowed: Allowed,
+    sealer: Sealer,
 ) -> dict[str, Any]:
     """A new webhook, audited (without its secret); the answer shows the secret once."""
     wanted = sorted(set(kinds))
@@ -52,10 +61,11 @@ def register(
     if len(conn.execute(active).all()) >= MAX_WEBHOOKS:
         raise errors.Conflict(f"at most {MAX_WEBHOOKS} webhooks; delete one first")
     now = utcnow()
+    secret = "whsec_" + secrets.token_urlsafe(32)
     row = {
         "url": url,
         "events": orjson.dumps(wanted).decode(),
-        "secret": "whsec_" + secrets.token_urlsafe(32),
+        "secret": sealer.seal(secret, purpose=SECRET_PURPOSE),
         "created_by": actor_id,
         "created_at": now,
         "deleted_at": None,
@@ -71,7 +81,7 @@ def register(
         after={"url": url, "events": wanted},
         at=now,
     )
-    return {**view, "secret": row["secret"]}
+    return {**view, "secret": secret}
 
 
 def list_webhooks(conn: Connection) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
 """`ledgerbank users ...`: create users of any role (the first admin), list them, issue a reset
-link; `ledgerbank keys ...`: rotate and retire the signing keys of access tokens."""
+link; `ledgerbank keys ...`: rotate and retire the signing keys of access tokens, and seal the
+stored TOTP and webhook secrets under the current secret key."""
 
 from __future__ import annotations
 
@@ -13,10 +14,14 @@ from sqlalchemy import Connection
 
 from ledgerbank import errors
 from ledgerbank.config import get_settings
-from ledgerbank.identity import keys, passwords, recovery, service
+from ledgerbank.events.tables import webhooks
+from ledgerbank.events.webhooks import SECRET_PURPOSE
+from ledgerbank.identity import keys, passwords, recovery, second_factor, service
 from ledgerbank.identity.approval_actions import reset_url
 from ledgerbank.identity.permissions import Role
+from ledgerbank.identity.tables import users
 from ledgerbank.kit.commands import open_database
+from ledgerbank.kit.sealed import reseal_column
 
 app = typer.Typer(help="Users, roles and KYC.", no_args_is_help=True)
 console = Console()
@@ -119,7 +124,7 @@ def reset_password_command(
 
 keys_app = typer.Typer(
     help="Signing keys of access tokens (kept in the data folder when LEDGERBANK_JWT_SECRET is "
-    "not set).",
+    "not set), and sealing stored secrets under the current secret key.",
     no_args_is_help=True,
 )
 
@@ -162,3 +167,26 @@ def keys_retire_command(
         raise errors.ValidationFailed("remove it from LEDGERBANK_JWT_PREVIOUS_SECRETS instead")
     retired = keys.retire_folder_keys(settings.data_dir.resolve(), kid or None)
     console.print(f"retired {', '.join(retired) or 'nothing'}")
+
+
+@keys_app.command("reseal")
+def keys_reseal_command() -> None:
+    """Seal every stored TOTP and webhook secret under the current key of
+    LEDGERBANK_SECRET_KEYS: plain ones from before sealing and those under older keys. Then the
+    older keys can be removed from the setting."""
+    settings = get_settings()
+    sealer = settings.sealer()
+    database = open_database()
+    try:
+        totp, hooks = database.write(
+            lambda conn: (
+                reseal_column(conn, sealer, users, "totp_secret", second_factor.purpose),
+                reseal_column(conn, sealer, webhooks, "secret", lambda _: SECRET_PURPOSE),
+            )
+        )
+    finally:
+        database.dispose()
+    console.print(
+        f"sealed under key {sealer.keyring.current}: {totp} TOTP secret(s), "
+        f"{hooks} webhook secret(s)"
+    )

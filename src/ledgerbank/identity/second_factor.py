@@ -4,6 +4,9 @@ A secret is stored when enrolment starts and takes effect once the user proves i
 (`enable`), which also hands out recovery codes, shown once and kept as SHA-256 hashes. A code
 is accepted for its 30-second step and the one before or after (clock drift), and never twice:
 the last accepted step is remembered. Wrong codes have their own counter and lock.
+
+The secret is stored sealed (kit.sealed), bound to its user; a plain-text one from before, or
+one sealed under an older key, is sealed again under the current key when it is next checked.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from ledgerbank.audit import service as audit
 from ledgerbank.identity.permissions import Role
 from ledgerbank.identity.tables import recovery_codes, users
 from ledgerbank.kit.clock import utcnow
+from ledgerbank.kit.sealed import Sealer
 
 STEP_SECONDS = 30
 RECOVERY_CODE_COUNT = 10
@@ -95,7 +99,24 @@ class Enrolment:
     qr_svg: str
 
 
-def start(conn: Connection, user_id: int, *, issuer: str) -> Enrolment:
+def purpose(user_id: int) -> str:
+    return f"users.totp_secret:{user_id}"
+
+
+def _secret(conn: Connection, user: RowMapping, sealer: Sealer) -> str:
+    """The user's TOTP secret in clear; sealed again first if it is plain or under an old key."""
+    stored = str(user["totp_secret"])
+    secret = sealer.open(stored, purpose=purpose(user["id"]))
+    if sealer.needs_sealing(stored):
+        conn.execute(
+            update(users)
+            .where(users.c.id == user["id"])
+            .values(totp_secret=sealer.seal(secret, purpose=purpose(user["id"])))
+        )
+    return secret
+
+
+def start(conn: Connection, user_id: int, *, issuer: str, sealer: Sealer) -> Enrolment:
     """A new secret for the user to add to an authenticator app (not in force until enabled)."""
     user = _lock_user(conn, user_id)
     if is_enabled(user):
@@ -104,14 +125,25 @@ def start(conn: Connection, user_id: int, *, issuer: str) -> Enrolment:
     conn.execute(
         update(users)
         .where(users.c.id == user_id)
-        .values(totp_secret=secret, totp_failures=0, totp_locked_until=None, totp_last_step=None)
+        .values(
+            totp_secret=sealer.seal(secret, purpose=purpose(user_id)),
+            totp_failures=0,
+            totp_locked_until=None,
+            totp_last_step=None,
+        )
     )
     uri = provisioning_uri(secret, str(user["username"]), issuer)
     return Enrolment(secret, uri, qr_svg(uri))
 
 
 def enable(
-    conn: Connection, user_id: int, code: str, *, max_failures: int, lock_minutes: int
+    conn: Connection,
+    user_id: int,
+    code: str,
+    *,
+    max_failures: int,
+    lock_minutes: int,
+    sealer: Sealer,
 ) -> list[str]:
     """Prove the pending secret with a code: the second factor is on; fresh recovery codes."""
     user = _lock_user(conn, user_id)
@@ -121,7 +153,7 @@ def enable(
         raise errors.InvalidTransition("start with POST /users/2fa/setup")
     now = utcnow()
     try:
-        step = _checked_step(conn, user, code, now, max_failures, lock_minutes)
+        step = _checked_step(conn, user, code, now, max_failures, lock_minutes, sealer)
     except _Refused:
         # Nothing to protect yet (the caller is signed in and holds the secret): not counted.
         raise errors.ValidationFailed(
@@ -205,6 +237,7 @@ def _checked_step(
     now: datetime,
     max_failures: int,
     lock_minutes: int,
+    sealer: Sealer,
 ) -> int:
     """The step of a right code; a wrong one is counted (and committed by the caller's
     settlement) before InvalidSecondFactor, or SecondFactorLocked at the limit."""
@@ -214,7 +247,8 @@ def _checked_step(
             "too many wrong codes; try again later",
             retry_after=max(1, int((locked_until - now).total_seconds()) + 1),
         )
-    step = matching_step(user["totp_secret"], code, now=now, last_step=user["totp_last_step"])
+    secret = _secret(conn, user, sealer)
+    step = matching_step(secret, code, now=now, last_step=user["totp_last_step"])
     if step is not None:
         return step
     failures = int(user["totp_failures"]) + 1
@@ -251,7 +285,13 @@ class Verdict:
 
 
 def verify(
-    conn: Connection, user_id: int, code: str, *, max_failures: int, lock_minutes: int
+    conn: Connection,
+    user_id: int,
+    code: str,
+    *,
+    max_failures: int,
+    lock_minutes: int,
+    sealer: Sealer,
 ) -> Verdict:
     """Check a TOTP code or a recovery code under the user's row lock; count a wrong one.
 
@@ -285,7 +325,7 @@ def verify(
             return Verdict(True, used_recovery_code=True)
         code = ""  # a wrong recovery code counts like a wrong TOTP code
     try:
-        step = _checked_step(conn, user, code, now, max_failures, lock_minutes)
+        step = _checked_step(conn, user, code, now, max_failures, lock_minutes, sealer)
     except _Refused as refused:
         return Verdict(False, now_locked=refused.now_locked)
     except errors.SecondFactorLocked as locked:

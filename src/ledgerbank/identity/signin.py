@@ -237,6 +237,7 @@ def _settle(
             code,
             max_failures=settings.totp_max_failures,
             lock_minutes=settings.totp_lock_minutes,
+            sealer=settings.sealer(),
         )
         if verdict.locked_error is not None:
             return _Settled("second_factor_locked", user, verdict.locked_error)

@@ -57,7 +57,7 @@ users = Table(
     Column("limit_transfer_daily", String(24), nullable=True),
     # Two-factor sign-in (TOTP, RFC 6238): the base32 secret once enrolment started, the moment
     # it was confirmed, its own attempt counter, and the last time step accepted (no replays).
-    Column("totp_secret", String(64), nullable=True),
+    Column("totp_secret", String(255), nullable=True),  # sealed (kit.sealed)
     Column("totp_enabled_at", UTCDateTime, nullable=True),
     Column("totp_failures", Integer, nullable=False, server_default="0"),
     Column("totp_locked_until", UTCDateTime, nullable=True),

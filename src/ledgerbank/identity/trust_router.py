@@ -179,7 +179,9 @@ def second_factor_setup(
     """Not in force until `/users/2fa/enable` proves it with a code. Staff who signed in
     without one use the enrol-only token their sign-in gave them."""
     found = database.write(
-        lambda conn: second_factor.start(conn, principal.id, issuer=settings.totp_issuer)
+        lambda conn: second_factor.start(
+            conn, principal.id, issuer=settings.totp_issuer, sealer=settings.sealer()
+        )
     )
     _no_store(response)
     return TwoFactorSetup(secret=found.secret, otpauth_uri=found.otpauth_uri, qr_svg=found.qr_svg)
@@ -205,6 +207,7 @@ def second_factor_enable(
             body.code,
             max_failures=settings.totp_max_failures,
             lock_minutes=settings.totp_lock_minutes,
+            sealer=settings.sealer(),
         )
         service.end_sessions(conn, principal.id)
         notices.notify(conn, principal.id, "second_factor_enabled")
@@ -241,6 +244,7 @@ def second_factor_disable(
             body.code,
             max_failures=settings.totp_max_failures,
             lock_minutes=settings.totp_lock_minutes,
+            sealer=settings.sealer(),
         )
     )
     if verdict.locked_error is not None:

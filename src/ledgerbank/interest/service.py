@@ -28,6 +28,7 @@ from ledgerbank.kit.money import to_decimal_string
 from ledgerbank.kit.rates import RATE_SCALE, parse_rate, rate_text
 from ledgerbank.ledger.accounts import internal_account_id
 from ledgerbank.ledger.posting import Books, Leg, Movement
+from ledgerbank.ledger.screening import AccountState
 from ledgerbank.ledger.tables import CUSTOMER_ACCOUNT_TYPES, accounts, entries
 
 DAYS_IN_YEAR = 365  # actual/365: every day is 1/365 of a year, leap years too
@@ -146,6 +147,42 @@ class AccrualRun:
     skipped: int = 0  # already accrued for this day (or a later one), or the month is paid
 
 
+def latest_accrual(conn: Connection, account_id: int) -> RowMapping | None:
+    """The account's newest accrual (its day and the remainder it handed on), if any."""
+    return (
+        conn.execute(
+            select(interest_accruals.c.day, interest_accruals.c.carry)
+            .where(interest_accruals.c.account_id == account_id)
+            .order_by(interest_accruals.c.day.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+
+
+def paid_months(conn: Connection, account_id: int) -> set[date]:
+    query = select(interest_payments.c.month).where(interest_payments.c.account_id == account_id)
+    return set(conn.execute(query).scalars())
+
+
+def accrual_row(
+    conn: Connection, account_id: int, day: date, rate: int, carry_before: int, timezone: str
+) -> dict[str, Any]:
+    """One day's accrual on the account's end-of-day balance, after `carry_before`."""
+    balance = max(end_of_day_balance(conn, account_id, day, timezone), 0)
+    accrued, carry = accrue_day(carry_before, balance, rate)
+    return {
+        "account_id": account_id,
+        "day": day,
+        "balance": balance,
+        "annual_rate": rate,
+        "accrued": accrued,
+        "carry": carry,
+        "created_at": utcnow(),
+    }
+
+
 def accrue_interest(conn: Connection, day: date, *, timezone: str = "UTC") -> AccrualRun:
     """Accrue one day's interest on every account whose product has a rate that day."""
     run = AccrualRun(day)
@@ -165,16 +202,7 @@ def accrue_interest(conn: Connection, day: date, *, timezone: str = "UTC") -> Ac
             .order_by(accounts.c.id)
         ).all()
         for account_id, currency in found:
-            latest = (
-                conn.execute(
-                    select(interest_accruals.c.day, interest_accruals.c.carry)
-                    .where(interest_accruals.c.account_id == account_id)
-                    .order_by(interest_accruals.c.day.desc())
-                    .limit(1)
-                )
-                .mappings()
-                .first()
-            )
+            latest = latest_accrual(conn, account_id)
             paid = conn.execute(
                 select(interest_payments.c.month).where(
                     interest_payments.c.account_id == account_id,
@@ -184,22 +212,12 @@ def accrue_interest(conn: Connection, day: date, *, timezone: str = "UTC") -> Ac
             if (latest is not None and latest["day"] >= day) or paid is not None:
                 run.skipped += 1
                 continue
-            balance = max(end_of_day_balance(conn, account_id, day, timezone), 0)
             carry_before = 0 if latest is None else int(latest["carry"])
-            accrued, carry = accrue_day(carry_before, balance, rate)
-            conn.execute(
-                insert(interest_accruals),
-                {
-                    "account_id": account_id,
-                    "day": day,
-                    "balance": balance,
-                    "annual_rate": rate,
-                    "accrued": accrued,
-                    "carry": carry,
-                    "created_at": utcnow(),
-                },
+            row = accrual_row(conn, account_id, day, rate, carry_before, timezone)
+            conn.execute(insert(interest_accruals), row)
+            run.accounts.append(
+                Accrual(account_id, currency, row["balance"], rate, row["accrued"], row["carry"])
             )
-            run.accounts.append(Accrual(account_id, currency, balance, rate, accrued, carry))
     return run
 
 
@@ -222,6 +240,22 @@ class PaymentRun:
         for p in self.payments:
             sums[p.currency] = sums.get(p.currency, 0) + p.amount
         return {c: to_decimal_string(v, c) for c, v in sorted(sums.items())}
+
+
+def payment_movement(
+    conn: Connection, account: AccountState, amount: int, description: str, *, actor_id: int | None
+) -> Movement:
+    """Interest paid to an account: a journal from the bank's interest expense account."""
+    expense = internal_account_id(conn, account.currency, EXPENSE)
+    return Movement(
+        type="journal",
+        amount=amount,
+        currency=account.currency,
+        legs=[Leg(expense, -amount), Leg(account.id, amount)],
+        to_account_id=account.id,
+        description=description,
+        actor_id=actor_id,
+    )
 
 
 def pay_interest(
@@ -260,15 +294,8 @@ def pay_interest(
             continue
         transaction_id = None
         if amount > 0:
-            expense = internal_account_id(conn, account.currency, EXPENSE)
-            movement = Movement(
-                type="journal",
-                amount=amount,
-                currency=account.currency,
-                legs=[Leg(expense, -amount), Leg(account_id, amount)],
-                to_account_id=account_id,
-                description=f"Interest for {start:%Y-%m}",
-                actor_id=actor_id,
+            movement = payment_movement(
+                conn, account, amount, f"Interest for {start:%Y-%m}", actor_id=actor_id
             )
             books.post_unscreened(movement)
             books.write()

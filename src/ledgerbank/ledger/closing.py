@@ -8,7 +8,8 @@ engine on the locked row), and the domains' closing steps run in the same transa
 orders end, open holds end. Statements stay readable. Audited; the customer is told.
 
 Domains with something to end add a step with `when_closing` at import time (as they register
-approval actions); the holds domain adds its own here when it lands.
+approval actions): standing orders end (payments), open holds are voided (holds, through the
+books, which write the account's `held` with the group).
 """
 
 from __future__ import annotations
@@ -23,14 +24,17 @@ from ledgerbank import errors
 from ledgerbank.audit import service as audit
 from ledgerbank.events import outbox
 from ledgerbank.identity import notices
+from ledgerbank.interest.closing import owed_at_close
 from ledgerbank.kit.money import to_decimal_string
 from ledgerbank.ledger.money import Answer, Desk, Order, Pending
 from ledgerbank.ledger.orders import declined, transaction_body
+from ledgerbank.ledger.posting import Books
 from ledgerbank.ledger.schemas import Account
 from ledgerbank.ledger.tables import accounts
 
-# A step: (connection, the closing account's id, who closes it) -> what it ended, for the answer.
-ClosingStep = Callable[[Connection, int, int | None], dict[str, Any]]
+# A step: (the closing transaction's books, the closing account's id, who closes it) -> what it
+# ended, for the answer. A step changes the account's `held` only through the books.
+ClosingStep = Callable[[Books, int, int | None], dict[str, Any]]
 CLOSING_STEPS: list[ClosingStep] = []
 
 
@@ -66,12 +70,22 @@ class CloseAccount(Order):
                 f"account {self.account_id} is frozen; contact us to close it",
                 account_id=self.account_id,
             )
+        books = desk.books
+        interest = owed_at_close(books.conn, state, desk.now, timezone=desk.fees.timezone)
+        paid = interest.movement(books, actor_id=desk.caller.user_id)
+        balance = state.balance + interest.amount  # interest is paid in before any move-out
         movement = None
-        if state.balance != 0:
-            if self.move_to_account_id is None or state.balance < 0:
+        if balance != 0:
+            if self.move_to_account_id is None or balance < 0:
+                earned = (
+                    f" (with {to_decimal_string(interest.amount, state.currency)} "
+                    f"{state.currency} interest to pay in)"
+                    if interest.amount
+                    else ""
+                )
                 raise errors.BalanceNotZero(
                     f"account {self.account_id} holds "
-                    f"{to_decimal_string(state.balance, state.currency)} {state.currency}: "
+                    f"{to_decimal_string(balance, state.currency)} {state.currency}{earned}: "
                     "move it out first, or name move_to_account_id",
                     account_id=self.account_id,
                 )
@@ -82,18 +96,21 @@ class CloseAccount(Order):
                     "to another account of the same customer)",
                     account_id=self.move_to_account_id,
                 )
-            movement = desk.books.movement(
+            movement = books.movement(
                 type="transfer",
                 source_id=self.account_id,
                 destination_id=self.move_to_account_id,
-                amount=to_decimal_string(state.balance, state.currency),
+                amount=to_decimal_string(balance, state.currency),
                 description=f"Closing account {self.account_id}: the rest moved out",
                 actor_id=desk.caller.user_id,
             )
-            if not desk.post([movement]):
+            if not desk.post([m for m in (paid, movement) if m is not None]):
                 staff = desk.staff
                 blocked = movement
                 return Pending(lambda: declined([blocked], staff=staff))
+        elif paid is not None:  # an overdrawn account the interest brings to zero
+            books.post_unscreened(paid)
+        interest.record_after_write(books, paid)
         ended = _close(desk, self.account_id, self.reason, int(state.owner_id or 0))
         conn, staff, account_id = desk.books.conn, desk.staff, self.account_id
 
@@ -101,6 +118,7 @@ class CloseAccount(Order):
             row = conn.execute(select(accounts).where(accounts.c.id == account_id)).mappings()
             body = {
                 "account": Account.from_row(row.one(), staff=staff).model_dump(mode="json"),
+                "interest_paid": None if paid is None else transaction_body(paid.row, staff=staff),
                 "moved_out": None
                 if movement is None
                 else transaction_body(movement.row, staff=staff),
@@ -157,5 +175,5 @@ def _close(desk: Desk, account_id: int, reason: str | None, owner_id: int) -> di
     notices.notify(conn, owner_id, "account_closed", {"account_id": account_id})
     ended: dict[str, Any] = {}
     for step in CLOSING_STEPS:
-        ended |= step(conn, account_id, desk.caller.user_id)
+        ended |= step(desk.books, account_id, desk.caller.user_id)
     return ended

@@ -45,6 +45,9 @@ class AccountClosed(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     account: Account
+    interest_paid: Transaction | None = Field(
+        default=None, description="interest accrued to the closing day, paid in before the rest"
+    )
     moved_out: Transaction | None = Field(description="the transfer of the rest, if any")
     standing_orders_ended: list[int] = Field(default_factory=list)
     holds_ended: list[int] = Field(default_factory=list, description="voided with the account")

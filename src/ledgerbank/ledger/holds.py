@@ -27,7 +27,7 @@ from ledgerbank.kit.money import to_decimal_string
 from ledgerbank.ledger.closing import when_closing
 from ledgerbank.ledger.orders import _timestamp as written  # how answers write moments
 from ledgerbank.ledger.posting_events import hold_event
-from ledgerbank.ledger.tables import accounts, holds
+from ledgerbank.ledger.tables import holds
 
 if TYPE_CHECKING:
     from ledgerbank.ledger.posting import Books
@@ -133,9 +133,11 @@ def end_hold(
     *,
     actor_id: int | None,
     captured_amount: int | None = None,
+    why: str | None = None,
 ) -> None:
     """An active hold ends (captured, voided or expired): its account's `held` drops by the
-    hold's amount and the change is audited. The account must be locked in `books`."""
+    hold's amount and the change is audited (with `why`, when given). The account must be
+    locked in `books`."""
     books.conn.execute(
         update(holds)
         .where(holds.c.id == row["id"], holds.c.status == ACTIVE)
@@ -152,6 +154,8 @@ def end_hold(
     }
     if captured_amount is not None:
         after["captured_amount"] = captured_amount
+    if why is not None:
+        after["why"] = why
     books.audit_rows.append(
         audit.prepare(
             actor_id=actor_id,
@@ -182,31 +186,19 @@ def release_expired(books: Books, account_ids: Sequence[int]) -> None:
 
 
 @when_closing
-def _void_with_account(conn: Connection, account_id: int, actor_id: int | None) -> dict[str, Any]:
-    """Closing an account (its row locked by the closing transaction) voids its open holds."""
+def _void_with_account(books: Books, account_id: int, actor_id: int | None) -> dict[str, Any]:
+    """Closing an account (its row locked by the closing transaction) voids its open holds,
+    through the books, so `held` is written once, right (0), with everything else."""
     rows = list(
-        conn.execute(
-            select(holds).where(holds.c.account_id == account_id, holds.c.status == ACTIVE)
+        books.conn.execute(
+            select(holds)
+            .where(holds.c.account_id == account_id, holds.c.status == ACTIVE)
+            .order_by(holds.c.id)
         ).mappings()
     )
-    if not rows:
-        return {"holds_ended": []}
-    now = utcnow()
-    ids = [int(row["id"]) for row in rows]
-    conn.execute(update(holds).where(holds.c.id.in_(ids)).values(status="voided", ended_at=now))
-    conn.execute(update(accounts).where(accounts.c.id == account_id).values(held=0))
     for row in rows:
-        audit.record(
-            conn,
-            actor_id=actor_id,
-            action="hold.voided",
-            entity_type="hold",
-            entity_id=int(row["id"]),
-            before={"status": ACTIVE},
-            after={"account_id": account_id, "status": "voided", "why": "account closed"},
-            at=now,
-        )
-    return {"holds_ended": ids}
+        end_hold(books, row, "voided", actor_id=actor_id, why="account closed")
+    return {"holds_ended": [int(row["id"]) for row in rows]}
 
 
 def expire_holds(database: Database, *, batch: int = 500) -> int:

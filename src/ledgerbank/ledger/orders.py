@@ -369,17 +369,18 @@ class Batch(Order):
 
 @dataclass(frozen=True)
 class Reversal(Order):
-    """Staff post the mirror image of a posted transaction."""
+    """Staff post the mirror image of a posted transaction (and of the fees it caused)."""
 
     transaction_id: int
     reason: str
     kind = "reversal"
 
     def account_ids(self, conn: Connection) -> list[int]:
+        undone = [self.transaction_id, *posting.linked_fees(conn, [self.transaction_id])]
         return [
             int(i)
             for i in conn.execute(
-                select(entries.c.account_id).where(entries.c.transaction_id == self.transaction_id)
+                select(entries.c.account_id).where(entries.c.transaction_id.in_(undone))
             ).scalars()
         ]
 

@@ -53,7 +53,7 @@ from ledgerbank.ledger.screening import (
     Screened,
     ScreenSession,
 )
-from ledgerbank.ledger.tables import accounts, entries, transactions
+from ledgerbank.ledger.tables import accounts, entries, fee_links, transactions
 
 RawAmount = str | int | Decimal
 
@@ -766,8 +766,31 @@ def post_journal(
 
 
 def reversal(books: Books, transaction_id: int, *, reason: str, actor_id: int | None) -> Movement:
-    """Decide the mirror image of a posted transaction; the original is marked reversed when
-    the reversal is written."""
+    """Decide the mirror image of a posted transaction, and of each posted fee linked to it
+    (`fee_links`: an exchange's spread, a withdrawal's fee), so the whole of it is undone; the
+    originals are marked reversed when the reversals are written. The transaction's own
+    reversal is returned (its fees' reversals are decided after it)."""
+    movement = _reversal(books, transaction_id, reason=reason, actor_id=actor_id)
+    for fee_id in linked_fees(books.conn, [transaction_id]):
+        if fee_id not in books.reversed_ids:
+            _reversal(books, fee_id, reason=reason, actor_id=actor_id)
+    return movement
+
+
+def linked_fees(conn: Connection, transaction_ids: Sequence[int]) -> list[int]:
+    """The posted fee transactions charged because of these transactions, in id order."""
+    if not transaction_ids:
+        return []
+    query = (
+        select(fee_links.c.fee_transaction_id)
+        .join(transactions, transactions.c.id == fee_links.c.fee_transaction_id)
+        .where(fee_links.c.caused_by_id.in_(transaction_ids), transactions.c.status == "posted")
+        .order_by(fee_links.c.fee_transaction_id)
+    )
+    return [int(i) for i in conn.execute(query).scalars()]
+
+
+def _reversal(books: Books, transaction_id: int, *, reason: str, actor_id: int | None) -> Movement:
     original = get_transaction_row(books.conn, transaction_id)
     if original["status"] != "posted" or transaction_id in books.reversed_ids:
         raise errors.NotReversible(f"transaction {transaction_id} is {original['status']}")
@@ -805,11 +828,13 @@ def reversal(books: Books, transaction_id: int, *, reason: str, actor_id: int | 
 
 
 def reverse(conn: Connection, transaction_id: int, *, reason: str, actor_id: int | None) -> Posting:
-    """Post the mirror image of a posted transaction and mark the original reversed."""
+    """Post the mirror image of a posted transaction (and of its linked fees) and mark the
+    originals reversed."""
     books = Books(conn, max_major=Decimal(0))
-    movement = reversal(books, transaction_id, reason=reason, actor_id=actor_id)
+    reversal(books, transaction_id, reason=reason, actor_id=actor_id)
+    decided = list(books.decided)  # the transaction's reversal first, then its fees'
     books.write()
-    return Posting([movement.row])
+    return Posting([m.row for m in decided])
 
 
 def get_transaction_row(conn: Connection, transaction_id: int) -> RowMapping:

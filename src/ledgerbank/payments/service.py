@@ -25,6 +25,7 @@ from ledgerbank.identity import notices
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.money import to_decimal_string
 from ledgerbank.ledger.closing import when_closing
+from ledgerbank.ledger.posting import Books
 from ledgerbank.payments import calendar
 from ledgerbank.payments.tables import scheduled_payment_runs, scheduled_payments
 
@@ -229,8 +230,8 @@ def end_for_account(conn: Connection, account_id: int, *, actor_id: int | None) 
 
 
 @when_closing
-def _end_with_account(conn: Connection, account_id: int, actor_id: int | None) -> dict[str, Any]:
-    return {"standing_orders_ended": end_for_account(conn, account_id, actor_id=actor_id)}
+def _end_with_account(books: Books, account_id: int, actor_id: int | None) -> dict[str, Any]:
+    return {"standing_orders_ended": end_for_account(books.conn, account_id, actor_id=actor_id)}
 
 
 def _lock(conn: Connection, payment_id: int) -> RowMapping:
