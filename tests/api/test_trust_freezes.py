@@ -196,7 +196,7 @@ def test_payees_paid_before_the_upgrade_are_known_after_it(bank: Bank) -> None:
 
     first = send(theirs)
     config = alembic_config(bank.database.engine)
-    command.downgrade(config, "0017")  # as the bank stood before the table
+    command.downgrade(config, "0018")  # as the bank stood before the table
     command.upgrade(config, "head")
     rows = bank.read(lambda conn: conn.execute(select(known_payees)).mappings().all())
     alice = bank.users["alice"]

@@ -3,8 +3,8 @@
 Filled from the transfers already posted, so that nobody is told again about a payee they paid
 before this table existed.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 from ledgerbank.kit.db import UTCDateTime
 
-revision = "0018"
-down_revision = "0017"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
