@@ -1,8 +1,10 @@
 """A webhook receiver on 127.0.0.1 (a real HTTP server in a thread): what `bench events`
-delivers to, and what the events tests check deliveries with."""
+delivers to, and what the events tests check deliveries with (also on another loopback address,
+a fixed port, or over TLS)."""
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,11 +17,14 @@ import orjson
 
 @dataclass
 class Receiver:
-    """Records every POST (body, signature header) and answers `status` (changeable)."""
+    """Records every POST (body, signature header; its Host header and, over TLS, the name
+    the client asked for) and answers `status` (changeable)."""
 
     url: str = ""
     status: int = 200
     received: list[tuple[bytes, str]] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)
+    server_names: list[str | None] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def ids(self) -> list[str]:
@@ -32,7 +37,9 @@ class Receiver:
 
     @classmethod
     @contextmanager
-    def running(cls) -> Iterator[Receiver]:
+    def running(
+        cls, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None
+    ) -> Iterator[Receiver]:
         found = cls()
 
         class Handler(BaseHTTPRequestHandler):
@@ -42,6 +49,7 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with found.lock:
                     found.received.append((body, self.headers.get("Ledgerbank-Signature", "")))
+                    found.hosts.append(self.headers.get("Host", ""))
                 self.send_response(found.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -49,9 +57,19 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server = ThreadingHTTPServer((host, port), Handler)
         server.daemon_threads = True
-        found.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        scheme = "http"
+        if tls is not None:
+
+            def heard(sock: ssl.SSLObject, name: str | None, context: ssl.SSLContext) -> None:
+                with found.lock:
+                    found.server_names.append(name)
+
+            tls.sni_callback = heard
+            server.socket = tls.wrap_socket(server.socket, server_side=True)
+            scheme = "https"
+        found.url = f"{scheme}://{host}:{server.server_address[1]}/hook"
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:

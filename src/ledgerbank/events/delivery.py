@@ -7,6 +7,8 @@ after 10 s, 20 s, 40 s, ... (at most an hour, each with random jitter) until its
 is over: then it is a dead letter that an admin sees and may redeliver. Due deliveries are
 claimed with `FOR UPDATE SKIP LOCKED` (several workers share them) and pushed a minute ahead
 while they are being sent, so a worker that dies mid-send leaves them to be sent again.
+Each send checks the URL's addresses and connects to exactly those (events.pinning), so a DNS
+answer that changes between the check and the connection is never used.
 Claiming also seals again, under the current key, a webhook secret still in plain text (from
 before secrets were sealed) or sealed under an older key.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
+import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,6 +32,7 @@ from sqlalchemy import Connection, select, update
 from ledgerbank import errors
 from ledgerbank.events.addresses import Allowed, check_url
 from ledgerbank.events.outbox import envelope
+from ledgerbank.events.pinning import PinnedTransport, pinned
 from ledgerbank.events.tables import events, webhook_deliveries, webhooks
 from ledgerbank.events.webhooks import SECRET_PURPOSE
 from ledgerbank.kit.bulk import update_rows
@@ -88,13 +92,18 @@ class Deliverer:
         sealer: Sealer,
         timeout: float = 10.0,
         batch: int = 50,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
+        """`verify`: the certificates https receivers are checked against (the default
+        trust store unless given, as the tests give their own authority)."""
         self.database = database
         self.allowed = allowed
         self.sealer = sealer
         self.batch = batch
         self.client = httpx.Client(
-            timeout=timeout, follow_redirects=False, limits=httpx.Limits(max_connections=SENDERS)
+            timeout=timeout,
+            follow_redirects=False,
+            transport=PinnedTransport(limits=httpx.Limits(max_connections=SENDERS), verify=verify),
         )
         self.pool = ThreadPoolExecutor(SENDERS, thread_name_prefix="webhooks")
 
@@ -180,16 +189,17 @@ class Deliverer:
             return None, str(row["unreadable"])[:500]
         body = orjson.dumps(envelope(row))
         try:
-            check_url(row["url"], self.allowed)
-            answer = self.client.post(
-                row["url"],
-                content=body,
-                headers={
-                    "Content-Type": "application/json",
-                    SIGNATURE_HEADER: sign(row["secret"], body, int(time.time())),
-                    "User-Agent": "ledgerbank-webhooks/1",
-                },
-            )
+            target = check_url(row["url"], self.allowed)
+            with pinned(target):
+                answer = self.client.post(
+                    row["url"],
+                    content=body,
+                    headers={
+                        "Content-Type": "application/json",
+                        SIGNATURE_HEADER: sign(row["secret"], body, int(time.time())),
+                        "User-Agent": "ledgerbank-webhooks/1",
+                    },
+                )
         except errors.WebhookUrlRefused as exc:
             return None, exc.detail[:500]
         except httpx.HTTPError as exc:
