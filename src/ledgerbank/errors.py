@@ -202,6 +202,12 @@ class SigningKeyProblem(LedgerbankError):
     code, status, title = "signing_key_problem", 503, "Audit signing key unavailable"
 
 
+class SealedSecretUnreadable(LedgerbankError):
+    """A stored secret (kit.sealed) sealed under a key no longer configured, or altered."""
+
+    code, status, title = "sealed_secret_unreadable", 503, "A stored secret cannot be read"
+
+
 class ResultTooLarge(LedgerbankError):
     code, status, title = "result_too_large", 422, "Result too large"
 

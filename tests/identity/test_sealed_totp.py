@@ -16,11 +16,12 @@ from identity_bank import Bank
 from sqlalchemy import update
 from test_trust_signin import enrol, login, next_code
 
+from ledgerbank.errors import SealedSecretUnreadable
 from ledgerbank.identity import second_factor
 from ledgerbank.identity.tables import users
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.keys import Keyring
-from ledgerbank.kit.sealed import SealedSecretUnreadable, Sealer
+from ledgerbank.kit.sealed import Sealer
 
 LEDGERBANK = str(Path(sys.executable).with_name("ledgerbank"))
 OLD_KEY = "k1:" + "an-old-secret-key-of-the-bank-" * 2
@@ -95,6 +96,16 @@ def test_secret_keys_rotate_and_old_ones_still_open(bank: Bank) -> None:
     _use_keys(bank, NEW_KEY)  # k1 retired: what k2 sealed still signs in
     _forget_used_codes(bank, "customer")
     assert login(bank.client, "customer", totp=pyotp.TOTP(secret).now()).status_code == 200
+    # A secret still sealed under the retired key: sign-in answers 503, not a 500
+    other = pyotp.random_base32(32)
+    _use_keys(bank, OLD_KEY)
+    _plain_enrolment(bank, "auditor", other)
+    assert login(bank.client, "auditor", totp=pyotp.TOTP(other).now()).status_code == 200
+    assert _stored(bank, "auditor").startswith("sealed:k1:")
+    _use_keys(bank, NEW_KEY)
+    unreadable = login(bank.client, "auditor", totp=next_code(other))
+    assert (unreadable.status_code, unreadable.json()["code"]) == (503, "sealed_secret_unreadable")
+    assert unreadable.headers["content-type"].startswith("application/problem+json")
 
 
 def test_a_sealed_secret_opens_only_for_its_own_user_and_key() -> None:

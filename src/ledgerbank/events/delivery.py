@@ -38,7 +38,7 @@ from ledgerbank.events.webhooks import SECRET_PURPOSE
 from ledgerbank.kit.bulk import update_rows
 from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.db import Database
-from ledgerbank.kit.sealed import SealedSecretUnreadable, Sealer
+from ledgerbank.kit.sealed import Sealer
 
 SIGNATURE_HEADER = "Ledgerbank-Signature"
 FIRST_DELAY = 10.0  # seconds before the first retry
@@ -157,7 +157,7 @@ class Deliverer:
             stored = str(row["secret"])
             try:
                 row["secret"] = self.sealer.open(stored, purpose=SECRET_PURPOSE)
-            except SealedSecretUnreadable as exc:
+            except errors.SealedSecretUnreadable as exc:
                 row["secret"], row["unreadable"] = None, str(exc)  # retried; a key came back?
                 continue
             if self.sealer.needs_sealing(stored):

@@ -58,7 +58,7 @@ def insert_returning_ids(
     if not rows:
         return []
     if conn.dialect.name == "sqlite":
-        first = int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
+        first = int(conn.execute(_largest_id(table)).scalar_one()) + 1
         ids = list(range(first, first + len(rows)))
         conn.execute(insert(table), [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
         return ids
@@ -72,6 +72,11 @@ def insert_returning_ids(
         insert(table).returning(table.c.id, sort_by_parameter_order=True), list(rows)
     )
     return [int(i) for i in result.scalars()]
+
+
+@lru_cache(maxsize=16)
+def _largest_id(table: Table) -> Any:
+    return select(func.coalesce(func.max(table.c.id), 0))
 
 
 @lru_cache(maxsize=16)

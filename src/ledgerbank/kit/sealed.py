@@ -23,15 +23,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Connection, Table, select, update
 
+from ledgerbank.errors import SealedSecretUnreadable
 from ledgerbank.kit.keys import Keyring
 
 PREFIX = "sealed:"
 NONCE_BYTES = 12
 _INFO = b"ledgerbank secrets at rest v1"
-
-
-class SealedSecretUnreadable(Exception):
-    """A sealed value whose key is not configured, or that does not open (altered, moved)."""
 
 
 def _derive(secret: bytes) -> AESGCM:

@@ -19,7 +19,9 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     RowMapping,
+    Select,
     and_,
+    bindparam,
     func,
     insert,
     or_,
@@ -141,6 +143,38 @@ _ALERT_FIELDS = (
 )  # fmt: skip
 
 
+# A posting's compliance hit: the statements are built once (SQLAlchemy reuses their compiled
+# form; the statuses are plain parameters, not an IN list rendered again on every execution).
+def _open_compliance(about_an_account: bool) -> Select[tuple[int, float]]:
+    """The newest unresolved compliance alert of a rule on an account (or on none)."""
+    account = risk_alerts.c.account_id
+    return (
+        select(risk_alerts.c.id, risk_alerts.c.score)
+        .where(
+            risk_alerts.c.queue == "compliance",
+            account == bindparam("account") if about_an_account else account.is_(None),
+            risk_alerts.c.rule_id == bindparam("rule"),
+            risk_alerts.c.status.in_([bindparam(f"status_{s}", s) for s in UNRESOLVED]),
+        )
+        .order_by(risk_alerts.c.id.desc())
+        .limit(1)
+    )
+
+
+_OPEN_COMPLIANCE = _open_compliance(True)
+_OPEN_COMPLIANCE_NO_ACCOUNT = _open_compliance(False)
+_COUNT_HIT = (
+    update(risk_alerts)
+    .where(risk_alerts.c.id == bindparam("alert"))
+    .values(
+        hits=risk_alerts.c.hits + 1,
+        last_transaction_id=bindparam("last"),
+        score=bindparam("top"),
+        updated_at=bindparam("now"),
+    )
+)
+
+
 def _compliance_hit(
     conn: Connection,
     s: Scored,
@@ -151,27 +185,17 @@ def _compliance_hit(
     now: datetime,
 ) -> None:
     a = s.assessment
-    found = conn.execute(
-        select(risk_alerts.c.id, risk_alerts.c.score)
-        .where(
-            risk_alerts.c.queue == "compliance",
-            risk_alerts.c.account_id == account_id,
-            risk_alerts.c.rule_id == rule_id,
-            risk_alerts.c.status.in_(UNRESOLVED),
-        )
-        .order_by(risk_alerts.c.id.desc())
-        .limit(1)
-    ).first()
+    statement = _OPEN_COMPLIANCE if account_id is not None else _OPEN_COMPLIANCE_NO_ACCOUNT
+    found = conn.execute(statement, {"account": account_id, "rule": rule_id}).first()
     if found is not None:
         conn.execute(
-            update(risk_alerts)
-            .where(risk_alerts.c.id == found.id)
-            .values(
-                hits=risk_alerts.c.hits + 1,
-                last_transaction_id=s.transaction_id,
-                score=max(float(found.score), a.score),
-                updated_at=now,
-            )
+            _COUNT_HIT,
+            {
+                "alert": found.id,
+                "last": s.transaction_id,
+                "top": max(float(found.score), a.score),
+                "now": now,
+            },
         )
         return
     alert = {

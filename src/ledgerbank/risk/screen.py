@@ -45,6 +45,10 @@ log = logging.getLogger(__name__)
 # The hot path's statements, built once (SQLAlchemy then reuses their compiled form).
 _STATS = risk_account_stats
 _READ_STATS = select(_STATS).where(_STATS.c.account_id.in_(bindparam("ids", expanding=True)))
+# A posting reads one or two accounts: plain parameters (an expanding IN is rendered again on
+# every execution).
+_READ_ONE = select(_STATS).where(_STATS.c.account_id == bindparam("a"))
+_READ_TWO = select(_STATS).where(_STATS.c.account_id.in_([bindparam("a"), bindparam("b")]))
 _INSERT_STATS = insert(_STATS)
 _INSERT_SCORES = insert(risk_scores)
 
@@ -252,10 +256,13 @@ class RiskSession:
 
 def read_stats(conn: Connection, ids: list[int]) -> dict[int, AccountStats]:
     """The rolling statistics of these accounts (fresh ones for accounts without a row)."""
-    found = {
-        int(row["account_id"]): from_row(row)
-        for row in conn.execute(_READ_STATS, {"ids": ids}).mappings()
-    }
+    if len(ids) == 1:
+        result = conn.execute(_READ_ONE, {"a": ids[0]})
+    elif len(ids) == 2:
+        result = conn.execute(_READ_TWO, {"a": ids[0], "b": ids[1]})
+    else:
+        result = conn.execute(_READ_STATS, {"ids": ids})
+    found = {int(row["account_id"]): from_row(row) for row in result.mappings()}
     return {i: found.get(i) or AccountStats(i) for i in ids}
 
 

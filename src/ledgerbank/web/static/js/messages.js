@@ -64,6 +64,7 @@ const MESSAGES = {
   network_error: "The server cannot be reached. Check your connection and try again.",
   // proof
   signing_key_problem: "The audit signing key is not set up, so no checkpoint can be signed.",
+  sealed_secret_unreadable: "A stored secret cannot be read with the keys the bank has configured. Contact the bank.",
   backup_failed: "The backup or restore failed.",
 };
 
