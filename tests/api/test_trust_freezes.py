@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 
+from alembic import command
 from api_helpers import PIN, Bank, problem
 from sqlalchemy import select
 
 from ledgerbank.audit.tables import audit_log
 from ledgerbank.ledger.freezes import FREEZE_REASONS
+from ledgerbank.ledger.tables import known_payees
+from ledgerbank.migrations import alembic_config
 
 
 def account(bank: Bank, who: str, account_id: int) -> dict[str, object]:
@@ -171,3 +174,36 @@ def test_a_first_transfer_to_a_new_payee_is_a_security_notice(bank: Bank) -> Non
     assert [n["kind"] for n in items] == ["new_payee"]
     assert items[0]["detail"]["account_number"].startswith("··")
     assert bank.get("bob", "/users/notices").json()["items"] == []
+
+
+def test_payees_paid_before_the_upgrade_are_known_after_it(bank: Bank) -> None:
+    """The known-payees migration fills the table from past transfers: a customer is not told
+    again about a payee paid before it existed, and is told about a new one."""
+    mine = bank.open_account("alice")
+    theirs = bank.open_account("bob")
+    bank.add_users({"carol": "customer"})
+    carols = bank.open_account("carol")
+    bank.fund(mine, "100.00")
+
+    def send(to: int) -> int:
+        answer = bank.post(
+            "alice",
+            "/transactions/transfer",
+            {"from_account_id": mine, "to_account_id": to, "amount": "1.00", "pin": PIN},
+        )
+        assert answer.status_code == 201, answer.text
+        return int(answer.json()["id"])
+
+    first = send(theirs)
+    config = alembic_config(bank.database.engine)
+    command.downgrade(config, "0018")  # as the bank stood before the table
+    command.upgrade(config, "head")
+    rows = bank.read(lambda conn: conn.execute(select(known_payees)).mappings().all())
+    alice = bank.users["alice"]
+    assert [(r["customer_id"], r["account_id"], r["first_transaction_id"]) for r in rows] == [
+        (alice, theirs, first)
+    ]
+    send(theirs)  # paid before the upgrade: nothing new
+    to_carol = send(carols)
+    items = bank.get("alice", "/users/notices").json()["items"]
+    assert [n["detail"]["transaction_id"] for n in items] == [to_carol, first]

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import jwt
+import pytest
 from identity_bank import JWT_SECRET, PASSWORD, Bank
 from sqlalchemy import update
 
-from ledgerbank.identity import passwords, pins
+from ledgerbank import errors
+from ledgerbank.identity import passwords, pins, tokens
 from ledgerbank.identity.tables import users
 from ledgerbank.kit.clock import utcnow
 
@@ -249,6 +252,21 @@ def test_forged_or_stale_tokens_are_refused(bank: Bank) -> None:
             assert response.status_code == 401, (name, path, response.text)
             assert response.json()["code"] == "not_authenticated"
             assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_remembered_token_still_expires_and_still_needs_its_key() -> None:
+    """Verified tokens are remembered; their expiry and their signing key are not."""
+    claims = _claims(7, "customer", ver=0, exp=int(datetime.now(UTC).timestamp()) + 2)
+    keys = {"k1": "first-signing-key-" * 3, "k2": "second-signing-key-" * 3}
+    token = jwt.encode(claims, keys["k1"], "HS256", headers={"kid": "k1"})
+    assert tokens.decode(token, secret=keys["k2"], keys=keys).user_id == 7
+    assert tokens.decode(token, secret=keys["k2"], keys=keys).user_id == 7  # remembered
+    retired = {"k2": keys["k2"]}
+    with pytest.raises(errors.NotAuthenticated, match="invalid"):
+        tokens.decode(token, secret=keys["k2"], keys=retired)
+    time.sleep(max(0.0, claims["exp"] - datetime.now(UTC).timestamp()) + 0.05)
+    with pytest.raises(errors.NotAuthenticated, match="expired"):
+        tokens.decode(token, secret=keys["k2"], keys=keys)
 
 
 def test_tokens_of_demoted_and_deactivated_users_stop_working_at_once(bank: Bank) -> None:

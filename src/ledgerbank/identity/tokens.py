@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import jwt
 
@@ -84,34 +85,45 @@ def decode(
     """The claims of a valid token; NotAuthenticated for anything else.
 
     With `keys` (kid -> secret) the token's `kid` picks the key; a token without one is
-    checked against `secret` (the current key).
+    checked against `secret` (the current key). A token verified once under the same keys is
+    remembered (every request of a session carries the same one, and parsing and checking it
+    costs more than the rest of authentication); only its expiry changes with time, and that
+    is checked on every call.
     """
     try:
-        key = _key_for(token, secret, keys)
-        claims = jwt.decode(
-            token, key, algorithms=[ALGORITHM], options={"require": REQUIRED_CLAIMS}
-        )
-        version = claims["ver"]
-        if not isinstance(version, int) or isinstance(version, bool):
-            raise TypeError("ver must be an integer")
-        subject = claims["sub"]
-        # Ids are BIGINT: a subject that is not one would fail in the database, not here.
-        if not (isinstance(subject, str) and subject.isascii() and subject.isdigit()):
-            raise TypeError("sub must be a user id")
-        if len(subject) > 19 or not 1 <= int(subject) <= MAX_USER_ID:
-            raise ValueError("sub is out of range")
-        scope = claims.get("scope")
-        if scope is not None and scope != ENROL_SCOPE:
-            raise ValueError("unknown scope")
-        return TokenClaims(
-            int(subject),
-            str(claims["role"]),
-            version,
-            str(claims["jti"])[:64],
-            datetime.fromtimestamp(int(claims["exp"]), UTC),
-            scope,
-        )
+        claims = _verified(token, secret, tuple(sorted(keys.items())) if keys is not None else None)
     except jwt.ExpiredSignatureError:
         raise errors.NotAuthenticated("the access token has expired") from None
     except (jwt.InvalidTokenError, ValueError, TypeError, OverflowError):
         raise errors.NotAuthenticated("the access token is invalid") from None
+    if claims.expires_at <= datetime.now(UTC):  # as PyJWT checks `exp`
+        raise errors.NotAuthenticated("the access token has expired")
+    return claims
+
+
+@lru_cache(maxsize=4096)  # only tokens that verified: a failure raises and is not kept
+def _verified(
+    token: str, secret: str | None, keys: tuple[tuple[str, str], ...] | None
+) -> TokenClaims:
+    key = _key_for(token, secret, dict(keys) if keys is not None else None)
+    claims = jwt.decode(token, key, algorithms=[ALGORITHM], options={"require": REQUIRED_CLAIMS})
+    version = claims["ver"]
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise TypeError("ver must be an integer")
+    subject = claims["sub"]
+    # Ids are BIGINT: a subject that is not one would fail in the database, not here.
+    if not (isinstance(subject, str) and subject.isascii() and subject.isdigit()):
+        raise TypeError("sub must be a user id")
+    if len(subject) > 19 or not 1 <= int(subject) <= MAX_USER_ID:
+        raise ValueError("sub is out of range")
+    scope = claims.get("scope")
+    if scope is not None and scope != ENROL_SCOPE:
+        raise ValueError("unknown scope")
+    return TokenClaims(
+        int(subject),
+        str(claims["role"]),
+        version,
+        str(claims["jti"])[:64],
+        datetime.fromtimestamp(int(claims["exp"]), UTC),
+        scope,
+    )

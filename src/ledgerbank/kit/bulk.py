@@ -30,7 +30,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -44,6 +44,21 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         conn.execute(_unnest_insert(table, names), _arrays(conn, table, names, rows))
     else:
         conn.execute(insert(table), list(rows))
+
+
+@lru_cache(maxsize=32)
+def insert_ignoring_duplicates(dialect: str, table: Table) -> Any:
+    """An INSERT that leaves a row with the same primary key alone (its result's rowcount is 0
+    then, 1 when the row went in)."""
+    keys = [column.name for column in table.primary_key]
+    statement: Any
+    if dialect == "postgresql":
+        statement = postgresql.insert(table).on_conflict_do_nothing(index_elements=keys)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=keys)
+    else:
+        statement = mysql.insert(table).prefix_with("IGNORE")
+    return statement.execution_options(preserve_rowcount=True)
 
 
 def insert_returning_ids(

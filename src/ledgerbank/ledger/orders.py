@@ -228,7 +228,7 @@ class Transfer(Order):
 
         def render_and_tell() -> Answer:
             rendered = answer.render()  # the transfer is written: its row has its id
-            payees.tell_new_payee(desk.books.conn, desk.caller.user_id, movement.row)
+            payees.tell_new_payee(desk.books.conn, desk.caller.user_id, movement.row, target)
             return rendered
 
         return Pending(render_and_tell)  # the notice commits with the transfer, or neither

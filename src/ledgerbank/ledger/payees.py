@@ -5,54 +5,39 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from ledgerbank.identity import notices
-from ledgerbank.ledger.tables import accounts, transactions
+from ledgerbank.kit.bulk import insert_ignoring_duplicates
+from ledgerbank.ledger.screening import AccountState
+from ledgerbank.ledger.tables import accounts, known_payees
 
-T = transactions.c
+_ACCOUNT_NUMBER = select(accounts.c.account_number).where(accounts.c.id == bindparam("id"))
 
 
-def tell_new_payee(conn: Connection, owner_id: int, transaction: Mapping[str, Any]) -> None:
-    """A notice when this posted transfer is the customer's first to its payee's account
-    (between one's own accounts, nothing), written in the transfer's own transaction."""
-    if not _is_first(conn, owner_id, transaction):
+def tell_new_payee(
+    conn: Connection, customer_id: int, transaction: Mapping[str, Any], payee: AccountState
+) -> None:
+    """A notice when this posted transfer is the customer's first to another customer's
+    account (one keyed insert into `known_payees`; an earlier one of the same group counts),
+    written in the transfer's own transaction."""
+    if transaction["status"] != "posted" or payee.owner_id in (None, customer_id):
         return
-    target = conn.execute(
-        select(accounts.c.account_number).where(accounts.c.id == transaction["to_account_id"])
-    ).first()
-    if target is None:
-        return
-    notices.notify(
-        conn,
-        owner_id,
-        "new_payee",
+    remembered = conn.execute(
+        insert_ignoring_duplicates(conn.dialect.name, known_payees),
         {
-            "account_number": "··" + str(target.account_number)[-4:],
-            "transaction_id": transaction["id"],
+            "customer_id": customer_id,
+            "account_id": payee.id,
+            "first_transaction_id": transaction["id"],
+            "first_paid_at": transaction["created_at"],
         },
     )
-
-
-def _is_first(conn: Connection, owner_id: int, transaction: Mapping[str, Any]) -> bool:
-    """A posted transfer to another customer's account none of the owner's paid before (one
-    indexed probe: transactions by payee account; an earlier one of the same group counts)."""
-    if transaction.get("status") != "posted" or transaction.get("type") != "transfer":
-        return False
-    own = select(accounts.c.id).where(accounts.c.owner_id == owner_id)
-    payee = transaction["to_account_id"]
-    if conn.execute(
-        select(accounts.c.id).where(accounts.c.id == payee, accounts.c.owner_id == owner_id)
-    ).first():
-        return False
-    earlier = conn.execute(
-        select(T.id)
-        .where(
-            T.to_account_id == payee,
-            T.from_account_id.in_(own),
-            T.status.in_(("posted", "reversed")),
-            T.id < transaction["id"],
-        )
-        .limit(1)
-    ).first()
-    return earlier is None
+    if remembered.rowcount != 1:
+        return
+    number = conn.execute(_ACCOUNT_NUMBER, {"id": payee.id}).scalar_one()
+    notices.notify(
+        conn,
+        customer_id,
+        "new_payee",
+        {"account_number": "··" + str(number)[-4:], "transaction_id": transaction["id"]},
+    )

@@ -231,3 +231,14 @@ saved_payees = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("owner_id", "account_id"),
 )
+
+# Every other customer's account a customer has paid by transfer, with the first payment: a
+# payment's "first to this payee" notice is one insert into it (nothing scans past payments).
+known_payees = Table(
+    "known_payees",
+    metadata,
+    Column("customer_id", BigId, ForeignKey("users.id"), primary_key=True),
+    Column("account_id", BigId, ForeignKey("accounts.id"), primary_key=True),
+    Column("first_transaction_id", BigId, ForeignKey("transactions.id"), nullable=False),
+    Column("first_paid_at", UTCDateTime, nullable=False),
+)

@@ -14,11 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Connection, RowMapping, and_, insert, or_, select, update
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 
+from ledgerbank.kit.bulk import insert_ignoring_duplicates
 from ledgerbank.kit.pagination import decode_cursor, encode_cursor
 from ledgerbank.worker.registry import Job
 from ledgerbank.worker.tables import worker_job_runs, worker_jobs
@@ -47,7 +46,9 @@ def sync(conn: Connection, jobs: Iterable[Job], now: datetime) -> None:
             "description": job.description[:500],
             "next_run_at": now,
         }
-        conn.execute(_insert_if_missing(conn).values(**values))
+        conn.execute(
+            insert_ignoring_duplicates(conn.dialect.name, worker_jobs), values
+        )  # two workers may start at once
         conn.execute(
             update(worker_jobs)
             .where(J.name == job.name, J.every_seconds != every)
@@ -58,16 +59,6 @@ def sync(conn: Connection, jobs: Iterable[Job], now: datetime) -> None:
             .where(J.name == job.name, J.description != values["description"])
             .values(description=values["description"])
         )
-
-
-def _insert_if_missing(conn: Connection) -> Any:
-    """An INSERT that leaves an existing row alone (two workers may start at once)."""
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(worker_jobs).on_conflict_do_nothing(index_elements=["name"])
-    if dialect == "sqlite":
-        return sqlite.insert(worker_jobs).on_conflict_do_nothing(index_elements=["name"])
-    return mysql.insert(worker_jobs).prefix_with("IGNORE")
 
 
 def claim(
