@@ -349,3 +349,53 @@ def test_interest_rates_who_may_set_and_read(bank: Bank) -> None:
         422,
         "invalid_rate",
     )
+
+
+def test_history_shows_each_side_of_an_exchange_in_its_own_currency(bank: Bank) -> None:
+    """An account's history reads an exchange (and a transfer into another currency) as its
+    statement does: its own amount, currency and balance; the whole list shows the receiving
+    side to a customer who only received it."""
+    usd = bank.open_account("alice")
+    eur = bank.open_account("alice", currency="EUR", kind="savings")
+    bob_eur = bank.open_account("bob", currency="EUR")
+    bank.fund(usd, "500.00")
+    set_rate(bank, "EUR", "USD", "1.0850")
+    exchanged = bank.post(
+        "alice",
+        "/transactions/exchange",
+        {"from_account_id": usd, "to_account_id": eur, "amount": "100.00", "pin": PIN},
+    )
+    assert exchanged.status_code == 201, exchanged.text
+    sent = bank.post(
+        "alice",
+        "/transactions/transfer",
+        {"from_account_id": usd, "to_account_id": bob_eur, "amount": "10.85", "pin": PIN},
+    )
+    assert sent.status_code == 201, sent.text
+    exchange_id, sent_id = exchanged.json()["id"], sent.json()["id"]
+
+    def item(who: str, transaction_id: int, **params: Any) -> tuple[str, str, str | None]:
+        page = bank.get(who, "/transactions/history", params=params).json()["items"]
+        [found] = [i for i in page if i["id"] == transaction_id]
+        return found["amount"], found["currency"], found["balance_after"]
+
+    def statement_side(account_id: int, transaction_id: int) -> tuple[str, str]:
+        body = bank.get("alice", f"/accounts/{account_id}/statement").json()
+        [entry] = [e for e in body["entries"] if e["transaction_id"] == transaction_id]
+        return entry["amount"], entry["balance_after"]
+
+    assert item("alice", exchange_id, account_id=eur) == ("92.17", "EUR", "92.17")
+    assert statement_side(eur, exchange_id) == ("92.17", "92.17")
+    assert item("alice", exchange_id, account_id=usd) == ("100.00", "USD", "400.00")
+    assert statement_side(usd, exchange_id) == ("-100.00", "400.00")
+    assert item("admin", exchange_id, account_id=eur) == ("92.17", "EUR", "92.17")
+    assert item("alice", exchange_id) == ("100.00", "USD", None)  # the whole list: as sent
+    assert item("bob", sent_id) == ("10.00", "EUR", None)  # Bob received euros
+    assert item("bob", sent_id, account_id=bob_eur) == ("10.00", "EUR", "10.00")
+    assert item("alice", sent_id) == ("10.85", "USD", None)
+    exported = bank.get(
+        "alice", "/transactions/history", params={"account_id": eur, "format": "csv"}
+    )
+    assert exported.status_code == 200, exported.text
+    [line] = [row for row in exported.text.splitlines() if row.startswith(f"{exchange_id},")]
+    assert ",posted,92.17,EUR," in line  # amount and currency columns: the EUR side

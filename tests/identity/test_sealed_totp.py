@@ -13,9 +13,11 @@ from pathlib import Path
 import pyotp
 import pytest
 from identity_bank import Bank
+from pydantic import ValidationError
 from sqlalchemy import update
 from test_trust_signin import enrol, login, next_code
 
+from ledgerbank.config import Settings
 from ledgerbank.errors import SealedSecretUnreadable
 from ledgerbank.identity import second_factor
 from ledgerbank.identity.tables import users
@@ -148,3 +150,12 @@ def test_keys_reseal_moves_every_secret_to_the_current_key(
     _use_keys(bank, NEW_KEY)  # the old key is gone: both still sign in
     assert login(bank.client, "customer", totp=next_code(secret)).status_code == 200
     assert login(bank.client, "admin", totp=pyotp.TOTP(plain).now()).status_code == 200
+
+
+def test_the_secret_keys_setting_is_checked_like_the_pin_keys(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="LEDGERBANK_SECRET_KEYS"):
+        Settings(secret_keys="k1:too-short", data_dir=tmp_path)
+    rotated = Settings(secret_keys=f"{NEW_KEY},{OLD_KEY}", data_dir=tmp_path).sealer()
+    assert rotated.keyring.current == "k2"
+    assert sorted(rotated.keyring.keys) == ["k1", "k2"]
+    assert not (tmp_path / "secret-key").exists()  # configured keys: nothing generated

@@ -214,18 +214,6 @@ def iter_history_chunks(
             return
 
 
-def balances_after(conn: Connection, account_id: int, transaction_ids: list[int]) -> dict[int, int]:
-    """The account's balance right after each of the transactions (a running balance)."""
-    if not transaction_ids:
-        return {}
-    rows = conn.execute(
-        select(entries.c.transaction_id, entries.c.balance_after)
-        .where(entries.c.account_id == account_id, entries.c.transaction_id.in_(transaction_ids))
-        .order_by(entries.c.id)
-    )
-    return {int(t): int(b) for t, b in rows if b is not None}
-
-
 def legs_of(conn: Connection, transaction_id: int) -> list[RowMapping]:
     """The transaction's entries in posting order, each with its account's owner."""
     query = (

@@ -6,6 +6,7 @@ indexed read of the latest entry before it, never a sum over history.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -92,3 +93,43 @@ def entries_page(
             )
         )
     return [dict(row) for row in conn.execute(query).mappings()]
+
+
+@dataclass(frozen=True)
+class Side:
+    """One account's side of a transaction, as its statement shows it: its own entries."""
+
+    amount: int  # signed, credit positive: what the account gained
+    currency: str  # the account's currency (an exchange's other side has another)
+    balance_after: int | None
+
+
+def sides(conn: Connection, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Side]:
+    """Each (transaction, account)'s side: the account's entries in it (summed), in their
+    currency, with the balance after the last. A pair with no entries (blocked) is left out."""
+    pairs = set(wanted)
+    if not pairs:
+        return {}
+    query = (
+        select(
+            entries.c.transaction_id,
+            entries.c.account_id,
+            entries.c.amount,
+            entries.c.currency,
+            entries.c.balance_after,
+        )
+        .where(
+            entries.c.transaction_id.in_(sorted({t for t, _ in pairs})),
+            entries.c.account_id.in_(sorted({a for _, a in pairs})),
+        )
+        .order_by(entries.c.id)
+    )
+    found: dict[tuple[int, int], Side] = {}
+    for transaction_id, account_id, amount, currency, after in conn.execute(query):
+        pair = (int(transaction_id), int(account_id))
+        if pair in pairs:
+            before = found[pair].amount if pair in found else 0
+            found[pair] = Side(
+                before + int(amount), currency, None if after is None else int(after)
+            )
+    return found

@@ -17,6 +17,7 @@ import orjson
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from ledgerbank import errors
@@ -40,6 +41,7 @@ from ledgerbank.ledger import (
     parties,
     policy,
     posting,
+    statements,
 )
 from ledgerbank.ledger.exchange import Exchange as ExchangeOrder
 from ledgerbank.ledger.money import Answer, Caller, MoneyRequest, MoneyService, Order
@@ -327,7 +329,15 @@ def transaction_history(
     principal: TransactionsRead,
     database: DB,
     stored: Scores,
-    account_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    account_id: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_ID,
+            description="that account's transactions, each with the account's own amount, "
+            "currency and balance after it (an exchange's side in its own currency)",
+        ),
+    ] = None,
     type: Annotated[Literal[TRANSACTION_TYPES] | None, Query()] = None,  # type: ignore[valid-type]
     status: Annotated[Literal[TRANSACTION_STATUSES] | None, Query()] = None,  # type: ignore[valid-type]
     currency: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
@@ -359,10 +369,9 @@ def transaction_history(
     staff = policy.sees_all_transactions(principal)
     viewer = None if staff else principal.id
     if format == "csv":
+        chunks = history.iter_history_chunks(database, visible, filters)
         lines = exports.transactions_csv(
-            _exported(
-                database, history.iter_history_chunks(database, visible, filters), staff, viewer
-            ),
+            _exported(database, chunks, principal, account_id),
             staff=staff,
         )
         return StreamingResponse(
@@ -376,26 +385,54 @@ def transaction_history(
         risks = history.recorded_risks(conn, ids, stored)
         own = policy.own_accounts(conn, principal)
         named = parties.parties_of(conn, _account_ids(rows), viewer_id=viewer)
-        running = (
-            history.balances_after(conn, account_id, ids)
-            if account_id is not None and (own is None or account_id in own)
-            else {}
-        )
-    return TransactionPage(
-        items=[
+        sides = _own_sides(conn, rows, account_id, own)
+    items = []
+    for row in rows:
+        side = sides.get(row["id"])
+        seen = _on_side(row, side)
+        items.append(
             Transaction.from_row(
-                policy.as_seen(row, staff=staff),
+                policy.as_seen(seen, staff=staff),
                 policy.risk_as_seen(risks.get(row["id"]), row, own),
             ).model_copy(
                 update={
                     **parties.sides(named, row),
-                    "balance_after": _money_or_none(running.get(row["id"]), row["currency"]),
+                    "balance_after": None
+                    if side is None or account_id is None
+                    else _money_or_none(side.balance_after, side.currency),
                 }
             )
+        )
+    return TransactionPage(items=items, next_cursor=next_cursor)
+
+
+def _own_sides(
+    conn: Connection, rows: list[dict[str, Any]], account_id: int | None, own: set[int] | None
+) -> dict[int, statements.Side]:
+    """The side of each transaction the list shows, as statements show it: with `account_id`
+    (staff, or one of the customer's own), that account's side; for a customer's whole list,
+    the receiving side when only that account is theirs. Else the transaction as it is."""
+    if account_id is not None:
+        if own is not None and account_id not in own:
+            return {}
+        wanted = [(int(row["id"]), account_id) for row in rows]
+    elif own is not None:
+        wanted = [
+            (int(row["id"]), int(row["to_account_id"]))
             for row in rows
-        ],
-        next_cursor=next_cursor,
-    )
+            if row["from_account_id"] not in own and row["to_account_id"] in own
+        ]
+    else:
+        return {}
+    return {t: side for (t, _), side in statements.sides(conn, wanted).items()}
+
+
+def _on_side(row: Mapping[str, Any], side: statements.Side | None) -> dict[str, Any]:
+    """The row with its amount and currency as that side reads them (an exchange's EUR side
+    shows its EUR, not the USD it was bought with)."""
+    if side is None:
+        return dict(row)
+    return {**row, "amount": abs(side.amount), "currency": side.currency}
 
 
 def _account_ids(rows: Iterable[Mapping[Any, Any]]) -> list[int | None]:
@@ -409,15 +446,20 @@ def _money_or_none(minor: int | None, currency: str) -> str | None:
 def _exported(
     database: Database,
     chunks: Iterable[list[dict[str, Any]]],
-    staff: bool,
-    viewer: int | None,
+    principal: Principal,
+    account_id: int | None,
 ) -> Iterator[Transaction]:
-    """The export's transactions, each with the names of its sides (read a chunk at a time)."""
+    """The export's transactions, each with the names of its sides and the amount of the side
+    the list shows (read a chunk at a time)."""
+    staff = policy.sees_all_transactions(principal)
+    viewer = None if staff else principal.id
     for rows in chunks:
         with database.read() as conn:
             named = parties.parties_of(conn, _account_ids(rows), viewer_id=viewer)
+            sides = _own_sides(conn, rows, account_id, policy.own_accounts(conn, principal))
         for row in rows:
-            yield Transaction.from_row(policy.as_seen(row, staff=staff), None).model_copy(
+            seen = _on_side(row, sides.get(row["id"]))
+            yield Transaction.from_row(policy.as_seen(seen, staff=staff), None).model_copy(
                 update=parties.sides(named, row)
             )
 
@@ -478,7 +520,8 @@ def get_transaction(
     "/{transaction_id}/reverse",
     status_code=201,
     operation_id="transactions-reverse",
-    summary="Post the reversing transaction of a posted one (admin; above a threshold: 202)",
+    summary="Post the reversing transaction of a posted one and of its linked fees (admin; "
+    "above a threshold: 202)",
     response_model=Transaction,
     responses={
         201: MONEY_MOVED,
