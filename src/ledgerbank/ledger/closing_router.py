@@ -79,8 +79,10 @@ async def close_account(
     key: IdempotencyKey = None,
 ) -> Response:
     """A customer closes their own account (another's answers 404); staff with
-    `accounts:freeze` close any. Standing orders from or to it end, open holds end;
-    statements stay readable; every later movement answers `account_closed`."""
+    `accounts:freeze` close any. Interest accrued to the closing day is paid in first
+    (`interest_paid`), before the rest is moved out. Standing orders from or to it end, open
+    holds are voided; statements stay readable; every later movement answers
+    `account_closed`."""
     # a customer moving the rest out sends money (the PIN); staff have no PIN to give
     sends = body.move_to_account_id is not None and allows(claims.role, Permission.MONEY_MOVE_OWN)
     kind = CloseAndMoveOut if sends else CloseAccount

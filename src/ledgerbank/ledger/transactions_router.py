@@ -329,7 +329,15 @@ def transaction_history(
     principal: TransactionsRead,
     database: DB,
     stored: Scores,
-    account_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    account_id: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_ID,
+            description="that account's transactions, each with the account's own amount, "
+            "currency and balance after it (an exchange's side in its own currency)",
+        ),
+    ] = None,
     type: Annotated[Literal[TRANSACTION_TYPES] | None, Query()] = None,  # type: ignore[valid-type]
     status: Annotated[Literal[TRANSACTION_STATUSES] | None, Query()] = None,  # type: ignore[valid-type]
     currency: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
@@ -512,7 +520,8 @@ def get_transaction(
     "/{transaction_id}/reverse",
     status_code=201,
     operation_id="transactions-reverse",
-    summary="Post the reversing transaction of a posted one (admin; above a threshold: 202)",
+    summary="Post the reversing transaction of a posted one and of its linked fees (admin; "
+    "above a threshold: 202)",
     response_model=Transaction,
     responses={
         201: MONEY_MOVED,
