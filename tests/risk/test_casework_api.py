@@ -208,6 +208,13 @@ def test_notes_bulk_actions_and_the_case_history(world: World) -> None:
     assert detail["actions"][1]["note"] == "assigned to Fraud_Analyst"
     assert detail["alert"]["assignee_name"] == "Fraud_Analyst"
     assert detail["account"]["owner_name"] == "Alice"
+    # both sides by name and whole number, as staff read them (a cash deposit: no payer)
+    assert detail["transaction"]["from_party"] is None
+    assert detail["transaction"]["to_party"] == {
+        "name": "Alice",
+        "account_number": detail["account"]["account_number"],
+        "own": False,
+    }
     (frozen,) = detail["account_history"]
     assert (frozen["action"], frozen["note"], frozen["actor_name"]) == (
         "account_frozen",

@@ -76,6 +76,10 @@ def test_fraud_analyst_queue_bulk_case_history_network_and_customer_view(web: We
     expect(page.locator("main h1")).to_have_text(re.compile(r"Fraud alert #\d+"))
     actions = page.get_by_role("group", name="Actions")
     expect(actions.get_by_role("button", name="Take it")).to_have_count(0)  # it is hers already
+    sides = (
+        page.locator("dt").filter(has_text="From → to").locator("xpath=following-sibling::dd[1]")
+    )
+    expect(sides).to_have_text(re.compile(r"^Bob Smith ·\d{4} → [A-Z][a-z]+ [A-Z][a-z]+ ·\d{4}$"))
     history = page.locator(".case-history")
     expect(history.locator("tbody tr").first).to_contain_text("Farah Analyst")
     notes = page.get_by_role("form", name="Add a note")

@@ -40,7 +40,7 @@ from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.money import to_decimal_string
 from ledgerbank.kit.pagination import decode_cursor, encode_cursor
 from ledgerbank.ledger import accounts as ledger_accounts
-from ledgerbank.ledger import freezes
+from ledgerbank.ledger import freezes, parties
 from ledgerbank.ledger.screening import Assessment, Screened, Verdict
 from ledgerbank.ledger.tables import accounts, transactions
 from ledgerbank.risk.rules import RULES_BY_ID
@@ -424,11 +424,16 @@ def alert_detail(conn: Connection, alert_id: int, *, queue: str) -> dict[str, An
         item["actor_name"] = names.get(item["actor_id"] or 0)
     for flag in found:
         flag["flagged_by_name"] = names.get(flag["flagged_by"] or 0)
+    view = None
+    if transaction is not None:
+        view = transaction_view(transaction, score_of(conn, int(transaction["id"])))
+        named = parties.parties_of(
+            conn, [transaction["from_account_id"], transaction["to_account_id"]], viewer_id=None
+        )
+        view.update(parties.sides(named, transaction))
     return {
         "alert": alert,
-        "transaction": None
-        if transaction is None
-        else transaction_view(transaction, score_of(conn, int(transaction["id"]))),
+        "transaction": view,
         "account": account,
         "recent_activity": activity,
         "flags": found,

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ledgerbank.kit.pagination import Page
+from ledgerbank.ledger.parties import Party
 
 Verdict = Literal["SAFE", "SUSPICIOUS", "CRITICAL"]
 Severity = Literal["low", "medium", "high"]
@@ -112,6 +113,10 @@ class TransactionView(BaseModel):
     signed_amount: str | None = Field(
         default=None, description="in an account's activity: negative when money left it"
     )
+    from_party: Party | None = Field(
+        default=None, description="who paid: the holder's full name and account number (null: cash)"
+    )
+    to_party: Party | None = Field(default=None, description="who received it (as from_party)")
 
 
 class AccountView(BaseModel):

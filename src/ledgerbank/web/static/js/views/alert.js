@@ -76,7 +76,7 @@ export default async function render(ctx) {
     h("dt", {}, "Raised"), h("dd", {}, dateTime(alert.created_at)),
     alert.resolution ? [h("dt", {}, "Resolution"), h("dd", {}, badge(alert.resolution, alert.resolution === "fraud" ? "danger" : "ok"), alert.resolution_note ? ` — ${alert.resolution_note}` : "")] : null,
   );
-  const side = (id) => (id ? (account && id === account.id ? `${alert.owner_name || "this account"} ·${String(account.account_number).slice(-4)}` : `account ${id}`) : "cash");
+  const side = (party) => (party ? `${party.name} ·${String(party.account_number).slice(-4)}` : "cash");
   // A sanctions match found at registration or when a payee was added has no transaction.
   const txFacts = !tx ? h("p", { class: "muted" }, "No transaction: raised about the customer (a sanctions match).") : h(
     "dl",
@@ -84,7 +84,7 @@ export default async function render(ctx) {
     h("dt", {}, "Transaction"), h("dd", {}, h("a", { href: href(`/transactions/${tx.id}`) }, `#${tx.id}`), " ", statusBadge(tx.status)),
     h("dt", {}, "Type"), h("dd", {}, title(tx.type)),
     h("dt", {}, "Amount"), h("dd", { class: "amount" }, money(tx.amount, tx.currency)),
-    h("dt", {}, "From → to"), h("dd", {}, `${side(tx.from_account_id)} → ${side(tx.to_account_id)}`),
+    h("dt", {}, "From → to"), h("dd", {}, `${side(tx.from_party)} → ${side(tx.to_party)}`),
     h("dt", {}, "Description"), h("dd", {}, tx.description || "—"),
     h("dt", {}, "When"), h("dd", {}, dateTime(tx.created_at)),
   );
