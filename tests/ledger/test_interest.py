@@ -22,8 +22,10 @@ from sqlalchemy import Connection, func, select, update
 from ledgerbank import errors
 from ledgerbank.config import Settings
 from ledgerbank.interest import service
+from ledgerbank.interest.closing import owed_at_close
 from ledgerbank.interest.jobs import ACCRUE_INTEREST, PAY_INTEREST
 from ledgerbank.interest.tables import interest_accruals, interest_payments
+from ledgerbank.kit.clock import utcnow
 from ledgerbank.kit.db import Database
 from ledgerbank.kit.rates import RATE_SCALE
 from ledgerbank.ledger import accounts as account_service
@@ -230,3 +232,58 @@ def test_the_worker_jobs_accrue_the_last_week_and_pay_last_month_once(
     with database.read() as conn:
         assert balance(conn, savings) == 730000 + 500
     verified(database_url, "jobs")
+
+
+def test_closing_accrues_a_day_the_job_accrued_meanwhile_without_failing(
+    database: Database, database_url: str
+) -> None:
+    """The daily job may accrue a day (and commit) while a close that owes the same day waits
+    to write. Both compute the same row from the same entries, so the close keeps the job's row
+    instead of failing on the (account, day) key, and pays that day once."""
+    today = datetime.now(UTC).date()
+    start = today - timedelta(days=3)
+
+    def open_savings(conn: Connection) -> int:
+        savings = create_account(conn, create_user(conn), account_type="savings")
+        conn.execute(
+            update(accounts)
+            .where(accounts.c.id == savings)
+            .values(created_at=datetime.combine(start, datetime.min.time(), UTC))
+        )
+        service.set_rate(
+            conn, account_type="savings", annual_rate="0.05", valid_from=start, actor_id=None
+        )
+        posting.deposit(
+            conn, account_id=savings, amount="7300.00", actor_id=None, occurred_at=at(start)
+        )
+        return savings
+
+    savings = database.write(open_savings)
+
+    def close_while_the_job_runs(conn: Connection) -> int:
+        books = posting.Books(conn)
+        books.lock([savings])
+        owed = owed_at_close(conn, books.account(savings), utcnow(), timezone="UTC")
+        assert [row["day"] for row in owed.accruals] == [start + timedelta(n) for n in range(3)]
+        service.accrue_interest(conn, today - timedelta(days=1))  # the job, in between
+        payment = owed.movement(books, actor_id=None)
+        assert payment is not None
+        books.post_unscreened(payment)
+        owed.record_after_write(books, payment)
+        books.write()
+        return owed.amount
+
+    paid = database.write(close_while_the_job_runs)
+    assert paid == 300  # three days of 1.00, once
+    with database.read() as conn:
+        days = conn.execute(
+            select(interest_accruals.c.day, interest_accruals.c.accrued).where(
+                interest_accruals.c.account_id == savings
+            )
+        ).all()
+        assert sorted((d, int(a)) for d, a in days) == [
+            (start + timedelta(n), 100) for n in range(3)
+        ]
+        assert balance(conn, savings) == 730000 + 300
+        assert_ledger_sound(conn)
+    verified(database_url, "close beside the job")

@@ -8,7 +8,9 @@ earns nothing (it ends with the account closed and empty). Every month with accr
 payment is then paid the sum of its whole minor units, as the monthly payment does (the last
 remainder, below one minor unit, is not paid), in one journal from interest expense. The
 accrual and payment rows are written with the closing, and only if it posts, so a refused or
-blocked close leaves nothing; a paid month takes no more accruals, so nothing is paid twice.
+blocked close leaves nothing; a paid month takes no more accruals, so nothing is paid twice. A
+day the job accrued while the close waited to write is the same row (same entries, rate and
+carry), so the close keeps it rather than failing on its key.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy import Connection, insert, select
 
 from ledgerbank.interest import service
 from ledgerbank.interest.tables import interest_accruals, interest_payments, interest_rates
+from ledgerbank.kit.bulk import insert_ignoring_duplicates
 from ledgerbank.kit.clock import as_utc, utcnow
 from ledgerbank.ledger.posting import Books, Movement
 from ledgerbank.ledger.screening import AccountState
@@ -56,8 +59,9 @@ class ClosingInterest:
         """Write the accruals and the months paid once the payment (if any) is written."""
 
         def write(conn: Connection) -> None:
-            if self.accruals:
-                conn.execute(insert(interest_accruals), self.accruals)
+            if self.accruals:  # a day the job accrued meanwhile has this very row: kept
+                keep = insert_ignoring_duplicates(conn.dialect.name, interest_accruals)
+                conn.execute(keep, self.accruals)
             transaction_id = None if payment is None else int(payment.row["id"])
             rows = [
                 {
