@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import (
     Column,
     Connection,
+    Insert,
     Table,
     Update,
     and_,
@@ -38,12 +39,12 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     if not rows:
         return
     if len(rows) == 1:
-        conn.execute(insert(table), rows[0])
+        conn.execute(_insert(table), rows[0])
     elif conn.dialect.name == "postgresql":
         names = tuple(rows[0])
         conn.execute(_unnest_insert(table, names), _arrays(conn, table, names, rows))
     else:
-        conn.execute(insert(table), list(rows))
+        conn.execute(_insert(table), list(rows))
 
 
 @lru_cache(maxsize=32)
@@ -68,17 +69,18 @@ def insert_returning_ids(
 
     On SQLite the transaction holds the only write lock (BEGIN IMMEDIATE) and ids come from the
     largest one (rows of these tables are never deleted), so they are given explicitly and the
-    rows go in with one executemany.
+    rows go in with one executemany. One row, on any database, is one INSERT whose new id the
+    driver reports.
     """
     if not rows:
         return []
+    if len(rows) == 1:
+        return [int(conn.execute(_insert(table), rows[0]).inserted_primary_key[0])]  # type: ignore[index]
     if conn.dialect.name == "sqlite":
         first = int(conn.execute(_largest_id(table)).scalar_one()) + 1
         ids = list(range(first, first + len(rows)))
-        conn.execute(insert(table), [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
+        conn.execute(_insert(table), [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
         return ids
-    if len(rows) == 1:
-        return [int(conn.execute(insert(table), rows[0]).inserted_primary_key[0])]  # type: ignore[index]
     if conn.dialect.name == "postgresql":  # ids drawn from the sequence, then one INSERT
         ids = [int(i) for i in conn.execute(_next_ids(table), {"n": len(rows)}).scalars()]
         insert_rows(conn, table, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
@@ -87,6 +89,11 @@ def insert_returning_ids(
         insert(table).returning(table.c.id, sort_by_parameter_order=True), list(rows)
     )
     return [int(i) for i in result.scalars()]
+
+
+@lru_cache(maxsize=64)
+def _insert(table: Table) -> Insert:
+    return insert(table)
 
 
 @lru_cache(maxsize=16)

@@ -353,6 +353,8 @@ def transaction_history(
     cursor: Cursor = None,
     format: Literal["json", "csv"] = "json",
 ) -> TransactionPage | Response:
+    staff = policy.sees_all_transactions(principal)
+    viewer = None if staff else principal.id
     filters = history.HistoryFilter(
         account_id=account_id,
         type=type,
@@ -364,10 +366,9 @@ def transaction_history(
         end=end,
         q=q,
         sort=sort,
+        viewer_id=viewer,
     )
     visible = policy.transactions_visible_to(principal)
-    staff = policy.sees_all_transactions(principal)
-    viewer = None if staff else principal.id
     if format == "csv":
         chunks = history.iter_history_chunks(database, visible, filters)
         lines = exports.transactions_csv(
