@@ -346,7 +346,13 @@ def transaction_history(
     start: Annotated[StartMoment | None, Query(alias="from")] = None,
     end: Annotated[EndMoment | None, Query(alias="to")] = None,
     q: Annotated[
-        str | None, Query(max_length=200, description="text in the description, or an id")
+        str | None,
+        Query(
+            max_length=200,
+            description="text in the description, an id, or the other party: a name or an "
+            "account number's last digits, as the caller reads them (a customer: first name, "
+            "last initial, last four digits)",
+        ),
     ] = None,
     sort: Literal[history.SORTS] = "-created_at",  # type: ignore[valid-type]
     limit: Limit = DEFAULT_LIMIT,
