@@ -38,6 +38,16 @@ def test_customer_exchanges_after_a_quote(web: WebPage) -> None:
     )
     web.shot("customer-exchange")
 
+    # History of the euro account: the exchange reads as euros in, with the euro balance.
+    web.nav("History", "/history")
+    filters = page.get_by_role("search", name="Filter transactions")
+    filters.get_by_label("Account").select_option(index=2)  # savings (EUR)
+    filters.get_by_role("button", name="Apply filters").click()
+    web.ready()
+    newest = page.locator("main table tbody tr").first
+    expect(newest).to_contain_text("+€100.00")
+    expect(newest.locator("td.balance-after")).to_contain_text("€")
+
 
 def test_financial_manager_sets_a_rate(web: WebPage) -> None:
     page = web.page

@@ -15,7 +15,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, RowMapping, Select, and_, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    RowMapping,
+    Select,
+    and_,
+    false,
+    func,
+    or_,
+    select,
+)
 
 from ledgerbank import errors
 from ledgerbank.audit.tables import audit_log
@@ -45,6 +55,10 @@ class HistoryFilter:
     end: datetime | None = None
     q: str | None = None
     sort: str = "-created_at"
+    # Who searches by counterparty: None for staff (full names and numbers); a customer finds
+    # another holder only by what they read of them (ledger.parties): first name, last initial
+    # and the last four digits of the number.
+    viewer_id: int | None = None
 
 
 def _sort_column(sort: str) -> Any:
@@ -71,9 +85,10 @@ def _amount_bound(bound: Decimal, *, lower: bool, currency: str | None) -> Colum
     return or_(*conditions)
 
 
-def _like_pattern(text: str) -> str:
+def _like_pattern(text: str, *, start: bool = False) -> str:
+    """A LIKE pattern for text anywhere (or, with `start`, at the beginning) of a value."""
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return f"{escaped}%" if start else f"%{escaped}%"
 
 
 def _conditions(filters: HistoryFilter) -> list[ColumnElement[bool]]:
@@ -104,24 +119,42 @@ def _conditions(filters: HistoryFilter) -> list[ColumnElement[bool]]:
         if text.isdigit() and len(text) <= 18:
             matches.append(T.id == int(text))
         # the counterparty: a holder's name, or the last digits of an account number
-        named = _accounts_matching(text)
+        named = _accounts_matching(text, viewer_id=filters.viewer_id)
         matches.extend((T.from_account_id.in_(named), T.to_account_id.in_(named)))
         found.append(or_(*matches))
     return found
 
 
-def _accounts_matching(text: str) -> Select[tuple[int]]:
-    """Customer accounts whose holder's name holds the text, or whose number ends with it."""
-    holder: ColumnElement[bool] = func.lower(users.c.full_name).like(
-        _like_pattern(text), escape="\\"
-    )
-    if text.isdigit() and 4 <= len(text) <= 12:
+def _accounts_matching(text: str, *, viewer_id: int | None) -> Select[tuple[int]]:
+    """Customer accounts whose holder or number matches the text, as the viewer reads them."""
+    if viewer_id is None:  # staff: any part of the name, or the number's last 4 to 12 digits
+        holder: ColumnElement[bool] = func.lower(users.c.full_name).like(
+            _like_pattern(text), escape="\\"
+        )
+        digits = 4 <= len(text) <= 12
+    else:
+        read = _as_read(text)
+        holder = (
+            func.lower(users.c.full_name).like(_like_pattern(read, start=True), escape="\\")
+            if read
+            else false()
+        )
+        digits = len(text) == 4
+    if text.isdigit() and digits:
         holder = or_(holder, accounts.c.account_number.like(f"%{text}"))
     return (
         select(accounts.c.id)
         .join(users, users.c.id == accounts.c.owner_id)
         .where(accounts.c.is_internal == 0, holder)
     )
+
+
+def _as_read(text: str) -> str:
+    """A customer's search cut to what `parties.holder_name` shows of a name: the first word
+    and the next one's first letter ("bob smith" -> "bob s"), so it never confirms more."""
+    first, _, rest = text.strip().rstrip(".").partition(" ")
+    rest = rest.strip()
+    return f"{first} {rest[:1]}" if rest else first
 
 
 def _after(sort: str, cursor: str) -> ColumnElement[bool]:

@@ -346,13 +346,21 @@ def transaction_history(
     start: Annotated[StartMoment | None, Query(alias="from")] = None,
     end: Annotated[EndMoment | None, Query(alias="to")] = None,
     q: Annotated[
-        str | None, Query(max_length=200, description="text in the description, or an id")
+        str | None,
+        Query(
+            max_length=200,
+            description="text in the description, an id, or the other party: a name or an "
+            "account number's last digits, as the caller reads them (a customer: first name, "
+            "last initial, last four digits)",
+        ),
     ] = None,
     sort: Literal[history.SORTS] = "-created_at",  # type: ignore[valid-type]
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
     format: Literal["json", "csv"] = "json",
 ) -> TransactionPage | Response:
+    staff = policy.sees_all_transactions(principal)
+    viewer = None if staff else principal.id
     filters = history.HistoryFilter(
         account_id=account_id,
         type=type,
@@ -364,10 +372,9 @@ def transaction_history(
         end=end,
         q=q,
         sort=sort,
+        viewer_id=viewer,
     )
     visible = policy.transactions_visible_to(principal)
-    staff = policy.sees_all_transactions(principal)
-    viewer = None if staff else principal.id
     if format == "csv":
         chunks = history.iter_history_chunks(database, visible, filters)
         lines = exports.transactions_csv(

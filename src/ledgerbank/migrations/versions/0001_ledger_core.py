@@ -278,30 +278,9 @@ def downgrade() -> None:
     for table in ("entries", "audit_log", "audit_chain"):
         allow_changes(table)
     allow_changes("transactions", ("DELETE",))
-    with op.batch_alter_table("entries", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_entries_transaction_id"))
-        batch_op.drop_index("ix_entries_account_posted")
-
-    op.drop_table("entries")
-    with op.batch_alter_table("transactions", schema=None) as batch_op:
-        batch_op.drop_index("ix_transactions_type_created")
-        batch_op.drop_index("ix_transactions_to_created")
-        batch_op.drop_index("ix_transactions_from_created")
-        batch_op.drop_index("ix_transactions_created_at")
-        batch_op.drop_index(batch_op.f("ix_transactions_batch_id"))
-
-    op.drop_table("transactions")
-    op.drop_table("audit_chain")
-    with op.batch_alter_table("audit_log", schema=None) as batch_op:
-        batch_op.drop_index("ix_audit_log_entity")
-        batch_op.drop_index("ix_audit_log_created_at")
-        batch_op.drop_index("ix_audit_log_actor")
-
-    op.drop_table("audit_log")
-    with op.batch_alter_table("accounts", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_accounts_owner_id"))
-
-    op.drop_table("accounts")
+    # Each table with its indexes (MySQL refuses to drop an index a foreign key needs).
+    for table in ("entries", "transactions", "audit_chain", "audit_log", "accounts"):
+        op.drop_table(table)
     op.drop_table("users")
     op.drop_table("idempotency_keys")
 

@@ -154,13 +154,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name in VIEWS:
         drop_view(name)
-    op.drop_index(op.f("ix_risk_alert_actions_alert_id"), table_name="risk_alert_actions")
+    # Each table with its indexes (MySQL refuses to drop an index a foreign key needs).
     op.drop_table("risk_alert_actions")
-    op.drop_index("ix_risk_alerts_transaction", table_name="risk_alerts")
-    op.drop_index("ix_risk_alerts_account", table_name="risk_alerts")
-    op.drop_index("ix_risk_alerts_queue_status", table_name="risk_alerts")
     op.drop_table("risk_alerts")
-    op.drop_index("ix_risk_scores_verdict_scored", table_name="risk_scores")
     op.drop_table("risk_scores")
     op.drop_table("risk_account_stats")
 

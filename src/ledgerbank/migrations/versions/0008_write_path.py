@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from ledgerbank.migrations.ddl import views_left_alone
+
 revision = "0008"
 down_revision = "0007"
 branch_labels = None
@@ -44,6 +46,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("customer_daily_totals")
-    with op.batch_alter_table("users") as batch:
+    with views_left_alone(), op.batch_alter_table("users") as batch:
         for name in (*LIMITS, "token_version"):
             batch.drop_column(name)

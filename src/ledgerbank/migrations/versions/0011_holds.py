@@ -129,9 +129,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_holds_status_expires", table_name="holds")
-    op.drop_index("ix_holds_account_status", table_name="holds")
-    op.drop_table("holds")
+    op.drop_table("holds")  # with its indexes (MySQL refuses to drop an FK's index)
     op.drop_table("api_tokens")
     create_view("vw_balance_sheet", balance_sheet("a.is_internal = 0"))
     replace_check(

@@ -111,8 +111,7 @@ def downgrade() -> None:
         batch.alter_column("transaction_id", existing_type=BigId, nullable=False)
     for name, select_sql in views.items():
         create_view(name, select_sql)
-    op.drop_index(op.f("ix_sanctions_entries_list_id"), table_name="sanctions_entries")
-    op.drop_table("sanctions_entries")
+    op.drop_table("sanctions_entries")  # with its index (MySQL refuses to drop an FK's index)
     op.drop_table("sanctions_lists")
     with _quiet_reflection(), op.batch_alter_table("risk_account_stats") as batch:
         for column in (

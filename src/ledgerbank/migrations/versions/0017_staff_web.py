@@ -57,7 +57,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_saved_reports_owner", table_name="saved_reports")
+    # Each table with its indexes (MySQL refuses to drop an index a foreign key needs).
     op.drop_table("saved_reports")
-    op.drop_index(op.f("ix_sar_reports_alert_id"), table_name="sar_reports")
     op.drop_table("sar_reports")

@@ -100,7 +100,8 @@ export default async function render(ctx) {
             num: true,
             sort: "amount",
             render: (tx) => {
-              const way = direction(tx, ownIds);
+              // One account chosen: its own side, signed (an exchange out of it, or into it).
+              const way = direction(tx, running ? new Set([Number(chosen.account_id)]) : ownIds);
               if (way === "out") return amountCell(`-${tx.amount}`, tx.currency, { signed: true });
               if (way === "in") return amountCell(tx.amount, tx.currency, { signed: true });
               return amountCell(tx.amount, tx.currency);
