@@ -54,59 +54,6 @@ def average_path_length(n: FloatArray) -> FloatArray:
 
 
 @dataclass(frozen=True)
-class Walk:
-    """Trees laid out for scoring one row at a time: 32-bit node numbers and split columns
-    (half the memory a row's walk touches, and `take` instead of fancy indexing). With
-    `float32_input`, the rows are float32 (as scikit-learn's forest reads them) and each
-    threshold is rounded down to the largest float32 not above it, which decides every float32
-    input exactly as the float64 threshold does."""
-
-    roots: NDArray[np.int32]
-    feature: NDArray[np.int32]
-    threshold: NDArray[np.floating[Any]]
-    child: NDArray[np.int32]  # child[2 * node + go_left], as `Forest._child`
-    value: FloatArray
-    depth: int
-
-    @classmethod
-    def of(
-        cls,
-        roots: IntArray,
-        feature: IntArray,
-        threshold: FloatArray,
-        child: IntArray,
-        value: FloatArray,
-        depth: int,
-        *,
-        float32_input: bool,
-    ) -> Walk:
-        if float32_input:
-            narrow = threshold.astype(np.float32)
-            above = narrow.astype(np.float64) > threshold
-            narrow[above] = np.nextafter(narrow[above], np.float32(-np.inf))
-            cut: NDArray[np.floating[Any]] = narrow
-        else:
-            cut = np.ascontiguousarray(threshold, dtype=np.float64)
-        return cls(
-            roots=roots.astype(np.int32),
-            feature=feature.astype(np.int32),
-            threshold=cut,
-            child=child.astype(np.int32),
-            value=np.ascontiguousarray(value, dtype=np.float64),
-            depth=depth,
-        )
-
-    def leaf_sum(self, x: NDArray[Any]) -> float:
-        """The sum over the trees of the value of the leaf row `x` reaches (same order and
-        values as the batch walk, so the same float)."""
-        nodes = self.roots
-        feature, threshold, child = self.feature, self.threshold, self.child
-        for _ in range(self.depth):
-            nodes = child.take(2 * nodes + (x.take(feature.take(nodes)) <= threshold.take(nodes)))
-        return float(self.value.take(nodes).sum())
-
-
-@dataclass(frozen=True)
 class Forest:
     """Every tree of a fitted Isolation Forest in flat arrays; a leaf loops onto itself."""
 
@@ -167,22 +114,14 @@ class Forest:
         child[1::2] = self.left
         return child
 
-    @cached_property
-    def _walk(self) -> Walk:
-        """The arrays `score_one` walks, made once per model (see `Walk`)."""
-        return Walk.of(
-            self.roots,
-            self.feature,
-            self.threshold,
-            self._child,
-            self.value,
-            self.depth,
-            float32_input=True,
-        )
-
     def score_one(self, row: list[float]) -> float:
         """The anomaly score (0..1, higher is stranger) of one row: -score_samples."""
-        total = self._walk.leaf_sum(np.asarray(row, dtype=np.float32))
+        x = np.asarray(row, dtype=np.float32).astype(np.float64)
+        nodes = self.roots
+        feature, threshold, left, right = self.feature, self.threshold, self.left, self.right
+        for _ in range(self.depth):
+            nodes = np.where(x[feature[nodes]] <= threshold[nodes], left[nodes], right[nodes])
+        total = float(self.value[nodes].sum())
         return float(2.0 ** (-total / self.denominator)) if self.denominator else 1.0
 
     def score(self, rows: FloatArray) -> FloatArray:

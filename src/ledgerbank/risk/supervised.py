@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ledgerbank.kit.clock import utcnow
-from ledgerbank.risk.model import FloatArray, IntArray, Walk
+from ledgerbank.risk.model import FloatArray, IntArray
 
 log = logging.getLogger(__name__)
 
@@ -92,21 +92,13 @@ class BoostedTrees:
         child[1::2] = self.left
         return child
 
-    @cached_property
-    def _walk(self) -> Walk:
-        """The arrays `raw_one` walks, made once per model."""
-        return Walk.of(
-            self.roots,
-            self.feature,
-            self.threshold,
-            self._child,
-            self.value,
-            self.depth,
-            float32_input=False,
-        )
-
     def raw_one(self, row: list[float]) -> float:
-        return self.baseline + self._walk.leaf_sum(np.asarray(row, dtype=np.float64))
+        x = np.asarray(row, dtype=np.float64)
+        nodes = self.roots
+        feature, threshold, child = self.feature, self.threshold, self._child
+        for _ in range(self.depth):
+            nodes = child[2 * nodes + (x[feature[nodes]] <= threshold[nodes])]
+        return self.baseline + float(self.value[nodes].sum())
 
     def raw(self, rows: FloatArray) -> FloatArray:
         rows = np.asarray(rows, dtype=np.float64)
