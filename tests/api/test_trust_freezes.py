@@ -12,6 +12,8 @@ from sqlalchemy import select
 
 from ledgerbank.audit.tables import audit_log
 from ledgerbank.ledger.freezes import FREEZE_REASONS
+from ledgerbank.ledger.money import Caller, MoneyRequest
+from ledgerbank.ledger.orders import Transfer
 from ledgerbank.ledger.tables import known_payees
 from ledgerbank.migrations import alembic_config
 
@@ -207,3 +209,31 @@ def test_payees_paid_before_the_upgrade_are_known_after_it(bank: Bank) -> None:
     to_carol = send(carols)
     items = bank.get("alice", "/users/notices").json()["items"]
     assert [n["detail"]["transaction_id"] for n in items] == [to_carol, first]
+
+
+def test_one_group_tells_each_customer_once_per_new_payee(bank: Bank) -> None:
+    """Group commit decides several transfers in one transaction: the first to a payee is
+    new, a second one in the same group is not, one's own account never is."""
+    mine = bank.open_account("alice")
+    savings = bank.open_account("alice", kind="savings")
+    theirs = bank.open_account("bob")
+    bank.fund(mine, "100.00")
+    bank.fund(theirs, "100.00")
+    alice = Caller(bank.users["alice"], "customer")
+    bob = Caller(bank.users["bob"], "customer")
+
+    def pay(caller: Caller, source: int, target: int) -> MoneyRequest:
+        return MoneyRequest(caller, Transfer(source, target, "1.00"), pin=PIN)
+
+    group = [pay(alice, mine, theirs), pay(alice, mine, theirs), pay(bob, theirs, mine)]
+    answers = bank.app.state.money._run_transaction([*group, pay(alice, mine, savings)])
+    assert [a.status for a in answers] == [201, 201, 201, 201]
+    first, _, bobs, _ = (a.transaction_id for a in answers)
+    for who, told in (("alice", first), ("bob", bobs)):
+        items = bank.get(who, "/users/notices").json()["items"]
+        assert [(n["kind"], n["detail"]["transaction_id"]) for n in items] == [("new_payee", told)]
+    rows = bank.read(lambda conn: conn.execute(select(known_payees)).mappings().all())
+    assert {(r["customer_id"], r["account_id"], r["first_transaction_id"]) for r in rows} == {
+        (alice.user_id, theirs, first),
+        (bob.user_id, mine, bobs),
+    }

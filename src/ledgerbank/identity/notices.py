@@ -8,12 +8,14 @@ shown in the web app until read. Nothing in them comes from risk screening.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, select, update
 
 from ledgerbank import errors
 from ledgerbank.identity.tables import NOTICE_KINDS, security_notices
+from ledgerbank.kit.bulk import insert_rows
 from ledgerbank.kit.clock import utcnow
 
 N = security_notices.c
@@ -41,17 +43,25 @@ MESSAGES = {
 
 def notify(conn: Connection, user_id: int, kind: str, detail: dict[str, Any] | None = None) -> None:
     """Tell the user something about their security (inside the change's transaction)."""
-    if kind not in NOTICE_KINDS:
-        raise ValueError(f"unknown notice kind {kind!r}")
-    conn.execute(
-        insert(security_notices),
-        {
-            "user_id": user_id,
-            "kind": kind,
-            "detail": json.dumps(detail, sort_keys=True, default=str) if detail else None,
-            "created_at": utcnow(),
-        },
-    )
+    notify_many(conn, [(user_id, kind, detail)])
+
+
+def notify_many(conn: Connection, told: Sequence[tuple[int, str, dict[str, Any] | None]]) -> None:
+    """Several notices (user, kind, detail) in one statement."""
+    now = utcnow()
+    rows = []
+    for user_id, kind, detail in told:
+        if kind not in NOTICE_KINDS:
+            raise ValueError(f"unknown notice kind {kind!r}")
+        rows.append(
+            {
+                "user_id": user_id,
+                "kind": kind,
+                "detail": json.dumps(detail, sort_keys=True, default=str) if detail else None,
+                "created_at": now,
+            }
+        )
+    insert_rows(conn, security_notices, rows)
 
 
 def view(row: Any) -> dict[str, Any]:

@@ -45,6 +45,7 @@ from ledgerbank.kit.keys import Keyring
 from ledgerbank.ledger import idempotency
 from ledgerbank.ledger.fees import FeeSchedule
 from ledgerbank.ledger.limits import DailyLimits, Kind, LimitBook
+from ledgerbank.ledger.payees import FirstPayments
 from ledgerbank.ledger.posting import Books, Movement
 from ledgerbank.ledger.screening import AccountState, Screen
 
@@ -175,6 +176,7 @@ class Desk:
     now: datetime
     four_eyes: FourEyes = field(default_factory=FourEyes)
     fees: FeeSchedule = field(default_factory=FeeSchedule)
+    first_payments: FirstPayments = field(default_factory=FirstPayments)
 
     @property
     def staff(self) -> bool:
@@ -395,6 +397,7 @@ class _Group:
         self.books = Books(conn, screen=service.screen(), max_major=service.max_major)
         self.limits = LimitBook(service.limits, service.limits.business_day(self.now))
         self.callers = _Callers()
+        self.first_payments = FirstPayments()  # the new-payee notices of its transfers
         self.answers: list[Answer | Pending | None] = [None] * len(requests)
         self.claimed: dict[idempotency.KeyOf, int] = {}  # key -> the request that claimed it
         self.twins: dict[int, int] = {}  # a request -> the earlier one with its key
@@ -414,6 +417,7 @@ class _Group:
                     context.request_id.reset(token)
         self._write_callers()
         self.books.write()
+        self.first_payments.write(self.conn)
         self.limits.write(self.conn)
         return self._finish()
 
@@ -493,6 +497,7 @@ class _Group:
                 self.now,
                 self.service.four_eyes,
                 self.service.fees,
+                self.first_payments,
             )
             return request.order.execute(desk)
         except pins.LegacyPin:

@@ -21,7 +21,7 @@ from ledgerbank import errors
 from ledgerbank.approvals import service as approvals
 from ledgerbank.approvals.schemas import ApprovalProposed
 from ledgerbank.kit.money import to_decimal_string, to_minor
-from ledgerbank.ledger import fees, payees, posting
+from ledgerbank.ledger import fees, posting
 from ledgerbank.ledger.exchange import Exchange
 from ledgerbank.ledger.money import Answer, Desk, Order, Pending, refusal
 from ledgerbank.ledger.posting import Movement, RawAmount
@@ -222,16 +222,9 @@ class Transfer(Order):
             actor_id=desk.caller.user_id,
         )
         posted = desk.post([movement])
-        answer = _posted_or_declined(desk, movement, posted=posted)
-        if not posted:
-            return answer
-
-        def render_and_tell() -> Answer:
-            rendered = answer.render()  # the transfer is written: its row has its id
-            payees.tell_new_payee(desk.books.conn, desk.caller.user_id, movement.row, target)
-            return rendered
-
-        return Pending(render_and_tell)  # the notice commits with the transfer, or neither
+        if posted:  # the notice commits with the transfer, or neither
+            desk.first_payments.add(desk.caller.user_id, movement, target)
+        return _posted_or_declined(desk, movement, posted=posted)
 
 
 @dataclass(frozen=True)
