@@ -155,23 +155,25 @@ def test_a_compliance_freeze_is_lifted_only_with_a_second_persons_approval(bank:
     )
 
 
+def send(bank: Bank, source: int, target: int) -> int:
+    """Alice pays 1.00 from `source` (hers) to `target`: the new transaction's id."""
+    answer = bank.post(
+        "alice",
+        "/transactions/transfer",
+        {"from_account_id": source, "to_account_id": target, "amount": "1.00", "pin": PIN},
+    )
+    assert answer.status_code == 201, answer.text
+    return int(answer.json()["id"])
+
+
 def test_a_first_transfer_to_a_new_payee_is_a_security_notice(bank: Bank) -> None:
     mine = bank.open_account("alice")
     savings = bank.open_account("alice", kind="savings")
     theirs = bank.open_account("bob")
     bank.fund(mine, "100.00")
-
-    def send(to: int) -> None:
-        answer = bank.post(
-            "alice",
-            "/transactions/transfer",
-            {"from_account_id": mine, "to_account_id": to, "amount": "1.00", "pin": PIN},
-        )
-        assert answer.status_code == 201, answer.text
-
-    send(savings)  # one's own account: no notice
-    send(theirs)
-    send(theirs)  # the second time: nothing new
+    send(bank, mine, savings)  # one's own account: no notice
+    send(bank, mine, theirs)
+    send(bank, mine, theirs)  # the second time: nothing new
     items = bank.get("alice", "/users/notices").json()["items"]
     assert [n["kind"] for n in items] == ["new_payee"]
     assert items[0]["detail"]["account_number"].startswith("··")
@@ -186,17 +188,7 @@ def test_payees_paid_before_the_upgrade_are_known_after_it(bank: Bank) -> None:
     bank.add_users({"carol": "customer"})
     carols = bank.open_account("carol")
     bank.fund(mine, "100.00")
-
-    def send(to: int) -> int:
-        answer = bank.post(
-            "alice",
-            "/transactions/transfer",
-            {"from_account_id": mine, "to_account_id": to, "amount": "1.00", "pin": PIN},
-        )
-        assert answer.status_code == 201, answer.text
-        return int(answer.json()["id"])
-
-    first = send(theirs)
+    first = send(bank, mine, theirs)
     config = alembic_config(bank.database.engine)
     command.downgrade(config, "0018")  # as the bank stood before the table
     command.upgrade(config, "head")
@@ -205,8 +197,8 @@ def test_payees_paid_before_the_upgrade_are_known_after_it(bank: Bank) -> None:
     assert [(r["customer_id"], r["account_id"], r["first_transaction_id"]) for r in rows] == [
         (alice, theirs, first)
     ]
-    send(theirs)  # paid before the upgrade: nothing new
-    to_carol = send(carols)
+    send(bank, mine, theirs)  # paid before the upgrade: nothing new
+    to_carol = send(bank, mine, carols)
     items = bank.get("alice", "/users/notices").json()["items"]
     assert [n["detail"]["transaction_id"] for n in items] == [to_carol, first]
 
