@@ -407,3 +407,37 @@ def test_a_new_customer_reads_empty_states_with_a_currency(web: WebPage) -> None
     expect(page.get_by_text("Open an account to see a forecast.")).to_be_visible()
     web.goto("/history")
     expect(page.get_by_text("No transactions yet.")).to_be_visible()
+
+
+def test_closing_an_account_moves_the_rest_out_with_the_pin(web: WebPage) -> None:
+    page = web.page
+    sign_in(web, "dave")
+    with web.server.client(web.server.token("dave", password("dave"))) as client:
+        mine = client.get("/accounts/").json()["items"]
+        main = next(a for a in mine if a["currency"] == "USD" and a["status"] == "active")
+        spare = client.post("/accounts/", json={"account_type": "wallet", "currency": "USD"})
+        spare_account = spare.json()
+        paid = client.post(
+            "/transactions/transfer",
+            json={
+                "from_account_id": main["id"],
+                "to_account_id": spare_account["id"],
+                "amount": "5.00",
+                "pin": DEMO_PIN,
+            },
+        )
+        assert paid.status_code == 201, paid.text
+    web.nav("Accounts", "/accounts")
+    card = page.locator("article.account-card").filter(has_text=spare_account["account_number"])
+    card.get_by_role("button", name="Close account").click()
+    dialog = page.get_by_role("dialog", name="Close account")
+    dialog.get_by_label("Move the rest to").select_option(str(main["id"]))
+    dialog.get_by_label("Transaction PIN").fill(DEMO_PIN)
+    dialog.get_by_role("button", name="Close account").click()
+    said = page.get_by_text(f"Account {spare_account['account_number']} is closed.")
+    expect(said).to_contain_text("Moved out: $5.00.")
+    expect(card).to_contain_text("Closed")
+    expect(card.get_by_role("button", name="Close account")).to_have_count(0)
+    with web.server.client(web.server.token("dave", password("dave"))) as client:
+        closed = client.get(f"/accounts/{spare_account['id']}").json()
+    assert (closed["status"], closed["balance"]) == ("closed", "0.00")

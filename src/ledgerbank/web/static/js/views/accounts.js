@@ -6,6 +6,7 @@ import { dateTime, dayEnd, dayStart, isoDay, money, startOfMonth } from "../form
 import { href } from "../router.js";
 import { amountCell, badge, clear, compact, errorBox, field, formValues, h, loading, okBox, statusBadge, submitting, table, toast } from "../ui.js";
 import { isStaff } from "../nav.js";
+import { closeAccountButton } from "./closing.js";
 import { customerFreezeButton, freezeButton } from "./freeze.js";
 import { activeHolds, pendingHolds } from "./holds.js";
 import { namesOf } from "./staff-names.js";
@@ -32,7 +33,7 @@ export default async function render(ctx) {
   const load = async () => {
     const [accounts, holds] = await Promise.all([get("/accounts/").then((page) => page.items), activeHolds()]);
     if (!ctx.alive()) return;
-    clear(list, accounts.length ? accounts.map((account) => accountCard(account, out, load, holds.get(account.id))) : h("p", { class: "empty" }, "You have no accounts yet: open one below."));
+    clear(list, accounts.length ? accounts.map((account) => accountCard(account, accounts, out, load, holds.get(account.id))) : h("p", { class: "empty" }, "You have no accounts yet: open one below."));
     if (!statements.querySelector("form")) clear(statements, h("h2", {}, "Statements"), statementForm(accounts));
   };
   form.addEventListener("submit", async (event) => {
@@ -91,7 +92,7 @@ function freezeHelp() {
   );
 }
 
-function accountCard(account, out, reload, holds) {
+function accountCard(account, accounts, out, reload, holds) {
   return h(
     "article",
     { class: "card account-card stack", "aria-label": `${account.account_type} account ${account.account_number}` },
@@ -101,7 +102,7 @@ function accountCard(account, out, reload, holds) {
     account.available_balance !== account.balance ? h("div", { class: "num muted" }, `available ${money(account.available_balance, account.currency)}`) : null,
     pendingHolds(account, holds),
     account.freeze_message ? h("div", { class: "muted freeze-message" }, account.freeze_message) : null,
-    h("div", { class: "row" }, h("a", { href: href("/history", { account_id: account.id }) }, "History"), h("a", { href: href("/move", { account_id: account.id }) }, "Move money"), customerFreezeButton(account, out, reload)),
+    h("div", { class: "row" }, h("a", { href: href("/history", { account_id: account.id }) }, "History"), h("a", { href: href("/move", { account_id: account.id }) }, "Move money"), customerFreezeButton(account, out, reload), closeAccountButton(account, accounts, out, reload)),
   );
 }
 
