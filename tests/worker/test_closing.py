@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from api_helpers import PIN, Bank, problem
 from sqlalchemy import Connection, func, select, update
 from standing_helpers import JAN_31, at, run_job_at, schedule
+from tests.ledger.ledger_helpers import run_cli
 
 from ledgerbank.interest import service as interest
 from ledgerbank.interest.tables import interest_accruals, interest_payments
@@ -253,3 +254,21 @@ def test_closing_pays_the_interest_accrued_to_the_closing_day_before_moving_out(
     assert (again.status_code, again.json()) == (200, body)
     assert bank.counts() == counted
     assert bank.balance(checking) == 730000 + paid_first + owed + 30
+
+
+def test_an_operator_closes_an_account_from_the_command_line(bank: Bank) -> None:
+    alices, alices_savings = bank.open_account("alice"), bank.open_account("alice", kind="savings")
+    bank.fund(alices, "10.00")
+    url = bank.database.engine.url.render_as_string(hide_password=False)
+    args = ("ledger", "close-account", str(alices), "--reason", "customer asked by letter")
+    refused = run_cli(url, *args, "--as", "admin")  # money left, nowhere to go
+    assert refused.exit_code == 2, refused.output
+    assert "balance_not_zero" in refused.output
+    closed = run_cli(url, *args, "--move-to", str(alices_savings), "--as", "admin")
+    assert closed.exit_code == 0, closed.output
+    assert "is closed" in closed.output
+    assert "moved out: 10.00 USD" in closed.output
+    assert bank.balance(alices_savings) == 1000
+    assert bank.get("alice", f"/accounts/{alices}").json()["status"] == "closed"
+    again = run_cli(url, *args, "--as", "admin")
+    assert again.exit_code == 2, again.output

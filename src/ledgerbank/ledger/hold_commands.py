@@ -6,14 +6,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ledgerbank import errors
-from ledgerbank.config import get_settings
-from ledgerbank.identity.service import find_user
 from ledgerbank.kit.commands import open_database
-from ledgerbank.kit.composition import composed
 from ledgerbank.kit.db import Database
 from ledgerbank.ledger import hold_orders, holds
-from ledgerbank.ledger.money import Caller, MoneyRequest, MoneyService, Order
+from ledgerbank.ledger.commands import run_as
+from ledgerbank.ledger.money import Order
 
 app = typer.Typer(help="Holds (card authorisations).", no_args_is_help=True)
 console = Console()
@@ -49,18 +46,7 @@ def list_command(
 
 
 def _run_as(context: typer.Context, database: Database, username: str, order: Order) -> None:
-    with database.read() as conn:
-        user = find_user(conn, username)
-    if user is None or not user["is_active"]:
-        raise errors.NotFound(f"user {username!r} not found")
-    settings = get_settings()
-    screen = composed(context).screen(settings)
-    money = MoneyService.from_settings(database, lambda: screen, settings)
-    answer = money.run(MoneyRequest(Caller(int(user["id"]), str(user["role"])), order))
-    if answer.status >= 400:
-        console.print(f"[red]refused[/red] ({answer.code}): {answer.body.get('detail')}")
-        raise typer.Exit(2)
-    body = answer.body
+    body = run_as(context, database, username, order).body
     console.print(f"hold {body['id']} is {body['status']} ({body['amount']} {body['currency']})")
 
 
